@@ -1,0 +1,15 @@
+import type { Clock } from '../../ports/clock.js';
+import { withValidation, type Repositories } from '../../ports/repositories.js';
+import type { PostgresExecutor } from './postgres-database.js';
+import { PostgresSessionRepository } from './postgres-session-repository.js';
+import { PostgresSettingsRepository } from './postgres-settings-repository.js';
+import { PostgresVoiceRepository } from './postgres-voice-repository.js';
+
+/** Every PostgreSQL repository on one executor (the pool, or one transaction), behind the shared validation. */
+export function createPostgresRepositories(db: PostgresExecutor, clock: Clock): Repositories {
+  return withValidation({
+    sessions: new PostgresSessionRepository(db, clock),
+    voices: new PostgresVoiceRepository(db, clock),
+    settings: new PostgresSettingsRepository(db, clock),
+  });
+}

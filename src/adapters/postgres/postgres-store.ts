@@ -1,0 +1,39 @@
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { Store } from '../../ports/store.js';
+import { postgresMigrations } from '../../migrations/postgres/index.js';
+import { createPool, PostgresDatabase, type PostgresOptions } from './postgres-database.js';
+import { PostgresInspector } from './postgres-inspector.js';
+import { createPostgresMigrator } from './postgres-migrator.js';
+import { createPostgresRepositories } from './postgres-repositories.js';
+
+/** A Store on a PostgreSQL pool. */
+export class PostgresStore implements Store {
+  readonly engine = 'postgresql' as const;
+  readonly database: PostgresDatabase;
+  readonly repositories;
+  readonly migrator;
+  readonly inspector;
+  readonly maintenance = { run: async () => {} };
+  private closed = false;
+
+  constructor(
+    readonly options: PostgresOptions,
+    readonly location: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.database = new PostgresDatabase(createPool(options));
+    this.repositories = createPostgresRepositories(this.database, clock);
+    this.migrator = createPostgresMigrator(options, postgresMigrations);
+    this.inspector = new PostgresInspector(this.database);
+  }
+
+  transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
+    return this.database.transaction((executor) => fn(createPostgresRepositories(executor, this.clock)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.database.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { settingFields, type Setting } from '../../domain/settings.js';
+import type { Clock } from '../../ports/clock.js';
+import type { SettingsRepository } from '../../ports/settings-repository.js';
+import { SqliteCodec } from './sqlite-codec.js';
+import type { SqliteExecutor } from './sqlite-database.js';
+
+const codec = new SqliteCodec(settingFields);
+
+export class SqliteSettingsRepository implements SettingsRepository {
+  constructor(
+    private readonly db: SqliteExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  get(key: string): Promise<string | null> {
+    return this.db.run(() => {
+      const row = this.db.prepare('SELECT value FROM system_settings WHERE key = ?').get(key) as { value: string } | undefined;
+      return row ? row.value : null;
+    });
+  }
+
+  set(key: string, value: string): Promise<void> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO system_settings (key, value, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        )
+        .run(key, value, now);
+    });
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.db.run(() => this.db.prepare('DELETE FROM system_settings WHERE key = ?').run(key).changes > 0);
+  }
+
+  list(): Promise<Setting[]> {
+    return this.db.run(() =>
+      this.db
+        .prepare(`SELECT ${codec.columnList} FROM system_settings ORDER BY key`)
+        .all()
+        .map((row) => codec.fromRow(row as Record<string, unknown>)),
+    );
+  }
+}

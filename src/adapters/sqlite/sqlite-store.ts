@@ -1,0 +1,45 @@
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { Store } from '../../ports/store.js';
+import { sqliteMigrations } from '../../migrations/sqlite/index.js';
+import { openSqlite, SqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import { SqliteInspector } from './sqlite-inspector.js';
+import { createSqliteMigrator } from './sqlite-migrator.js';
+import { createSqliteRepositories } from './sqlite-repositories.js';
+
+/** A Store on one SQLite file. */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly location: string;
+  readonly database: SqliteDatabase;
+  readonly repositories;
+  readonly migrator;
+  readonly inspector;
+  readonly maintenance;
+  private closed = false;
+
+  constructor(options: SqliteOptions, private readonly clock: Clock = systemClock) {
+    this.location = options.path;
+    this.database = new SqliteDatabase(openSqlite(options));
+    this.repositories = createSqliteRepositories(this.database, clock);
+    this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
+    this.inspector = new SqliteInspector(this.database);
+    this.maintenance = {
+      // TRUNCATE resets the WAL file to zero bytes so it does not grow without bound.
+      run: () => this.database.run((db) => void db.pragma('wal_checkpoint(TRUNCATE)')),
+    };
+  }
+
+  transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
+    return this.database.transaction((executor) => fn(createSqliteRepositories(executor, this.clock)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Wait for a running transaction, then checkpoint so the WAL does not outlive the store.
+    await this.database.run((db) => {
+      if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+    this.database.close();
+  }
+}

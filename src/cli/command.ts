@@ -1,0 +1,64 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolveConfig } from '../config/resolve-config.js';
+import { createStore } from '../container.js';
+import type { Store } from '../ports/store.js';
+
+/** Where a command writes; injectable so tests can capture output. */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** True when stderr is a terminal (progress is shown only there). */
+  tty: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** One `teleclaude-db` subcommand. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full --help text after the usage line: options and examples. */
+  help: string;
+  usage: string;
+  options: Options;
+  /** Returns the exit code. Throwing prints a one-line reason and exits 1. */
+  run(values: Values, positionals: string[], io: Io): Promise<number>;
+}
+
+/** Options every command takes. */
+export const COMMON_OPTIONS: Options = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const COMMON_HELP = `  --config PATH   config file (else $TELECLAUDE_CONFIG, ./teleclaude.yml, ~/.teleclaude/teleclaude.yml)
+  -h, --help      show this help`;
+
+export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, ...command.options },
+    allowPositionals: true,
+    strict: true,
+  });
+  return { values: values as Values, positionals };
+}
+
+/** Opens the configured store (no instance lock: a CLI is a short-lived reader). */
+export function openConfigured(values: Values, io: Io): Store {
+  const { database } = resolveConfig({ configPath: values.config as string | undefined, env: io.env, cwd: io.cwd });
+  return createStore(database);
+}
+
+/** Runs `fn` with the configured store and closes it afterwards. */
+export async function withStore<T>(values: Values, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openConfigured(values, io);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

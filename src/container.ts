@@ -1,0 +1,95 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { PostgresStore } from './adapters/postgres/postgres-store.js';
+import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import type { DatabaseConfig } from './config/config-schema.js';
+import { describeLocation } from './config/resolve-config.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
+import type { Store } from './ports/store.js';
+
+/** One token per repository, keyed like `Store.repositories`. */
+export const REPOSITORY_TOKENS: { readonly [K in keyof Repositories]: symbol } = {
+  sessions: Symbol.for('teleclaude.SessionRepository'),
+  voices: Symbol.for('teleclaude.VoiceRepository'),
+  settings: Symbol.for('teleclaude.SettingsRepository'),
+};
+
+/** Every token the container registers. */
+export const TOKENS = {
+  Config: Symbol.for('teleclaude.DatabaseConfig'),
+  Clock: Symbol.for('teleclaude.Clock'),
+  Store: Symbol.for('teleclaude.Store'),
+  /** The engine's client: a better-sqlite3 `Database` or a pg `Pool`. */
+  DatabaseClient: Symbol.for('teleclaude.DatabaseClient'),
+  Migrator: Symbol.for('teleclaude.Migrator'),
+  Inspector: Symbol.for('teleclaude.Inspector'),
+  Maintenance: Symbol.for('teleclaude.Maintenance'),
+  SessionRepository: REPOSITORY_TOKENS.sessions,
+  VoiceRepository: REPOSITORY_TOKENS.voices,
+  SettingsRepository: REPOSITORY_TOKENS.settings,
+} as const;
+
+export interface StoreOptions {
+  clock?: Clock;
+}
+
+/** Builds the engine's store for a resolved config. The one place that chooses an engine. */
+export function createStore(config: DatabaseConfig, options: StoreOptions = {}): Store & { readonly client: unknown } {
+  const clock = options.clock ?? systemClock;
+  if (config.engine === 'sqlite') {
+    const store = new SqliteStore({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs }, clock);
+    return Object.assign(store, { client: store.database.db });
+  }
+  const pg = config.postgresql;
+  const store = new PostgresStore(
+    {
+      url: pg.url,
+      host: pg.host,
+      port: pg.port,
+      database: pg.database,
+      user: pg.user,
+      password: pg.password,
+      ssl: pg.ssl,
+      schema: pg.schema,
+      pool: pg.pool,
+      statementTimeoutMs: pg.statementTimeoutMs,
+      connectTimeoutMs: pg.connectTimeoutMs,
+      applicationName: pg.applicationName,
+    },
+    describeLocation(config),
+    clock,
+  );
+  return Object.assign(store, { client: store.database.pool });
+}
+
+/**
+ * The composition root: a child container of tsyringe's root with the config, clock,
+ * store, the engine's client and every repository registered under `TOKENS`.
+ * Registrations are values, so nothing depends on decorator metadata.
+ */
+export function createContainer(
+  config: DatabaseConfig,
+  options: StoreOptions & { store?: Store & { readonly client: unknown } } = {},
+): DependencyContainer {
+  const store = options.store ?? createStore(config, options);
+  return registerStore(rootContainer.createChildContainer(), config, store, options.clock ?? systemClock);
+}
+
+/** Registers `store` and everything reachable from it under `TOKENS` in `container`. */
+export function registerStore(
+  container: DependencyContainer,
+  config: DatabaseConfig,
+  store: Store & { readonly client: unknown },
+  clock: Clock,
+): DependencyContainer {
+  container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.Clock, { useValue: clock });
+  container.register(TOKENS.Store, { useValue: store });
+  container.register(TOKENS.DatabaseClient, { useValue: store.client });
+  container.register(TOKENS.Migrator, { useValue: store.migrator });
+  container.register(TOKENS.Inspector, { useValue: store.inspector });
+  container.register(TOKENS.Maintenance, { useValue: store.maintenance });
+  for (const name of REPOSITORY_NAMES) container.register(REPOSITORY_TOKENS[name], { useValue: store.repositories[name] });
+  return container;
+}

@@ -1,0 +1,100 @@
+/**
+ * Domain errors. Each class carries a stable uppercase `code` that callers may
+ * switch on; messages name the thing and the reason and may change between
+ * versions. Programmer mistakes are plain `TypeError`s, not these.
+ */
+export type ErrorCode =
+  | 'TC_NOT_FOUND'
+  | 'TC_CONFLICT'
+  | 'TC_FOREIGN_KEY'
+  | 'TC_VALIDATION'
+  | 'TC_INSTANCE_LOCKED'
+  | 'TC_MIGRATION'
+  | 'TC_CONFIG'
+  | 'TC_UNAVAILABLE';
+
+export abstract class TeleclaudeError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A mutation addressed a row that does not exist. */
+export class NotFoundError extends TeleclaudeError {
+  readonly code = 'TC_NOT_FOUND';
+
+  constructor(
+    readonly entity: string,
+    readonly id: string | number,
+  ) {
+    super(`${entity} ${JSON.stringify(id)} not found`);
+  }
+}
+
+/** A write collided with a unique key, or a state transition was not allowed. */
+export class ConflictError extends TeleclaudeError {
+  readonly code = 'TC_CONFLICT';
+}
+
+/** A write referenced a parent row that does not exist. */
+export class ForeignKeyError extends TeleclaudeError {
+  readonly code = 'TC_FOREIGN_KEY';
+}
+
+/** Input (or a stored value) broke a schema rule. `field` is the dotted path of the offending field. */
+export class ValidationError extends TeleclaudeError {
+  readonly code = 'TC_VALIDATION';
+
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(field ? `${field}: ${reason}` : reason, options);
+  }
+}
+
+/** Another process holds the single-instance lock of this database. */
+export class InstanceLockedError extends TeleclaudeError {
+  readonly code = 'TC_INSTANCE_LOCKED';
+
+  constructor(
+    message: string,
+    readonly holder?: InstanceLockHolder,
+  ) {
+    super(message);
+  }
+}
+
+/** What is known of the process that holds an instance lock. */
+export interface InstanceLockHolder {
+  pid?: number;
+  host?: string;
+  startedAt?: Date;
+  applicationName?: string;
+}
+
+/** A migration failed, or the database and the code disagree about the schema. */
+export class MigrationError extends TeleclaudeError {
+  readonly code = 'TC_MIGRATION';
+}
+
+/** The configuration is invalid. `key` is the dotted config key. */
+export class ConfigError extends TeleclaudeError {
+  readonly code = 'TC_CONFIG';
+
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(key ? `config ${key}: ${reason}` : `config: ${reason}`);
+  }
+}
+
+/** The database cannot be reached right now (server down, connection lost, timeout). */
+export class UnavailableError extends TeleclaudeError {
+  readonly code = 'TC_UNAVAILABLE';
+}

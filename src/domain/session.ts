@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import { type FieldKinds } from './fields.js';
+import { DateInput, Id, JsonObject } from './validation.js';
+
+export const LIFECYCLE_STATUSES = ['initializing', 'active', 'headless', 'closing', 'closed'] as const;
+export type LifecycleStatus = (typeof LIFECYCLE_STATUSES)[number];
+
+/** A coding-agent session running (or once run) in tmux on one computer. */
+export interface Session {
+  id: string;
+  computerName: string;
+  title: string;
+  tmuxSessionName: string | null;
+  lastInputOrigin: string;
+  lifecycleStatus: LifecycleStatus;
+  adapterMetadata: Record<string, unknown>;
+  sessionMetadata: Record<string, unknown>;
+  projectPath: string | null;
+  subdir: string | null;
+  description: string | null;
+  terminalSize: string;
+  initiatedByAi: boolean;
+  initiatorSessionId: string | null;
+  outputMessageId: string | null;
+  notificationSent: boolean;
+  nativeSessionId: string | null;
+  nativeLogFile: string | null;
+  activeAgent: string | null;
+  thinkingMode: string | null;
+  tuiLogFile: string | null;
+  tuiCaptureStarted: boolean;
+  lastMessageSent: string | null;
+  lastMessageSentAt: Date | null;
+  lastOutputRaw: string | null;
+  lastOutputAt: Date | null;
+  lastOutputSummary: string | null;
+  lastOutputDigest: string | null;
+  lastToolUseAt: Date | null;
+  lastToolDoneAt: Date | null;
+  lastCheckpointAt: Date | null;
+  workingSlug: string | null;
+  humanEmail: string | null;
+  humanRole: string | null;
+  lastMemoryExtractionAt: Date | null;
+  helpDeskProcessedAt: Date | null;
+  relayStatus: string | null;
+  relayDiscordChannelId: string | null;
+  relayStartedAt: Date | null;
+  charOffset: number;
+  transcriptFiles: string[];
+  visibility: string;
+  principal: string | null;
+  turnTriggeredByLinkedOutput: boolean;
+  ownerPerson: string | null;
+  ownerUid: number | null;
+  createdAt: Date;
+  lastActivity: Date;
+  closedAt: Date | null;
+}
+
+export const sessionFields: FieldKinds<Session> = {
+  id: 'text',
+  computerName: 'text',
+  title: 'text',
+  tmuxSessionName: 'text',
+  lastInputOrigin: 'text',
+  lifecycleStatus: 'text',
+  adapterMetadata: 'json',
+  sessionMetadata: 'json',
+  projectPath: 'text',
+  subdir: 'text',
+  description: 'text',
+  terminalSize: 'text',
+  initiatedByAi: 'bool',
+  initiatorSessionId: 'text',
+  outputMessageId: 'text',
+  notificationSent: 'bool',
+  nativeSessionId: 'text',
+  nativeLogFile: 'text',
+  activeAgent: 'text',
+  thinkingMode: 'text',
+  tuiLogFile: 'text',
+  tuiCaptureStarted: 'bool',
+  lastMessageSent: 'text',
+  lastMessageSentAt: 'time',
+  lastOutputRaw: 'text',
+  lastOutputAt: 'time',
+  lastOutputSummary: 'text',
+  lastOutputDigest: 'text',
+  lastToolUseAt: 'time',
+  lastToolDoneAt: 'time',
+  lastCheckpointAt: 'time',
+  workingSlug: 'text',
+  humanEmail: 'text',
+  humanRole: 'text',
+  lastMemoryExtractionAt: 'time',
+  helpDeskProcessedAt: 'time',
+  relayStatus: 'text',
+  relayDiscordChannelId: 'text',
+  relayStartedAt: 'time',
+  charOffset: 'int',
+  transcriptFiles: 'json',
+  visibility: 'text',
+  principal: 'text',
+  turnTriggeredByLinkedOutput: 'bool',
+  ownerPerson: 'text',
+  ownerUid: 'int',
+  createdAt: 'time',
+  lastActivity: 'time',
+  closedAt: 'time',
+};
+
+const text = z.string();
+const optionalText = text.nullable().optional();
+const optionalTime = DateInput.nullable().optional();
+const principal = z
+  .string()
+  .regex(/^(human|system):.+$/, 'must look like human:<email> or system:<id>')
+  .nullable()
+  .optional();
+
+/** Every field a caller may write, all optional; `create` and `update` build on it. */
+const writableFields = {
+  computerName: z.string().min(1, 'must not be empty'),
+  title: text,
+  tmuxSessionName: optionalText,
+  lastInputOrigin: z.string().min(1, 'must not be empty'),
+  lifecycleStatus: z.enum(LIFECYCLE_STATUSES),
+  adapterMetadata: JsonObject,
+  sessionMetadata: JsonObject,
+  projectPath: optionalText,
+  subdir: optionalText,
+  description: optionalText,
+  terminalSize: z.string().regex(/^\d+x\d+$/, 'must look like <columns>x<rows>, e.g. 80x24'),
+  initiatedByAi: z.boolean(),
+  initiatorSessionId: optionalText,
+  outputMessageId: optionalText,
+  notificationSent: z.boolean(),
+  nativeSessionId: optionalText,
+  nativeLogFile: optionalText,
+  activeAgent: optionalText,
+  thinkingMode: optionalText,
+  tuiLogFile: optionalText,
+  tuiCaptureStarted: z.boolean(),
+  lastMessageSent: optionalText,
+  lastMessageSentAt: optionalTime,
+  lastOutputRaw: optionalText,
+  lastOutputAt: optionalTime,
+  lastOutputSummary: optionalText,
+  lastOutputDigest: optionalText,
+  lastToolUseAt: optionalTime,
+  lastToolDoneAt: optionalTime,
+  lastCheckpointAt: optionalTime,
+  workingSlug: optionalText,
+  humanEmail: optionalText,
+  humanRole: optionalText,
+  lastMemoryExtractionAt: optionalTime,
+  helpDeskProcessedAt: optionalTime,
+  relayStatus: optionalText,
+  relayDiscordChannelId: optionalText,
+  relayStartedAt: optionalTime,
+  charOffset: z.number().int('must be an integer').nonnegative('must not be negative'),
+  transcriptFiles: z.array(z.string()),
+  visibility: z.string().min(1, 'must not be empty'),
+  principal,
+  turnTriggeredByLinkedOutput: z.boolean(),
+  ownerPerson: optionalText,
+  ownerUid: z.number().int('must be an integer').nullable().optional(),
+  lastActivity: DateInput,
+  closedAt: optionalTime,
+};
+
+/** Input of `SessionRepository.create`: only `computerName` is required. */
+export const SessionCreateInput = z
+  .object({ ...writableFields, id: Id })
+  .partial()
+  .required({ computerName: true })
+  .strict();
+export type SessionCreateInput = z.input<typeof SessionCreateInput>;
+
+/** Input of `SessionRepository.update`: any writable field; unknown keys are refused. */
+export const SessionPatch = z
+  .object(writableFields)
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'must set at least one field');
+export type SessionPatch = z.input<typeof SessionPatch>;
+
+/** Fields `findOneBy` may search on. */
+export const SESSION_LOOKUP_FIELDS = [
+  'tmuxSessionName',
+  'nativeSessionId',
+  'nativeLogFile',
+  'tuiLogFile',
+  'outputMessageId',
+  'relayDiscordChannelId',
+  'workingSlug',
+] as const;
+export type SessionLookupField = (typeof SESSION_LOOKUP_FIELDS)[number];
+
+export const SessionListFilter = z
+  .object({
+    computerName: z.string(),
+    lastInputOrigin: z.string(),
+    initiatorSessionId: z.string(),
+    ownerPerson: z.string(),
+    includeClosed: z.boolean(),
+    includeInitializing: z.boolean(),
+    includeHeadless: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type SessionListFilter = z.input<typeof SessionListFilter>;
+
+/** The lifecycle statuses a listing shows for the given widening flags. */
+export function listedStatuses(filter: SessionListFilter): LifecycleStatus[] {
+  const statuses: LifecycleStatus[] = ['active'];
+  if (filter.includeInitializing) statuses.push('initializing');
+  if (filter.includeHeadless) statuses.push('headless');
+  if (filter.includeClosed) statuses.push('closing', 'closed');
+  return statuses;
+}
+
+/** `[<computerName>] Untitled`: the title of a session created without one. */
+export function defaultSessionTitle(computerName: string): string {
+  return `[${computerName}] Untitled`;
+}
+
+/**
+ * The full row of a new session: defaults applied, timestamps from `now`.
+ * Both adapters insert exactly this.
+ */
+export function newSession(input: z.output<typeof SessionCreateInput>, id: string, now: Date): Session {
+  return {
+    title: defaultSessionTitle(input.computerName),
+    tmuxSessionName: null,
+    lastInputOrigin: 'telegram',
+    lifecycleStatus: 'active',
+    adapterMetadata: {},
+    sessionMetadata: {},
+    projectPath: null,
+    subdir: null,
+    description: null,
+    terminalSize: '80x24',
+    initiatedByAi: false,
+    initiatorSessionId: null,
+    outputMessageId: null,
+    notificationSent: false,
+    nativeSessionId: null,
+    nativeLogFile: null,
+    activeAgent: null,
+    thinkingMode: null,
+    tuiLogFile: null,
+    tuiCaptureStarted: false,
+    lastMessageSent: null,
+    lastMessageSentAt: input.lastMessageSent != null ? now : null,
+    lastOutputRaw: null,
+    lastOutputAt: input.lastOutputRaw != null ? now : null,
+    lastOutputSummary: null,
+    lastOutputDigest: null,
+    lastToolUseAt: null,
+    lastToolDoneAt: null,
+    lastCheckpointAt: null,
+    workingSlug: null,
+    humanEmail: null,
+    humanRole: null,
+    lastMemoryExtractionAt: null,
+    helpDeskProcessedAt: null,
+    relayStatus: null,
+    relayDiscordChannelId: null,
+    relayStartedAt: null,
+    charOffset: 0,
+    transcriptFiles: [],
+    visibility: 'private',
+    principal: null,
+    turnTriggeredByLinkedOutput: false,
+    ownerPerson: null,
+    ownerUid: null,
+    closedAt: null,
+    ...stripUndefined(input),
+    id,
+    createdAt: now,
+    lastActivity: input.lastActivity ?? now,
+  };
+}
+
+/**
+ * The columns an update writes: the patch itself plus the timestamps the domain
+ * derives from it (setting `lastMessageSent` stamps `lastMessageSentAt`, setting
+ * `lastOutputRaw` stamps `lastOutputAt`, unless the patch sets them explicitly).
+ */
+export function sessionUpdate(patch: z.output<typeof SessionPatch>, now: Date): Partial<Session> {
+  const update: Partial<Session> = stripUndefined(patch);
+  if (patch.lastMessageSent !== undefined && patch.lastMessageSentAt === undefined) update.lastMessageSentAt = now;
+  if (patch.lastOutputRaw !== undefined && patch.lastOutputAt === undefined) update.lastOutputAt = now;
+  return update;
+}
+
+/** Creates a headless session: status `headless`, tmux name ''. */
+export function headlessInput(input: z.output<typeof SessionCreateInput>): z.output<typeof SessionCreateInput> {
+  return { ...input, lifecycleStatus: 'headless', tmuxSessionName: '' };
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) if (inner !== undefined) out[key] = inner;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,17 @@
+export * from './domain/errors.js';
+export * from './domain/session.js';
+export * from './domain/voice.js';
+export * from './domain/settings.js';
+export type { Clock } from './ports/clock.js';
+export { systemClock } from './ports/clock.js';
+export type { Repositories } from './ports/repositories.js';
+export type { Store, Maintenance, EngineName } from './ports/store.js';
+export type { Migrator, MigrationState, AppliedMigration } from './ports/migrator.js';
+export type { Inspector, SchemaSnapshot } from './ports/inspector.js';
+export type { SessionRepository } from './ports/session-repository.js';
+export type { VoiceRepository } from './ports/voice-repository.js';
+export type { SettingsRepository } from './ports/settings-repository.js';
+export { resolveConfig, describeLocation, maskSecrets } from './config/resolve-config.js';
+export type { DatabaseConfig, DatabaseConfigInput } from './config/config-schema.js';
+export { createContainer, createStore, TOKENS, REPOSITORY_TOKENS } from './container.js';
+export { openStore, type OpenStoreOptions, type OpenedStore } from './open-store.js';

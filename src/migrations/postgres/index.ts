@@ -1,0 +1,5 @@
+import type { PostgresMigration } from '../../adapters/postgres/postgres-migrator.js';
+import { migration as m001 } from './001_foundation.js';
+
+/** The PostgreSQL migration set, in order. Every name has a twin in ../sqlite. */
+export const postgresMigrations: PostgresMigration[] = [{ name: '001_foundation', ...m001 }];

@@ -1,0 +1,5 @@
+import type { SqliteMigration } from '../../adapters/sqlite/sqlite-migrator.js';
+import { migration as m001 } from './001_foundation.js';
+
+/** The SQLite migration set, in order. Every name has a twin in ../postgres. */
+export const sqliteMigrations: SqliteMigration[] = [{ name: '001_foundation', ...m001 }];

@@ -1,0 +1,29 @@
+import { sessionRepositoryInputs, type SessionRepository } from './session-repository.js';
+import { settingsRepositoryInputs, type SettingsRepository } from './settings-repository.js';
+import { validated, type InputSchemas } from './validation.js';
+import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
+
+/** Every repository of the domain. `Store.repositories` and a transaction's `tx` are this. */
+export interface Repositories {
+  sessions: SessionRepository;
+  voices: VoiceRepository;
+  settings: SettingsRepository;
+}
+
+const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
+  sessions: sessionRepositoryInputs,
+  voices: voiceRepositoryInputs,
+  settings: settingsRepositoryInputs,
+};
+
+/** The name of every repository, in declaration order. */
+export const REPOSITORY_NAMES = Object.keys(inputs) as (keyof Repositories)[];
+
+/** Puts the shared input validation in front of an adapter's repositories. */
+export function withValidation(repositories: Repositories): Repositories {
+  const out: Partial<Record<keyof Repositories, unknown>> = {};
+  for (const name of REPOSITORY_NAMES) {
+    out[name] = validated<object>(repositories[name], inputs[name] as InputSchemas<object>);
+  }
+  return out as Repositories;
+}

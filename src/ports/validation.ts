@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { parseInput } from '../domain/validation.js';
+
+/** One parameter of a port method: its name (used as the error's field prefix; '' for an input object) and schema. */
+export type Param = readonly [name: string, schema: z.ZodType];
+
+/**
+ * The input schemas of every method of a port, in parameter order. Every member
+ * must be listed (methods without parameters get `[]`), so nothing reaches an
+ * adapter unvalidated.
+ */
+export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
+
+/**
+ * Wraps a repository so that each call's arguments are parsed with the domain's
+ * schemas before the adapter sees them. This is the one place where input is
+ * validated, so both engines receive the same normalised values and bad input
+ * fails with the same ValidationError (as a rejected promise) on every engine.
+ */
+export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T {
+  const out: Record<string, unknown> = {};
+  const target = impl as Record<string, (...args: unknown[]) => unknown>;
+  for (const method of Object.keys(inputs)) {
+    const fn = target[method];
+    if (typeof fn !== 'function') throw new TypeError(`${impl.constructor.name} has no method ${method}`);
+    const params = (inputs as Record<string, readonly Param[]>)[method]!;
+    out[method] =
+      params.length === 0
+        ? fn.bind(impl)
+        : (...args: unknown[]) => {
+            try {
+              for (let i = 0; i < params.length; i++) {
+                const [name, schema] = params[i]!;
+                args[i] = parseInput(schema, args[i], name);
+              }
+            } catch (error) {
+              return Promise.reject(error);
+            }
+            return fn.apply(impl, args);
+          };
+  }
+  return out as T;
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+/** The admin URL of the test server; throws (failing the test) with instructions when there is none. */
+export function pgAdminUrl(): string {
+  const url = inject('pgAdminUrl');
+  if (!url) throw new Error(inject('pgUnavailable') || 'no PostgreSQL server for the tests (set TEST_DATABASE_URL)');
+  return url;
+}
+
+/** `url` with another database name. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: pgAdminUrl() });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty PostgreSQL database of its own; `drop()` removes it (forcing out connections). */
+export async function createPgDatabase(prefix = 'tc_test'): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  return {
+    name,
+    url: withDatabase(pgAdminUrl(), name),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/** A new temporary directory with a path for an SQLite file in it; `remove()` deletes it. */
+export function createSqlitePath(): { path: string; dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tc-sqlite-'));
+  return { dir, path: join(dir, 'teleclaude.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
