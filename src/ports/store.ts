@@ -1,3 +1,4 @@
+import type { BulkLoader } from './bulk-loader.js';
 import type { Inspector } from './inspector.js';
 import type { Migrator } from './migrator.js';
 import type { Repositories } from './repositories.js';
@@ -27,6 +28,8 @@ export interface Store {
   readonly migrator: Migrator;
   readonly maintenance: Maintenance;
   readonly inspector: Inspector;
+  /** Whole-table writes for seed and copy tools (not for the daemon's normal work). */
+  readonly bulk: BulkLoader;
   /** Closes the pool or file (and whatever `openStore` added). Idempotent. */
   close(): Promise<void>;
 }

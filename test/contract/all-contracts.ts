@@ -1,3 +1,4 @@
+import { bulkContract } from './bulk.contract.js';
 import type { ContractContext } from './engines.js';
 import { sessionContract } from './session.contract.js';
 import { settingsContract } from './settings.contract.js';
@@ -10,4 +11,5 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   sessionContract,
   voiceContract,
   settingsContract,
+  bulkContract,
 ];

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Store } from '../../ports/store.js';
 import { postgresMigrations } from '../../migrations/postgres/index.js';
 import { createPool, PostgresDatabase, type PostgresOptions } from './postgres-database.js';
+import { PostgresBulkLoader } from './postgres-bulk-loader.js';
 import { PostgresInspector } from './postgres-inspector.js';
 import { createPostgresMigrator } from './postgres-migrator.js';
 import { createPostgresRepositories } from './postgres-repositories.js';
@@ -13,6 +14,7 @@ export class PostgresStore implements Store {
   readonly repositories;
   readonly migrator;
   readonly inspector;
+  readonly bulk;
   readonly maintenance = { run: async () => {} };
   private closed = false;
 
@@ -25,6 +27,7 @@ export class PostgresStore implements Store {
     this.repositories = createPostgresRepositories(this.database, clock);
     this.migrator = createPostgresMigrator(options, postgresMigrations);
     this.inspector = new PostgresInspector(this.database);
+    this.bulk = new PostgresBulkLoader(this.database);
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Store } from '../../ports/store.js';
 import { sqliteMigrations } from '../../migrations/sqlite/index.js';
 import { openSqlite, SqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import { SqliteBulkLoader } from './sqlite-bulk-loader.js';
 import { SqliteInspector } from './sqlite-inspector.js';
 import { createSqliteMigrator } from './sqlite-migrator.js';
 import { createSqliteRepositories } from './sqlite-repositories.js';
@@ -14,6 +15,7 @@ export class SqliteStore implements Store {
   readonly repositories;
   readonly migrator;
   readonly inspector;
+  readonly bulk;
   readonly maintenance;
   private closed = false;
 
@@ -23,6 +25,7 @@ export class SqliteStore implements Store {
     this.repositories = createSqliteRepositories(this.database, clock);
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
     this.inspector = new SqliteInspector(this.database);
+    this.bulk = new SqliteBulkLoader(this.database);
     this.maintenance = {
       // TRUNCATE resets the WAL file to zero bytes so it does not grow without bound.
       run: () => this.database.run((db) => void db.pragma('wal_checkpoint(TRUNCATE)')),

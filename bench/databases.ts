@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/** The server benchmarks use: BENCH_DATABASE_URL, TEST_DATABASE_URL, or the local one. */
+export function benchAdminUrl(): string {
+  return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+}
+
+/** A new PostgreSQL database for one benchmark section; `drop()` removes it. */
+export async function benchPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = benchAdminUrl();
+  const name = `tc_bench_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** A temp directory with an SQLite path in it; `remove()` deletes it. */
+export function benchSqlitePath(): { path: string; dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
+  return { dir, path: join(dir, 'bench.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,74 @@
+import type { BulkLoader } from '../../ports/bulk-loader.js';
+import type { TypeClass } from '../../ports/inspector.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import { sqliteSchema } from './sqlite-inspector.js';
+
+function encoder(typeClass: TypeClass): (value: unknown) => unknown {
+  switch (typeClass) {
+    case 'timestamp':
+      return (v) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : typeof v === 'number' ? v : new Date(v as string).getTime());
+    case 'boolean':
+      return (v) => (v === null || v === undefined ? null : v ? 1 : 0);
+    case 'json':
+      return (v) => (v === null || v === undefined ? null : JSON.stringify(v));
+    default:
+      return (v) => (v === undefined ? null : v);
+  }
+}
+
+export class SqliteBulkLoader implements BulkLoader {
+  private types: Map<string, Map<string, TypeClass>> | null = null;
+
+  constructor(private readonly database: SqliteDatabase) {}
+
+  async load(
+    table: string,
+    columns: string[],
+    batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
+    options: { replace?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
+  ): Promise<number> {
+    const encoders = await this.encoders(table, columns);
+    const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    return this.database.transaction(async (tx) => {
+      let written = 0;
+      if (options.replace) await tx.run((db) => db.prepare(`DELETE FROM "${table}"`).run());
+      const insert = tx.prepare(sql);
+      const params = new Array<unknown>(columns.length);
+      for await (const batch of batches) {
+        await tx.run(() => {
+          for (const row of batch) {
+            for (let i = 0; i < encoders.length; i++) params[i] = encoders[i]!(row[i]);
+            insert.run(params);
+          }
+        });
+        written += batch.length;
+        options.onBatch?.(written);
+      }
+      return written;
+    });
+  }
+
+  async resetIdentity(table: string, column: string): Promise<void> {
+    // AUTOINCREMENT keeps its counter in sqlite_sequence; it must not fall behind max(id).
+    await this.database.run((db) => {
+      const { max } = db.prepare(`SELECT max("${column}") AS max FROM "${table}"`).get() as { max: number | null };
+      if (max === null) return;
+      const updated = db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?').run(max, table).changes;
+      if (updated === 0) db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table, max);
+    });
+  }
+
+  private async encoders(table: string, columns: string[]): Promise<((value: unknown) => unknown)[]> {
+    if (!this.types) {
+      const schema = await this.database.run((db) => sqliteSchema(db));
+      this.types = new Map(schema.tables.map((t) => [t.name, new Map(t.columns.map((c) => [c.name, c.typeClass]))]));
+    }
+    const types = this.types.get(table);
+    if (!types) throw new TypeError(`unknown table ${table}`);
+    return columns.map((c) => {
+      const type = types.get(c);
+      if (!type) throw new TypeError(`unknown column ${table}.${c}`);
+      return encoder(type);
+    });
+  }
+}

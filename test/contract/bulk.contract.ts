@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { ContractContext } from './engines.js';
+
+const COLUMNS = ['id', 'computer_name', 'title', 'adapter_metadata', 'initiated_by_ai', 'created_at', 'last_activity'];
+
+function row(i: number): unknown[] {
+  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i));
+  return [`s${i}`, 'mac', `title ${i}`, { telegram: { topicId: i } }, i % 2 === 0, at, at];
+}
+
+export function bulkContract({ fresh }: ContractContext): void {
+  describe('BulkLoader', () => {
+    it('load writes every batch and the rows read back through the repositories', async () => {
+      const store = await fresh();
+      const batches = [Array.from({ length: 300 }, (_, i) => row(i)), Array.from({ length: 5 }, (_, i) => row(300 + i))];
+      const seen: number[] = [];
+      expect(await store.bulk.load('sessions', COLUMNS, batches, { onBatch: (n) => seen.push(n) })).toBe(305);
+      expect(seen).toEqual([300, 305]);
+      const s = (await store.repositories.sessions.get('s2'))!;
+      expect(s.adapterMetadata).toEqual({ telegram: { topicId: 2 } });
+      expect(s.initiatedByAi).toBe(true);
+      expect(s.createdAt).toEqual(new Date(Date.UTC(2026, 0, 1, 0, 0, 2)));
+      expect(s.terminalSize).toBe('80x24');
+      expect(await store.repositories.sessions.count()).toBe(305);
+    });
+
+    it('a failing batch leaves the table exactly as it was', async () => {
+      const store = await fresh();
+      await store.bulk.load('sessions', COLUMNS, [[row(1)]]);
+      async function* batches() {
+        yield [row(2), row(3)];
+        yield [row(4), row(1)]; // duplicate id
+      }
+      await expect(store.bulk.load('sessions', COLUMNS, batches())).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      expect(await store.repositories.sessions.count()).toBe(1);
+      await expect(store.bulk.load('sessions', COLUMNS, [[row(9)]], { replace: true })).resolves.toBe(1);
+      expect((await store.repositories.sessions.list()).map((s) => s.id)).toEqual(['s9']);
+    });
+  });
+}
