@@ -1,4 +1,10 @@
 /**
+ * The journal table in which `load(..., { journal: true })` records finished tables.
+ * It is created on demand and is not part of the migrations: tools drop it when done.
+ */
+export const COPY_JOURNAL_TABLE = 'copy_progress';
+
+/**
  * Fast whole-table writes for tools that move many rows at once (`seed`, `copy`), below
  * the repositories: rows are arrays of domain values (Date, boolean, parsed JSON,
  * number, string, null) in the order of `columns` (snake_case column names); the adapter
@@ -8,15 +14,21 @@ export interface BulkLoader {
   /**
    * Writes every batch into `table` inside ONE transaction that commits at the end, so a
    * failure or a killed process leaves the table as it was. With `replace`, the table's
-   * rows are deleted first in the same transaction. Returns the number of rows written.
+   * rows are deleted first in the same transaction. With `journal`, the table and its row
+   * count are recorded in `COPY_JOURNAL_TABLE` in the same transaction, so the journal
+   * lists a table exactly when its rows are committed. Returns the number of rows written.
    * Constraint violations surface as domain errors (ConflictError, ForeignKeyError, ...).
    */
   load(
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options?: { replace?: boolean; onBatch?: (rowsSoFar: number) => void },
+    options?: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void },
   ): Promise<number>;
   /** Moves the identity/autoincrement counter of `table` past max(`column`), so new rows never collide. */
   resetIdentity(table: string, column: string): Promise<void>;
+  /** Tables recorded in the journal, with the rows written; empty when there is no journal. */
+  journal(): Promise<Map<string, number>>;
+  /** Drops the journal table (nothing happens when there is none). */
+  dropJournal(): Promise<void>;
 }

@@ -36,5 +36,23 @@ export function bulkContract({ fresh }: ContractContext): void {
       await expect(store.bulk.load('sessions', COLUMNS, [[row(9)]], { replace: true })).resolves.toBe(1);
       expect((await store.repositories.sessions.list()).map((s) => s.id)).toEqual(['s9']);
     });
+
+    it('load with journal records the table and its row count only when the rows commit', async () => {
+      const store = await fresh();
+      expect(await store.bulk.journal()).toEqual(new Map());
+      async function* failing() {
+        yield [row(1)];
+        yield [row(1)];
+      }
+      await expect(store.bulk.load('sessions', COLUMNS, failing(), { journal: true })).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      expect((await store.bulk.journal()).has('sessions')).toBe(false);
+      await store.bulk.load('sessions', COLUMNS, [[row(1), row(2)]], { journal: true, replace: true });
+      await store.bulk.load('system_settings', ['key', 'value', 'updated_at'], [[['k', 'v', new Date()]]], { journal: true });
+      expect(await store.bulk.journal()).toEqual(new Map([['sessions', 2], ['system_settings', 1]]));
+      await store.bulk.dropJournal();
+      await store.bulk.dropJournal();
+      expect(await store.bulk.journal()).toEqual(new Map());
+      expect(await store.repositories.sessions.count()).toBe(2);
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { BulkLoader } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
@@ -16,6 +16,8 @@ function encoder(typeClass: TypeClass): (value: unknown) => unknown {
   }
 }
 
+const JOURNAL = `"${COPY_JOURNAL_TABLE}"`;
+
 export class SqliteBulkLoader implements BulkLoader {
   private types: Map<string, Map<string, TypeClass>> | null = null;
 
@@ -25,7 +27,7 @@ export class SqliteBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
+    options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const encoders = await this.encoders(table, columns);
     const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
@@ -44,6 +46,14 @@ export class SqliteBulkLoader implements BulkLoader {
         written += batch.length;
         options.onBatch?.(written);
       }
+      if (options.journal) {
+        await tx.run((db) => {
+          db.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name TEXT PRIMARY KEY NOT NULL, row_count INTEGER NOT NULL)`);
+          db.prepare(
+            `INSERT INTO ${JOURNAL} (table_name, row_count) VALUES (?, ?) ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
+          ).run(table, written);
+        });
+      }
       return written;
     });
   }
@@ -56,6 +66,18 @@ export class SqliteBulkLoader implements BulkLoader {
       const updated = db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?').run(max, table).changes;
       if (updated === 0) db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table, max);
     });
+  }
+
+  async journal(): Promise<Map<string, number>> {
+    return this.database.run((db) => {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(COPY_JOURNAL_TABLE)) return new Map();
+      const rows = db.prepare(`SELECT table_name, row_count FROM ${JOURNAL}`).all() as { table_name: string; row_count: number }[];
+      return new Map(rows.map((r) => [r.table_name, r.row_count]));
+    });
+  }
+
+  async dropJournal(): Promise<void> {
+    await this.database.run((db) => db.exec(`DROP TABLE IF EXISTS ${JOURNAL}`));
   }
 
   private async encoders(table: string, columns: string[]): Promise<((value: unknown) => unknown)[]> {

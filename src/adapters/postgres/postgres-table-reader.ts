@@ -1,0 +1,117 @@
+import type { SourceTable, TableReader } from '../../ports/table-reader.js';
+import { createPool, PostgresDatabase, quoteIdent, type PostgresOptions } from './postgres-database.js';
+
+/** `'{}'::jsonb` -> '{}', `0` -> 0, `false` -> false; expressions (now(), nextval(...)) -> undefined. */
+function pgLiteral(expression: string): string | number | boolean | undefined {
+  const literal = expression.replace(/::[a-z ]+(\[\])?$/i, '').trim();
+  const quoted = /^'((?:[^']|'')*)'$/.exec(literal);
+  if (quoted) return quoted[1]!.replace(/''/g, "'");
+  if (/^[+-]?\d+(\.\d+)?$/.test(literal)) return Number(literal);
+  if (literal === 'true' || literal === 'false') return literal === 'true';
+  return undefined;
+}
+
+interface Column {
+  name: string;
+  pk: number;
+  type: string;
+  default: string | null;
+}
+
+/** Reads the tables of a PostgreSQL schema (read-only work on a small pool of its own). */
+export class PostgresTableReader implements TableReader {
+  private readonly database: PostgresDatabase;
+  private columns: Map<string, Column[]> | null = null;
+
+  constructor(
+    options: PostgresOptions,
+    readonly location: string,
+  ) {
+    this.database = new PostgresDatabase(createPool({ ...options, pool: { max: 2 }, statementTimeoutMs: 0 }));
+  }
+
+  async tables(): Promise<SourceTable[]> {
+    const all = await this.columnMap();
+    return [...all.keys()].sort().map((name) => ({ name, columns: all.get(name)!.map((c) => c.name) }));
+  }
+
+  async count(table: string): Promise<number> {
+    const { rows } = await this.database.query<{ n: number }>(`SELECT count(*) AS n FROM ${quoteIdent(table)}`);
+    return rows[0]!.n;
+  }
+
+  async *rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]> {
+    const columns = (await this.columnMap()).get(table);
+    if (!columns) throw new TypeError(`unknown table ${table}`);
+    const pk = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+    if (pk.length === 0) throw new TypeError(`table ${table} has no primary key to page through`);
+    const keyList = pk.map((c) => quoteIdent(c.name)).join(', ');
+    const select = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(table)}`;
+    const after = `(${keyList}) > (${pk.map((c, i) => `$${i + 1}::${c.type}`).join(', ')})`;
+    const page = async (last: unknown[] | null): Promise<Record<string, unknown>[]> => {
+      const result = last
+        ? await this.database.query(`${select} WHERE ${after} ORDER BY ${keyList} LIMIT ${batchSize}`, last)
+        : await this.database.query(`${select} ORDER BY ${keyList} LIMIT ${batchSize}`);
+      return result.rows;
+    };
+    let last: unknown[] | null = null;
+    for (;;) {
+      const rows = await page(last);
+      if (rows.length === 0) return;
+      const tail = rows[rows.length - 1]!;
+      last = pk.map((c) => tail[c.name]);
+      yield rows;
+      if (rows.length < batchSize) return;
+    }
+  }
+
+  async existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
+    const types = new Map(((await this.columnMap()).get(table) ?? []).map((c) => [c.name, c.type]));
+    const arrays = columns.map((_, i) => keys.map((k) => k[i]));
+    const { rows } = await this.database.query(
+      `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}
+       WHERE (${columns.map(quoteIdent).join(', ')}) IN (SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${types.get(c) ?? 'text'}[]`).join(', ')}))`,
+      arrays,
+    );
+    return new Set(rows.map((r) => JSON.stringify(columns.map((c) => r[c]))));
+  }
+
+  async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {
+    const defaults: Record<string, string | number | boolean> = {};
+    for (const column of (await this.columnMap()).get(table) ?? []) {
+      const value = column.default === null ? undefined : pgLiteral(column.default);
+      if (value !== undefined) defaults[column.name] = value;
+    }
+    return defaults;
+  }
+
+  async lastWritten(): Promise<Date> {
+    const { rows } = await this.database.query<{ at: Date }>('SELECT pg_postmaster_start_time() AS at');
+    return rows[0]!.at;
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
+
+  private async columnMap(): Promise<Map<string, Column[]>> {
+    if (this.columns) return this.columns;
+    const { rows } = await this.database.query<Column & { table_name: string }>(
+      `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+         coalesce(array_position(k.conkey, a.attnum), 0) AS pk, pg_get_expr(d.adbin, d.adrelid) AS default
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+       LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+       LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+         AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+       ORDER BY c.relname, a.attnum`,
+    );
+    this.columns = new Map();
+    for (const row of rows) {
+      const list = this.columns.get(row.table_name) ?? [];
+      list.push({ name: row.name, pk: Number(row.pk), type: row.type, default: row.default });
+      this.columns.set(row.table_name, list);
+    }
+    return this.columns;
+  }
+}

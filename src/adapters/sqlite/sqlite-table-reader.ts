@@ -1,0 +1,127 @@
+import { statSync } from 'node:fs';
+import type { SourceTable, TableReader } from '../../ports/table-reader.js';
+import { openSqlite, translateSqliteError, type SqliteDb } from './sqlite-database.js';
+
+const FTS_SHADOW_SUFFIXES = ['_data', '_idx', '_content', '_docsize', '_config'];
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `'{}'` -> '{}', `0` -> 0, `'80x24'` -> '80x24'; expressions (CURRENT_TIMESTAMP, (x)) -> undefined. */
+export function sqlLiteral(text: string | null): string | number | boolean | undefined {
+  if (text === null) return undefined;
+  const literal = text.trim();
+  const quoted = /^'((?:[^']|'')*)'$/.exec(literal);
+  if (quoted) return quoted[1]!.replace(/''/g, "'");
+  if (/^[+-]?\d+(\.\d+)?$/.test(literal)) return Number(literal);
+  if (/^(true|false)$/i.test(literal)) return literal.toLowerCase() === 'true';
+  return undefined;
+}
+
+/**
+ * Reads an SQLite file (this package's or the older daemon's) through a read-only
+ * connection: nothing it does can write to the file.
+ */
+export class SqliteTableReader implements TableReader {
+  private readonly db: SqliteDb;
+  private keys = new Map<string, string[]>();
+
+  constructor(readonly location: string) {
+    this.db = openSqlite({ path: location, readonly: true });
+  }
+
+  async tables(): Promise<SourceTable[]> {
+    const rows = this.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+      sql: string | null;
+    }[];
+    const virtual = rows.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql ?? '')).map((r) => r.name);
+    const shadow = new Set(virtual.flatMap((v) => FTS_SHADOW_SUFFIXES.map((s) => v + s)));
+    return rows
+      .filter((r) => !r.name.startsWith('sqlite_') && !virtual.includes(r.name) && !shadow.has(r.name))
+      .map((r) => ({ name: r.name, columns: this.columnInfo(r.name).map((c) => c.name) }));
+  }
+
+  async count(table: string): Promise<number> {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n;
+  }
+
+  async *rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]> {
+    const key = this.keyOf(table);
+    const keyList = key.map(quote).join(', ');
+    const select = `SELECT ${key.map((k, i) => `${quote(k)} AS __k${i}`).join(', ')}, * FROM ${quote(table)}`;
+    const first = this.db.prepare(`${select} ORDER BY ${keyList} LIMIT ?`);
+    const next = this.db.prepare(`${select} WHERE (${keyList}) > (${key.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`);
+    let last: unknown[] | null = null;
+    for (;;) {
+      let batch: Record<string, unknown>[];
+      try {
+        batch = (last ? next.all(...last, batchSize) : first.all(batchSize)) as Record<string, unknown>[];
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+      if (batch.length === 0) return;
+      const tail = batch[batch.length - 1]!;
+      last = key.map((_, i) => tail[`__k${i}`]);
+      for (const row of batch) for (let i = 0; i < key.length; i++) delete row[`__k${i}`];
+      yield batch;
+      if (batch.length < batchSize) return;
+    }
+  }
+
+  async existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const width = columns.length;
+    // SQLite allows 32766 bound parameters per statement.
+    const chunk = Math.max(1, Math.floor(30_000 / width));
+    for (let start = 0; start < keys.length; start += chunk) {
+      const part = keys.slice(start, start + chunk);
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      const sql = `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE (${columns.map(quote).join(', ')}) IN (VALUES ${part.map(() => tuple).join(', ')})`;
+      const rows = this.db.prepare(sql).raw(true).all(...part.flat()) as unknown[][];
+      for (const row of rows) found.add(JSON.stringify(row));
+    }
+    return found;
+  }
+
+  async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {
+    const defaults: Record<string, string | number | boolean> = {};
+    for (const column of this.columnInfo(table)) {
+      const value = sqlLiteral(column.dflt_value);
+      if (value !== undefined) defaults[column.name] = value;
+    }
+    return defaults;
+  }
+
+  async lastWritten(): Promise<Date> {
+    return new Date(Math.trunc(statSync(this.location).mtimeMs));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private columnInfo(table: string): { name: string; pk: number; dflt_value: string | null }[] {
+    return this.db.prepare('SELECT name, pk, dflt_value FROM pragma_table_info(?) ORDER BY cid').all(table) as {
+      name: string;
+      pk: number;
+      dflt_value: string | null;
+    }[];
+  }
+
+  /** rowid (the table's own order) unless the table is WITHOUT ROWID; then its primary key. */
+  private keyOf(table: string): string[] {
+    let key = this.keys.get(table);
+    if (!key) {
+      const { sql } = this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string };
+      const pk = this.columnInfo(table)
+        .filter((c) => c.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name);
+      key = /WITHOUT\s+ROWID/i.test(sql) && pk.length > 0 ? pk : ['rowid'];
+      this.keys.set(table, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,49 @@
+/** A table as the database holds it, before any mapping onto this package's schema. */
+export interface SourceTable {
+  name: string;
+  /** Column names in declaration order (generated columns such as search vectors left out). */
+  columns: string[];
+}
+
+/**
+ * Reads whole tables of any database (this package's on either engine, or the older
+ * daemon's SQLite file) for tools such as `copy`, without writing to it: an SQLite
+ * file is opened read-only. Rows come as the driver returns them (numbers, strings,
+ * Dates, parsed JSON, ...); mapping and conversion belong to the caller.
+ */
+export interface TableReader {
+  /** Where the data lives, for humans (password masked). */
+  readonly location: string;
+  /**
+   * Every user table with its columns, sorted by name, `schema_migrations` included;
+   * engine internals, full-text virtual tables and their shadow tables left out.
+   */
+  tables(): Promise<SourceTable[]>;
+  /** Number of rows of `table`. */
+  count(table: string): Promise<number>;
+  /**
+   * Every row of `table` in batches of at most `batchSize`, keyset-paginated in a
+   * stable order (rowid or primary key), so memory holds one batch whatever the table size.
+   */
+  rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]>;
+  /**
+   * Which of `keys` (each the values of `columns`, in order) exist in `table`. The result
+   * holds `JSON.stringify(key)` of every key found; keys are compared as the engine
+   * compares the stored values.
+   */
+  existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>>;
+  /**
+   * Constant defaults of the columns of `table` as plain values (`'{}'` -> '{}', `0` -> 0,
+   * `false` -> false). Columns without a default or with an expression default (now(),
+   * CURRENT_TIMESTAMP) are absent.
+   */
+  columnDefaults(table: string): Promise<Record<string, string | number | boolean>>;
+  /**
+   * A stable stand-in for timestamps the data lacks, so repeated reads convert the same
+   * way: SQLite, the file's modification time (when it was last written); PostgreSQL,
+   * whose constraints leave nothing to fill, the server's start time.
+   */
+  lastWritten(): Promise<Date>;
+  /** Closes the connection. Idempotent. */
+  close(): Promise<void>;
+}
