@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import { PostgresTableReader } from './adapters/postgres/postgres-table-reader.js';
+import { SqliteTableReader } from './adapters/sqlite/sqlite-table-reader.js';
+import type { TableReader } from './ports/table-reader.js';
 import type { DatabaseConfig } from './config/config-schema.js';
 import { describeLocation } from './config/resolve-config.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -61,6 +64,16 @@ export function createStore(config: DatabaseConfig, options: StoreOptions = {}):
     clock,
   );
   return Object.assign(store, { client: store.database.pool });
+}
+
+/** A read-only reader on the database of `config` (SQLite: opened read-only; the file must exist). */
+export function createTableReader(config: DatabaseConfig): TableReader {
+  if (config.engine === 'sqlite') return new SqliteTableReader(config.sqlite.path);
+  const pg = config.postgresql;
+  return new PostgresTableReader(
+    { url: pg.url, host: pg.host, port: pg.port, database: pg.database, user: pg.user, password: pg.password, ssl: pg.ssl, schema: pg.schema, applicationName: pg.applicationName },
+    describeLocation(config),
+  );
 }
 
 /**

@@ -1,10 +1,11 @@
 import { maskSecrets } from '../config/resolve-config.js';
 import { COMMON_HELP, parse, type Command, type Io } from './command.js';
+import { copyCommand } from './commands/copy.js';
 import { downCommand, migrateCommand } from './commands/migrate.js';
 import { statusCommand } from './commands/status.js';
 
 /** Every subcommand, in the order --help lists them. */
-export const COMMANDS: Command[] = [migrateCommand, downCommand, statusCommand];
+export const COMMANDS: Command[] = [migrateCommand, downCommand, statusCommand, copyCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -15,6 +15,11 @@ export interface TableReader {
   /** Where the data lives, for humans (password masked). */
   readonly location: string;
   /**
+   * True when rows carry Dates, booleans and parsed JSON (PostgreSQL); false when they
+   * carry what SQLite stores (numbers and text, JSON as text).
+   */
+  readonly decodesValues: boolean;
+  /**
    * Every user table with its columns, sorted by name, `schema_migrations` included;
    * engine internals, full-text virtual tables and their shadow tables left out.
    */

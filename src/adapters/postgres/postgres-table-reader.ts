@@ -20,6 +20,7 @@ interface Column {
 
 /** Reads the tables of a PostgreSQL schema (read-only work on a small pool of its own). */
 export class PostgresTableReader implements TableReader {
+  readonly decodesValues = true;
   private readonly database: PostgresDatabase;
   private columns: Map<string, Column[]> | null = null;
 

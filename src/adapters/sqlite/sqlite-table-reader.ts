@@ -24,6 +24,7 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
  * connection: nothing it does can write to the file.
  */
 export class SqliteTableReader implements TableReader {
+  readonly decodesValues = false;
   private readonly db: SqliteDb;
   private keys = new Map<string, string[]>();
 

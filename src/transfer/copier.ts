@@ -1,0 +1,198 @@
+import type { ForeignKeyShape } from '../ports/inspector.js';
+import type { Store } from '../ports/store.js';
+import type { TableReader } from '../ports/table-reader.js';
+import { TableChecksum } from './checksum.js';
+import { detectSource, planCopy, type CopyPlan, type TablePlan } from './plan.js';
+import { RejectFile } from './reject-file.js';
+import { convertedRows, emptyCounts, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
+
+export interface CopyOptions {
+  source: TableReader;
+  /** The target store, migrated (for a dry run, any store with the target's schema). */
+  target: Store;
+  /** A reader on the same database as `target`. */
+  targetReader: TableReader;
+  resume?: boolean;
+  dryRun?: boolean;
+  /** Copy (unless `verifyOnly`), then compare row counts and checksums of every table. */
+  verify?: boolean;
+  verifyOnly?: boolean;
+  batchSize?: number;
+  owner?: { person: string; uid: number };
+  rejectPath: string;
+  onProgress?: (table: string, rows: number, seconds: number) => void;
+}
+
+export interface TableReport {
+  table: string;
+  source: string | null;
+  status: 'copied' | 'skipped' | 'counted' | 'verified';
+  rows: number;
+  seconds: number;
+  counts: TableCounts;
+  missingColumns: string[];
+  ignoredColumns: string[];
+  verify?: { sourceRows: number; targetRows: number; sourceChecksum: string; targetChecksum: string; equal: boolean };
+}
+
+export interface CopyReport {
+  kind: CopyPlan['kind'];
+  tables: TableReport[];
+  ignoredTables: string[];
+  rejects: number;
+  rejectPath: string | null;
+  seconds: number;
+  /** Set when verification ran: true when every table matched. */
+  verified?: boolean;
+}
+
+/** Copies (or counts, or verifies) every table of the target's schema from the source. */
+export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
+  const started = performance.now();
+  const { source, target, targetReader } = options;
+  const batchSize = options.batchSize ?? 1000;
+  const sourceTables = await source.tables();
+  const kind = await detectSource(source, sourceTables, target.migrator.names());
+  const schema = await target.inspector.schema();
+  const defaults = new Map(await Promise.all(schema.tables.map(async (t) => [t.name, await targetReader.columnDefaults(t.name)] as const)));
+  const plan = planCopy(kind, schema, defaults, sourceTables, await source.lastWritten());
+  const journal = options.dryRun || options.verifyOnly ? new Map<string, number>() : await target.bulk.journal();
+  const reports: TableReport[] = [];
+  const rejectFile = options.dryRun || options.verifyOnly ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
+  let rejects = 0;
+  const rejected = new Map<string, Record<string, unknown>[]>();
+  const onReject = (reject: Reject) => {
+    rejects++;
+    rejectFile?.write(reject);
+    if (reject.row) rejected.set(reject.table, [...(rejected.get(reject.table) ?? []), reject.row]);
+  };
+  const rowOptions = (parents: ParentLookup | undefined, sink: (r: Reject) => void): RowOptions => ({
+    reader: source,
+    batchSize,
+    legacy: kind === 'legacy',
+    parents: kind === 'legacy' ? parents : undefined,
+    owner: options.owner,
+    onReject: sink,
+  });
+  const inTarget: ParentLookup = (fk, keys) => targetReader.existingKeys(fk.references, fk.referencedColumns, keys);
+
+  try {
+    if (!options.verifyOnly) {
+      const parents = options.dryRun ? inSource(plan, source, rejected) : inTarget;
+      for (const table of plan.tables) {
+        const begun = performance.now();
+        const counts = emptyCounts();
+        const report = (status: TableReport['status'], rows: number): TableReport => ({
+          table: table.table,
+          source: table.source,
+          status,
+          rows,
+          seconds: (performance.now() - begun) / 1000,
+          counts,
+          missingColumns: table.missingColumns,
+          ignoredColumns: table.ignoredColumns,
+        });
+        if (journal.has(table.table) && options.resume) {
+          reports.push(report('skipped', journal.get(table.table)!));
+          continue;
+        }
+        const rows = convertedRows(table, rowOptions(parents, onReject), counts);
+        if (options.dryRun) {
+          let n = 0;
+          for await (const batch of rows) n += batch.length;
+          reports.push(report('counted', n));
+          continue;
+        }
+        const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
+          replace: true,
+          journal: true,
+          onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
+        });
+        reports.push(report('copied', written));
+      }
+      if (!options.dryRun) {
+        for (const table of plan.tables) {
+          const key = autoIdColumn(table);
+          if (key) await target.bulk.resetIdentity(table.table, key);
+        }
+        await target.bulk.dropJournal();
+      }
+    }
+    let verified: boolean | undefined;
+    if (options.verify || options.verifyOnly) {
+      verified = await verifyTables(plan, options, rowOptions(inTarget, () => {}), reports);
+    }
+    return {
+      kind,
+      tables: reports,
+      ignoredTables: plan.ignoredTables,
+      rejects,
+      rejectPath: rejectFile && rejectFile.written > 0 ? rejectFile.path : null,
+      seconds: (performance.now() - started) / 1000,
+      verified,
+    };
+  } finally {
+    rejectFile?.close();
+  }
+}
+
+/** An integer single-column primary key: the engine hands out its values (AUTOINCREMENT / identity). */
+function autoIdColumn(table: TablePlan): string | null {
+  if (table.primaryKey.length !== 1) return null;
+  const column = table.columns.find((c) => c.name === table.primaryKey[0]);
+  return column?.typeClass === 'integer' ? column.name : null;
+}
+
+/** For a dry run, which writes nothing: parents that exist in the source and were not rejected themselves. */
+function inSource(plan: CopyPlan, source: TableReader, rejected: Map<string, Record<string, unknown>[]>): ParentLookup {
+  return async (fk: ForeignKeyShape, keys: unknown[][]) => {
+    const parent = plan.tables.find((t) => t.table === fk.references);
+    const columns = fk.referencedColumns.map((name) => parent?.columns.find((c) => c.name === name)?.source ?? null);
+    if (!parent?.source || columns.some((c) => c === null)) return new Set();
+    const found = await source.existingKeys(parent.source, columns as string[], keys);
+    for (const row of rejected.get(parent.table) ?? []) found.delete(JSON.stringify(fk.referencedColumns.map((c) => row[c])));
+    return found;
+  };
+}
+
+async function verifyTables(plan: CopyPlan, options: CopyOptions, sourceRows: RowOptions, reports: TableReport[]): Promise<boolean> {
+  const { targetReader } = options;
+  const targetPlan = planCopy('ours', await options.target.inspector.schema(), new Map(), await targetReader.tables(), new Date(0));
+  let allEqual = true;
+  for (const table of plan.tables) {
+    const begun = performance.now();
+    const mirror = targetPlan.tables.find((t) => t.table === table.table)!;
+    const names = table.columns.map((c) => c.name);
+    const types = table.columns.map((c) => c.typeClass);
+    const fromSource = new TableChecksum(names, types);
+    const counts = emptyCounts();
+    for await (const batch of convertedRows(table, sourceRows, counts)) for (const row of batch) fromSource.add(row);
+    const fromTarget = new TableChecksum(mirror.columns.map((c) => c.name), mirror.columns.map((c) => c.typeClass));
+    const targetOptions: RowOptions = { reader: targetReader, batchSize: sourceRows.batchSize, legacy: false, onReject: () => {} };
+    for await (const batch of convertedRows(mirror, targetOptions, emptyCounts())) for (const row of batch) fromTarget.add(row);
+    const verify = {
+      sourceRows: fromSource.rows,
+      targetRows: fromTarget.rows,
+      sourceChecksum: fromSource.hex(),
+      targetChecksum: fromTarget.hex(),
+      equal: fromSource.rows === fromTarget.rows && fromSource.hex() === fromTarget.hex(),
+    };
+    allEqual &&= verify.equal;
+    const existing = reports.find((r) => r.table === table.table);
+    if (existing) existing.verify = verify;
+    else {
+      reports.push({
+        table: table.table,
+        source: table.source,
+        status: 'verified',
+        rows: fromTarget.rows,
+        seconds: (performance.now() - begun) / 1000,
+        counts,
+        missingColumns: table.missingColumns,
+        ignoredColumns: table.ignoredColumns,
+        verify,
+      });
+    }
+  }
+  return allEqual;
+}

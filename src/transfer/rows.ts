@@ -1,0 +1,139 @@
+import type { ForeignKeyShape } from '../ports/inspector.js';
+import type { TableReader } from '../ports/table-reader.js';
+import { converter, InvalidValue, type ConversionCounts } from './convert.js';
+import type { TablePlan } from './plan.js';
+
+/** One line of the reject file: an orphan row left out, or a value that could not be read. */
+export interface Reject {
+  table: string;
+  id: string;
+  reason: string;
+  column?: string;
+  value?: unknown;
+  /** The row as converted (orphans only), so nothing is lost. */
+  row?: Record<string, unknown>;
+}
+
+export interface TableCounts extends ConversionCounts {
+  /** Rows read from the source. */
+  read: number;
+  /** Rows left out because a parent row is missing. */
+  orphans: number;
+  /** Sessions given the owner of --owner-person/--owner-uid. */
+  ownersBackfilled: number;
+}
+
+export const emptyCounts = (): TableCounts => ({ read: 0, orphans: 0, ownersBackfilled: 0, converted: 0, coerced: 0, filled: 0, invalid: 0 });
+
+/** Answers which parent keys exist, for the orphan check. */
+export type ParentLookup = (fk: ForeignKeyShape, keys: unknown[][]) => Promise<Set<string>>;
+
+export interface RowOptions {
+  reader: TableReader;
+  batchSize: number;
+  legacy: boolean;
+  /** Set for sources that do not enforce foreign keys: rows whose parent is missing become rejects. */
+  parents?: ParentLookup;
+  owner?: { person: string; uid: number };
+  onReject: (reject: Reject) => void;
+}
+
+const OWNER_TABLE = 'sessions';
+
+/**
+ * The rows of one target table as arrays of domain values in `plan.columns` order,
+ * read from the source in batches and converted; orphans and unreadable values go to
+ * `onReject` and are counted in `counts`.
+ */
+export async function* convertedRows(plan: TablePlan, options: RowOptions, counts: TableCounts): AsyncIterable<unknown[][]> {
+  if (!plan.source) return;
+  const typed = options.reader.decodesValues;
+  const columns = plan.columns.map((column) => ({
+    ...column,
+    convert: converter(column.typeClass, counts, { typed, legacy: options.legacy }),
+  }));
+  const pk = plan.primaryKey.map((name) => plan.columns.findIndex((c) => c.name === name));
+  const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
+  const idOf = (row: unknown[]) => pk.map((i) => String(row[i])).join('/');
+
+  for await (const batch of options.reader.rows(plan.source, options.batchSize)) {
+    counts.read += batch.length;
+    let out: unknown[][] = new Array(batch.length);
+    for (let r = 0; r < batch.length; r++) {
+      const raw = batch[r]!;
+      const row = new Array<unknown>(columns.length);
+      const problems: [column: string, value: unknown, reason: string][] = [];
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c]!;
+        let value: unknown = column.fill;
+        if (column.source !== null || column.fallbackSource !== null) {
+          const stored = column.source === null ? null : raw[column.source];
+          value = empty(stored) && column.fallbackSource !== null ? raw[column.fallbackSource] : stored;
+          value = value === null || value === undefined ? null : column.convert(value);
+          if (value instanceof InvalidValue) {
+            counts.invalid++;
+            problems.push([column.name, stored, value.reason]);
+            value = null;
+          }
+          if (value === null && !column.nullable) {
+            counts.filled++;
+            value = column.fill;
+          }
+        }
+        row[c] = value;
+      }
+      if (problems.length > 0) {
+        const id = idOf(row);
+        for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, column, value, reason });
+      }
+      if (ownerAt && row[ownerAt[0]] === null && row[ownerAt[1]] === null) {
+        row[ownerAt[0]] = options.owner!.person;
+        row[ownerAt[1]] = options.owner!.uid;
+        counts.ownersBackfilled++;
+      }
+      out[r] = row;
+    }
+    if (options.parents) out = await dropOrphans(plan, out, options, counts, idOf);
+    yield out;
+  }
+}
+
+function empty(value: unknown): boolean {
+  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
+}
+
+function ownerColumns(plan: TablePlan): [number, number] | null {
+  const person = plan.columns.findIndex((c) => c.name === 'owner_person');
+  const uid = plan.columns.findIndex((c) => c.name === 'owner_uid');
+  return person >= 0 && uid >= 0 ? [person, uid] : null;
+}
+
+async function dropOrphans(
+  plan: TablePlan,
+  rows: unknown[][],
+  options: RowOptions,
+  counts: TableCounts,
+  idOf: (row: unknown[]) => string,
+): Promise<unknown[][]> {
+  let kept = rows;
+  for (const fk of plan.foreignKeys) {
+    const at = fk.columns.map((name) => plan.columns.findIndex((c) => c.name === name));
+    const keyOf = (row: unknown[]) => at.map((i) => row[i]);
+    const keys = kept.map(keyOf).filter((key) => key.every((v) => v !== null));
+    if (keys.length === 0) continue;
+    const found = await options.parents!(fk, keys);
+    kept = kept.filter((row) => {
+      const key = keyOf(row);
+      if (key.some((v) => v === null) || found.has(JSON.stringify(key))) return true;
+      counts.orphans++;
+      options.onReject({
+        table: plan.table,
+        id: idOf(row),
+        reason: `orphan: no ${fk.references} row with ${fk.referencedColumns.join(', ')} = ${key.map((v) => JSON.stringify(v)).join(', ')}`,
+        row: Object.fromEntries(plan.columns.map((c, i) => [c.name, row[i]])),
+      });
+      return false;
+    });
+  }
+  return kept;
+}
