@@ -3,7 +3,7 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from './config/config-schema.js';
-import { describeLocation } from './config/resolve-config.js';
+import { maskSecrets } from './config/resolve-config.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
@@ -92,4 +92,17 @@ export function registerStore(
   container.register(TOKENS.Maintenance, { useValue: store.maintenance });
   for (const name of REPOSITORY_NAMES) container.register(REPOSITORY_TOKENS[name], { useValue: store.repositories[name] });
   return container;
+}
+
+/** Where the configured database lives, fit to print: a path, or a URL with the password masked. */
+export function describeLocation(config: DatabaseConfig): string {
+  if (config.engine === 'sqlite') return config.sqlite.path;
+  const pg = config.postgresql;
+  if (pg.url) {
+    const url = maskSecrets(pg.url, pg.password);
+    return pg.schema === 'public' ? url : `${url} (schema ${pg.schema})`;
+  }
+  const user = pg.user ? `${pg.user}${pg.password ? ':****' : ''}@` : '';
+  const where = `postgresql://${user}${pg.host ?? 'localhost'}:${pg.port ?? 5432}/${pg.database ?? pg.user ?? ''}`;
+  return pg.schema === 'public' ? where : `${where} (schema ${pg.schema})`;
 }
