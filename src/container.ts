@@ -6,7 +6,7 @@ import { PostgresTableReader } from './adapters/postgres/postgres-table-reader.j
 import { SqliteTableReader } from './adapters/sqlite/sqlite-table-reader.js';
 import type { TableReader } from './ports/table-reader.js';
 import type { DatabaseConfig } from './config/config-schema.js';
-import { describeLocation } from './config/resolve-config.js';
+import { maskSecrets } from './config/resolve-config.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
@@ -105,4 +105,17 @@ export function registerStore(
   container.register(TOKENS.Maintenance, { useValue: store.maintenance });
   for (const name of REPOSITORY_NAMES) container.register(REPOSITORY_TOKENS[name], { useValue: store.repositories[name] });
   return container;
+}
+
+/** Where the configured database lives, fit to print: a path, or a URL with the password masked. */
+export function describeLocation(config: DatabaseConfig): string {
+  if (config.engine === 'sqlite') return config.sqlite.path;
+  const pg = config.postgresql;
+  if (pg.url) {
+    const url = maskSecrets(pg.url, pg.password);
+    return pg.schema === 'public' ? url : `${url} (schema ${pg.schema})`;
+  }
+  const user = pg.user ? `${pg.user}${pg.password ? ':****' : ''}@` : '';
+  const where = `postgresql://${user}${pg.host ?? 'localhost'}:${pg.port ?? 5432}/${pg.database ?? pg.user ?? ''}`;
+  return pg.schema === 'public' ? where : `${where} (schema ${pg.schema})`;
 }

@@ -137,16 +137,3 @@ export function maskSecrets(text: string, password?: string): string {
   if (password) masked = masked.split(password).join('****');
   return masked;
 }
-
-/** Where the configured database lives, fit to print: a path, or a URL with the password masked. */
-export function describeLocation(config: DatabaseConfig): string {
-  if (config.engine === 'sqlite') return config.sqlite.path;
-  const pg = config.postgresql;
-  if (pg.url) {
-    const url = maskSecrets(pg.url, pg.password);
-    return pg.schema === 'public' ? url : `${url} (schema ${pg.schema})`;
-  }
-  const user = pg.user ? `${pg.user}${pg.password ? ':****' : ''}@` : '';
-  const where = `postgresql://${user}${pg.host ?? 'localhost'}:${pg.port ?? 5432}/${pg.database ?? pg.user ?? ''}`;
-  return pg.schema === 'public' ? where : `${where} (schema ${pg.schema})`;
-}

@@ -9,6 +9,11 @@ function encode(kind: FieldKind, value: unknown): unknown {
   return kind === 'json' ? JSON.stringify(value) : value;
 }
 
+function compileFromRow<T>(entries: string[][]): (row: Record<string, unknown>) => T {
+  const body = entries.map(([field, column]) => `${JSON.stringify(field)}: row[${JSON.stringify(column)}]`);
+  return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: Record<string, unknown>) => T;
+}
+
 /** Maps one entity to and from its PostgreSQL row (the pool parses timestamptz, jsonb and int8). */
 export class PostgresCodec<T> {
   /** `col_a, col_b, ...` in field order. */
@@ -18,13 +23,14 @@ export class PostgresCodec<T> {
   constructor(readonly fields: FieldKinds<T>) {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     this.columnList = this.entries.map(([, column]) => column).join(', ');
+    this.fromRow = compileFromRow(this.entries);
   }
 
-  fromRow(row: Record<string, unknown>): T {
-    const entity: Record<string, unknown> = {};
-    for (const [field, column] of this.entries) entity[field] = row[column];
-    return entity as T;
-  }
+  /**
+   * Row -> entity, compiled once per codec into a single object literal (one hidden
+   * class, faster than adding fields one by one). Names come from the domain's static field lists.
+   */
+  readonly fromRow: (row: Record<string, unknown>) => T;
 
   /** The parameter value of `field`. */
   param<K extends keyof T & string>(field: K, value: T[K] | null | undefined): unknown {

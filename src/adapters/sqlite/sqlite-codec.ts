@@ -18,18 +18,22 @@ function encode(kind: FieldKind, value: unknown): unknown {
   }
 }
 
-function decode(kind: FieldKind, value: unknown): unknown {
-  if (value === null) return null;
+function decodeExpression(kind: FieldKind, access: string): string {
   switch (kind) {
     case 'time':
-      return new Date(value as number);
+      return `(${access} === null ? null : new Date(${access}))`;
     case 'bool':
-      return value === 1;
+      return `(${access} === null ? null : ${access} === 1)`;
     case 'json':
-      return JSON.parse(value as string);
+      return `(${access} === null ? null : JSON.parse(${access}))`;
     default:
-      return value;
+      return `(${access} === undefined ? null : ${access})`;
   }
+}
+
+function compileFromRow<T>(entries: [string, string, FieldKind][]): (row: Record<string, unknown>) => T {
+  const body = entries.map(([field, column, kind]) => `${JSON.stringify(field)}: ${decodeExpression(kind, `row[${JSON.stringify(column)}]`)}`);
+  return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: Record<string, unknown>) => T;
 }
 
 /** Maps one entity to and from its SQLite row. */
@@ -41,13 +45,15 @@ export class SqliteCodec<T> {
   constructor(readonly fields: FieldKinds<T>) {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     this.columnList = this.entries.map(([, column]) => column).join(', ');
+    this.fromRow = compileFromRow(this.entries);
   }
 
-  fromRow(row: Record<string, unknown>): T {
-    const entity: Record<string, unknown> = {};
-    for (const [field, column, kind] of this.entries) entity[field] = decode(kind, row[column]);
-    return entity as T;
-  }
+  /**
+   * Row -> entity. Compiled once per codec into a single object literal: an entity built
+   * in one literal gets one hidden class, several times faster on hot paths than adding
+   * fields one by one. Field and column names come from the domain's static field lists.
+   */
+  readonly fromRow: (row: Record<string, unknown>) => T;
 
   /** The parameter value of `field`. */
   param<K extends keyof T & string>(field: K, value: T[K] | null | undefined): unknown {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
-import { resolveConfig, describeLocation } from '../../../src/config/resolve-config.js';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
+import { describeLocation } from '../../../src/container.js';
 import { createStore } from '../../../src/container.js';
 import { main } from '../../../src/cli/main.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../../support/throwaway-cluster.js';

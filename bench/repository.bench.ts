@@ -1,0 +1,152 @@
+/**
+ * Repository overhead: SessionRepository create/get/update/list against the very same SQL
+ * issued directly on the raw driver (better-sqlite3 prepared statements; pg on the same
+ * pool), with Kysely on the same schema as a peer row. Measured interleaved in rounds.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import pg from 'pg';
+import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
+import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
+import type { Store } from '../src/ports/store.js';
+import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { printTable, sideBySide, target, type Measured } from './report.js';
+
+interface SessionsTable {
+  id: string;
+  computer_name: string;
+  title: string;
+  created_at: unknown;
+  last_activity: unknown;
+  closed_at: unknown;
+  lifecycle_status: Generated<string>;
+  [column: string]: unknown;
+}
+interface Db {
+  sessions: SessionsTable;
+}
+
+/** The four operations, implemented three ways. */
+interface Implementation {
+  create(i: number): Promise<unknown> | unknown;
+  get(i: number): Promise<unknown> | unknown;
+  update(i: number): Promise<unknown> | unknown;
+  list(i: number): Promise<unknown> | unknown;
+}
+
+const OPS = ['create', 'get', 'update', 'list'] as const;
+
+function repositoryImpl(store: Store, ids: string[]): Implementation {
+  const r = store.repositories.sessions;
+  return {
+    create: (i) => r.create({ computerName: `bench-${i % 50}`, title: `session ${i}` }),
+    get: (i) => r.get(ids[i % ids.length]!),
+    update: (i) => r.update(ids[i % ids.length]!, { title: `renamed ${i}` }),
+    list: (i) => r.list({ computerName: `list-${i % 10}` }),
+  };
+}
+
+async function seed(store: Store): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < 1000; i++) ids.push((await store.repositories.sessions.create({ computerName: 'seed', title: `s${i}` })).id);
+  for (let i = 0; i < 200; i++) await store.repositories.sessions.create({ computerName: `list-${i % 10}` });
+  return ids;
+}
+
+async function compare(engine: string, impls: Record<string, Implementation>, perRound: number, rounds: number, goals: Partial<Record<(typeof OPS)[number], number>>): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const op of OPS) {
+    const [repo, raw] = await sideBySide(rounds, perRound, (i) => impls.repository![op](i), (i) => impls.raw![op](i));
+    const [, kysely] = await sideBySide(1, perRound, (i) => impls.raw![op](i), (i) => impls.kysely![op](i));
+    const ratio = repo.opsPerSecond / raw.opsPerSecond;
+    const goal = goals[op];
+    rows.push([op, repo.opsPerSecond, raw.opsPerSecond, kysely.opsPerSecond, ratio, kysely.opsPerSecond / raw.opsPerSecond, goal ? `>= ${goal}: ${target(ratio >= goal)}` : '-']);
+  }
+  printTable(`${engine}: operations per second (${rounds} x ${perRound} per op, interleaved)`, ['op', 'repository', 'raw driver', 'kysely', 'repo/raw', 'kysely/raw', 'target'], rows);
+}
+
+async function benchSqlite(): Promise<void> {
+  const file = benchSqlitePath();
+  const store = new SqliteStore({ path: file.path });
+  await store.migrator.up();
+  const ids = await seed(store);
+  const db = store.database.db;
+  // The raw side issues the statements the repository issues, on the same connection.
+  const columns = (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all('sessions') as { name: string }[]).map((c) => c.name);
+  const insert = db.prepare(`INSERT INTO sessions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${columns.join(', ')}`);
+  const get = db.prepare(`SELECT ${columns.join(', ')} FROM sessions WHERE id = ?`);
+  const update = db.prepare(`UPDATE sessions SET title = ? WHERE id = ? RETURNING ${columns.join(', ')}`);
+  const list = db.prepare(`SELECT ${columns.join(', ')} FROM sessions WHERE computer_name = ? AND lifecycle_status IN (?) AND closed_at IS NULL ORDER BY last_activity DESC, id`);
+  const defaults: Record<string, unknown> = { last_input_origin: 'telegram', lifecycle_status: 'active', adapter_metadata: '{}', session_metadata: '{}', terminal_size: '80x24', initiated_by_ai: 0, notification_sent: 0, tui_capture_started: 0, char_offset: 0, transcript_files: '[]', visibility: 'private', turn_triggered_by_linked_output: 0 };
+  const raw: Implementation = {
+    create: (i) => {
+      const now = Date.now();
+      const row: Record<string, unknown> = { ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now };
+      return insert.get(columns.map((c) => row[c] ?? null));
+    },
+    get: (i) => get.get(ids[i % ids.length]),
+    update: (i) => update.get(`renamed ${i}`, ids[i % ids.length]),
+    list: (i) => list.all(`list-${i % 10}`, 'active'),
+  };
+  const kdb = new Kysely<Db>({ dialect: new SqliteDialect({ database: new Database(file.path) }) });
+  const kysely: Implementation = {
+    create: (i) => {
+      const now = Date.now();
+      return kdb.insertInto('sessions').values({ ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now, closed_at: null }).returningAll().executeTakeFirst();
+    },
+    get: (i) => kdb.selectFrom('sessions').selectAll().where('id', '=', ids[i % ids.length]!).executeTakeFirst(),
+    update: (i) => kdb.updateTable('sessions').set({ title: `renamed ${i}` }).where('id', '=', ids[i % ids.length]!).returningAll().executeTakeFirst(),
+    list: (i) => kdb.selectFrom('sessions').selectAll().where('computer_name', '=', `list-${i % 10}`).where('lifecycle_status', 'in', ['active']).where('closed_at', 'is', null).orderBy('last_activity', 'desc').orderBy('id').execute(),
+  };
+  await compare('SQLite', { repository: repositoryImpl(store, ids), raw, kysely }, 2000, 5, { create: 0.75, get: 0.75 });
+  await kdb.destroy();
+  await store.close();
+  file.remove();
+}
+
+async function benchPostgres(): Promise<void> {
+  const database = await benchPgDatabase();
+  const store = new PostgresStore({ url: database.url }, 'bench');
+  await store.migrator.up();
+  const ids = await seed(store);
+  const pool: pg.Pool = store.database.pool;
+  const { rows: cols } = await pool.query<{ name: string }>("SELECT attname AS name FROM pg_attribute WHERE attrelid = 'sessions'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum");
+  const columns = cols.map((c) => c.name);
+  const all = columns.join(', ');
+  const insertSql = `INSERT INTO sessions (${all}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${all}`;
+  const defaults: Record<string, unknown> = { last_input_origin: 'telegram', lifecycle_status: 'active', adapter_metadata: '{}', session_metadata: '{}', terminal_size: '80x24', initiated_by_ai: false, notification_sent: false, tui_capture_started: false, char_offset: 0, transcript_files: '[]', visibility: 'private', turn_triggered_by_linked_output: false };
+  const raw: Implementation = {
+    create: (i) => {
+      const now = new Date();
+      const row: Record<string, unknown> = { ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now };
+      return pool.query(insertSql, columns.map((c) => row[c] ?? null));
+    },
+    get: (i) => pool.query(`SELECT ${all} FROM sessions WHERE id = $1`, [ids[i % ids.length]]),
+    update: (i) => pool.query(`UPDATE sessions SET title = $1 WHERE id = $2 RETURNING ${all}`, [`renamed ${i}`, ids[i % ids.length]]),
+    list: (i) => pool.query(`SELECT ${all} FROM sessions WHERE computer_name = $1 AND lifecycle_status = ANY($2::text[]) AND closed_at IS NULL ORDER BY last_activity DESC, id`, [`list-${i % 10}`, ['active']]),
+  };
+  const kpool = new pg.Pool({ connectionString: database.url, max: 10 });
+  kpool.on('error', () => {});
+  const kdb = new Kysely<Db>({ dialect: new PostgresDialect({ pool: kpool }) });
+  const kysely: Implementation = {
+    create: (i) => {
+      const now = new Date();
+      return kdb.insertInto('sessions').values({ ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now, closed_at: null }).returningAll().executeTakeFirst();
+    },
+    get: (i) => kdb.selectFrom('sessions').selectAll().where('id', '=', ids[i % ids.length]!).executeTakeFirst(),
+    update: (i) => kdb.updateTable('sessions').set({ title: `renamed ${i}` }).where('id', '=', ids[i % ids.length]!).returningAll().executeTakeFirst(),
+    list: (i) => kdb.selectFrom('sessions').selectAll().where('computer_name', '=', `list-${i % 10}`).where('lifecycle_status', 'in', ['active']).where('closed_at', 'is', null).orderBy('last_activity', 'desc').orderBy('id').execute(),
+  };
+  await compare('PostgreSQL', { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, { create: 0.9, get: 0.9, update: 0.9, list: 0.9 });
+  await kdb.destroy();
+  await store.close();
+  await database.drop();
+}
+
+export default async function run(): Promise<void> {
+  await benchSqlite();
+  await benchPostgres();
+}
+
+export type { Measured };

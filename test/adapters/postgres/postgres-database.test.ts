@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, PostgresDatabase } from '../../../src/adapters/postgres/postgres-database.js';
+import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { createPgDatabase } from '../../support/databases.js';
+
+describe('PostgreSQL pool setup', () => {
+  let db: Awaited<ReturnType<typeof createPgDatabase>>;
+  beforeAll(async () => {
+    db = await createPgDatabase('tc_pool');
+  });
+  afterAll(() => db?.drop());
+
+  it('parses int8 as a number and sets application_name and statement_timeout', async () => {
+    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 1234, applicationName: 'tc-test' }));
+    const { rows } = await database.query<{ n: number; app: string; timeout: string }>(
+      "SELECT 9007199254740991::bigint AS n, current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout",
+    );
+    expect(rows[0]).toEqual({ n: 9007199254740991, app: 'tc-test', timeout: '1234ms' });
+    await database.close();
+  });
+
+  it('a statement over the timeout fails with TC_UNAVAILABLE', async () => {
+    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 100 }));
+    await expect(database.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE', message: /timed out/ });
+    await database.close();
+  });
+
+  it('uses the configured schema, creating it when migrating', async () => {
+    const store = new PostgresStore({ url: db.url, schema: 'tenant_a' }, 'x');
+    await store.migrator.up();
+    await store.repositories.settings.set('k', 'v');
+    const { rows } = await store.database.query<{ n: number }>('SELECT count(*) AS n FROM tenant_a.system_settings');
+    expect(rows[0]!.n).toBe(1);
+    const other = new PostgresStore({ url: db.url, schema: 'tenant_b' }, 'x');
+    expect((await other.migrator.state()).applied).toEqual([]);
+    await other.close();
+    await store.close();
+  });
+
+  it('an unreachable server fails with TC_UNAVAILABLE within the connect timeout', async () => {
+    const database = new PostgresDatabase(createPool({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 }));
+    await expect(database.query('SELECT 1')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE' });
+    await database.close();
+  });
+
+  it('close ends the pool', async () => {
+    const store = new PostgresStore({ url: db.url }, 'x');
+    await store.database.query('SELECT 1');
+    await store.close();
+    expect(store.database.pool.ended).toBe(true);
+  });
+});

@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresMigrator, type PostgresMigration } from '../../src/adapters/postgres/postgres-migrator.js';
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
+import { SqliteDatabase, openSqlite } from '../../src/adapters/sqlite/sqlite-database.js';
+import { createSqliteMigrator, type SqliteMigration } from '../../src/adapters/sqlite/sqlite-migrator.js';
+import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
+import { diffSchemas } from '../../src/migrations/schema-diff.js';
+import type { Migrator } from '../../src/ports/migrator.js';
+import type { Store } from '../../src/ports/store.js';
+import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+
+/** Per engine: a store on a new empty database, and a migrator for a custom migration set on it. */
+interface MigrationEngine {
+  name: string;
+  empty(): Promise<{ store: Store; custom: (set: 'good-then-bad' | 'future') => Migrator; env: NodeJS.ProcessEnv; count: (sql: string) => Promise<number> }>;
+  /** SQL counting tables of that name. */
+  tableExists(name: string): string;
+}
+
+const cleanups: (() => unknown)[] = [];
+
+const sqlite: MigrationEngine = {
+  name: 'sqlite',
+  async empty() {
+    const file = createSqlitePath();
+    cleanups.push(file.remove);
+    const store = new SqliteStore({ path: file.path });
+    const database = new SqliteDatabase(openSqlite({ path: file.path }));
+    cleanups.push(() => database.close());
+    const sets: Record<string, SqliteMigration[]> = {
+      'good-then-bad': [
+        { name: '901_good', up: 'CREATE TABLE good_one (id INTEGER PRIMARY KEY)', down: 'DROP TABLE good_one' },
+        { name: '902_bad', up: 'CREATE TABLE half_done (id INTEGER PRIMARY KEY); INSERT INTO no_such_table VALUES (1);', down: '' },
+      ],
+      future: [],
+    };
+    return {
+      store,
+      custom: (set) => createSqliteMigrator(database, sets[set]!),
+      env: { TELECLAUDE_DB_PATH: file.path, TELECLAUDE_DB_ENGINE: 'sqlite' },
+      count: (sql) => database.run((db) => (db.prepare(sql).get() as { n: number }).n),
+    };
+  },
+  tableExists: (name) => `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${name}'`,
+};
+
+const postgres: MigrationEngine = {
+  name: 'postgresql',
+  async empty() {
+    const db = await createPgDatabase('tc_migr');
+    cleanups.push(db.drop);
+    const store = new PostgresStore({ url: db.url }, db.url);
+    const sets: Record<string, PostgresMigration[]> = {
+      'good-then-bad': [
+        { name: '901_good', up: 'CREATE TABLE good_one (id bigint PRIMARY KEY)', down: 'DROP TABLE good_one' },
+        { name: '902_bad', up: 'CREATE TABLE half_done (id bigint PRIMARY KEY); INSERT INTO no_such_table VALUES (1);', down: '' },
+      ],
+      future: [],
+    };
+    return {
+      store,
+      custom: (set) => createPostgresMigrator({ url: db.url }, sets[set]!),
+      env: { DATABASE_URL: db.url },
+      count: async (sql) => {
+        const { rows } = await (store as PostgresStore).database.query<{ n: number }>(sql);
+        return rows[0]!.n;
+      },
+    };
+  },
+  tableExists: (name) => `SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'r' AND relname = '${name}'`,
+};
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/teleclaude-db.mjs', ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
+}
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe.each([sqlite, postgres])('migrations on $name', (engine) => {
+  let stores: Store[] = [];
+  beforeAll(() => {
+    stores = [];
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+  });
+  async function empty() {
+    const e = await engine.empty();
+    stores.push(e.store);
+    return e;
+  }
+
+  it('up applies every migration once, in order; a second up applies nothing', async () => {
+    const { store } = await empty();
+    const names = store.migrator.names();
+    expect(await store.migrator.up()).toEqual(names);
+    expect(await store.migrator.up()).toEqual([]);
+    const state = await store.migrator.state();
+    expect(state.applied.map((a) => a.name)).toEqual(names);
+    expect(state.pending).toEqual([]);
+    await expect(store.migrator.assertCurrent()).resolves.toBeUndefined();
+  });
+
+  it('assertCurrent refuses a database with pending migrations', async () => {
+    const { store } = await empty();
+    await expect(store.migrator.assertCurrent()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /pending/ });
+  });
+
+  it('down reverts the newest, --to reverts down to and including a name, --all reverts everything; up again gives the same schema', async () => {
+    const { store } = await empty();
+    const names = store.migrator.names();
+    await store.migrator.up();
+    const before = await store.inspector.schema();
+    expect(await store.migrator.down()).toEqual([names.at(-1)]);
+    await store.migrator.up();
+    expect(await store.migrator.down({ to: names[0] })).toEqual([...names].reverse());
+    expect((await store.inspector.schema()).tables).toEqual([]);
+    await store.migrator.up({ to: names[0] });
+    expect((await store.migrator.state()).applied.map((a) => a.name)).toEqual([names[0]]);
+    await store.migrator.up();
+    expect(await store.migrator.down({ all: true })).toEqual([...names].reverse());
+    await store.migrator.up();
+    expect(diffSchemas(before, await store.inspector.schema())).toEqual([]);
+  });
+
+  it('an unknown --to is refused with the known names', async () => {
+    const { store } = await empty();
+    await expect(store.migrator.up({ to: 'nope' })).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /unknown migration "nope"/ });
+  });
+
+  it('a failing migration leaves no trace: neither its tables nor its record', async () => {
+    const { custom, count } = await empty();
+    const migrator = custom('good-then-bad');
+    await expect(migrator.up()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /902_bad/ });
+    const state = await migrator.state();
+    expect(state.applied.map((a) => a.name)).toEqual(['901_good']);
+    expect(state.pending).toEqual(['902_bad']);
+    expect(await count(engine.tableExists('half_done'))).toBe(0);
+    expect(await count(engine.tableExists('good_one'))).toBe(1);
+  });
+
+  it('a database that records a migration unknown to this build is refused as newer', async () => {
+    const { store, custom } = await empty();
+    await store.migrator.up();
+    // A build that knows no migrations sees every recorded one as unknown.
+    const older = custom('future');
+    await expect(older.up()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /newer than this build/ });
+    await expect(older.assertCurrent()).rejects.toMatchObject({ message: /newer than this build/ });
+    expect((await older.state()).unknown).toEqual(store.migrator.names());
+  });
+
+  it('ten `teleclaude-db migrate` processes at once all exit 0 and record every migration exactly once', async () => {
+    const { store, env, count } = await empty();
+    const results = await Promise.all(Array.from({ length: 10 }, () => runCli(['migrate'], env)));
+    for (const r of results) expect(r, r.out).toMatchObject({ code: 0 });
+    const applied = results.filter((r) => r.out.includes('applied ')).length;
+    expect(applied).toBeGreaterThanOrEqual(1);
+    const names = store.migrator.names();
+    expect(await count('SELECT count(*) AS n FROM schema_migrations')).toBe(names.length);
+    const state = await store.migrator.state();
+    expect(state.applied.map((a) => a.name)).toEqual(names);
+  }, 120_000);
+});
