@@ -60,7 +60,7 @@ export async function detectSource(reader: TableReader, tables: SourceTable[], k
 }
 
 /** Parents first; a cycle (none in this schema) falls back to name order. */
-function dependencyOrder(tables: TableShape[]): TableShape[] {
+export function dependencyOrder(tables: TableShape[]): TableShape[] {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const done = new Set<string>();
   const ordered: TableShape[] = [];

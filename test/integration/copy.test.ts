@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
+import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
+import { main, type Io } from '../../src/cli/main.js';
+import type { Store } from '../../src/ports/store.js';
+import { buildLegacyDatabase, RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
+import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+
+const cleanup: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+});
+
+function io(): Io & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd: '/tmp' };
+}
+
+async function copy(...args: string[]): Promise<{ code: number; output: string }> {
+  const capture = io();
+  const code = await main(['copy', ...args], capture);
+  return { code, output: capture.lines.join('\n') };
+}
+
+async function sqliteFile(seed?: (store: Store) => Promise<unknown>): Promise<string> {
+  const file = createSqlitePath();
+  cleanup.push(file.remove);
+  if (seed) {
+    const store = new SqliteStore({ path: file.path });
+    await store.migrator.up();
+    await seed(store);
+    await store.close();
+  }
+  return file.path;
+}
+
+async function pgUrl(): Promise<string> {
+  const db = await createPgDatabase('tc_copy');
+  cleanup.push(db.drop);
+  return db.url;
+}
+
+const open = (location: string): Store =>
+  location.startsWith('postgresql://') ? new PostgresStore({ url: location }, location) : new SqliteStore({ path: location });
+
+/** What the repositories' read operations return, in an engine-independent order. */
+async function reads(location: string): Promise<unknown> {
+  const store = open(location);
+  try {
+    const r = store.repositories;
+    const sessions = (await r.sessions.list({ includeClosed: true, includeInitializing: true, includeHeadless: true })).sort((a, b) => a.id.localeCompare(b.id));
+    return {
+      sessions,
+      get: await Promise.all(sessions.slice(0, 5).map((s) => r.sessions.get(s.id))),
+      count: await r.sessions.count(),
+      byTitle: (await r.sessions.findByTitlePrefix('title')).map((s) => s.id).sort(),
+      voice: await r.voices.get('voice_assignments-1'),
+      voicesInUse: (await r.voices.voicesInUse()).map((v) => JSON.stringify(v)).sort(),
+      settings: await r.settings.list(),
+      rowCounts: await store.inspector.rowCounts(),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('teleclaude-db copy', () => {
+  it('copies a seeded database SQLite -> PostgreSQL -> new SQLite; both verify equal and the repositories read the same', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 137));
+    const hash = createHash('sha256').update(readFileSync(source)).digest('hex');
+    const pg = await pgUrl();
+    const there = await copy('--from', source, '--to', pg, '--verify', '--batch-size', '50');
+    expect(there.output).toContain('verify: every table has the same rows and checksum');
+    expect(there.code).toBe(0);
+    const back = await sqliteFile();
+    const again = await copy('--from', pg, '--to', back, '--verify');
+    expect(again.code, again.output).toBe(0);
+    expect(await reads(pg)).toEqual(await reads(source));
+    expect(await reads(back)).toEqual(await reads(source));
+    expect(createHash('sha256').update(readFileSync(source)).digest('hex')).toBe(hash);
+
+    // Identity counters moved past the copied ids: a new row without an id never collides.
+    for (const location of [pg, back]) {
+      const store = open(location);
+      const schema = await store.inspector.schema();
+      const factory = new RowFactory(schema, () => 137);
+      for (const table of factory.order) {
+        const key = table.primaryKey.length === 1 ? table.columns.find((c) => c.name === table.primaryKey[0]) : undefined;
+        if (key?.typeClass !== 'integer') continue;
+        const row = factory.row(table, 500).filter((_, i) => table.columns[i] !== key);
+        await expect(store.bulk.load(table.name, table.columns.filter((c) => c !== key).map((c) => c.name), [[row]])).resolves.toBe(1);
+      }
+      await store.close();
+    }
+  });
+
+  it('refuses a target that holds data unless --resume, and --verify alone checks an existing pair', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 20));
+    const target = await sqliteFile();
+    expect((await copy('--from', source, '--to', target)).code).toBe(0);
+    const refused = await copy('--from', source, '--to', target);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/already holds data/);
+    const verified = await copy('--from', source, '--to', target, '--verify');
+    expect(verified.output).toMatch(/verifying it against the source, copying nothing/);
+    expect(verified.code).toBe(0);
+
+    const store = new SqliteStore({ path: target });
+    await store.repositories.settings.set('extra', 'changed after the copy');
+    await store.close();
+    const differs = await copy('--from', source, '--to', target, '--verify');
+    expect(differs.code).toBe(1);
+    expect(differs.output).toMatch(/verify: FAILED for system_settings/);
+  });
+
+  it('backfills the owner of every copied session that has none', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 30));
+    const target = await pgUrl();
+    const result = await copy('--from', source, '--to', target, '--owner-person', 'alice', '--owner-uid', '1001', '--verify');
+    expect(result.code, result.output).toBe(0);
+    const store = open(target);
+    const sessions = await store.repositories.sessions.list({ includeClosed: true, includeInitializing: true, includeHeadless: true });
+    await store.close();
+    expect(sessions).toHaveLength(30);
+    expect(sessions.every((s) => s.ownerPerson !== null)).toBe(true);
+    expect(sessions.filter((s) => s.ownerPerson === 'alice' && s.ownerUid === 1001).length).toBeGreaterThan(0);
+  });
+
+  describe.each(['postgresql', 'sqlite'])('legacy import into %s', (engine) => {
+    it('imports every non-orphan row, puts every orphan and malformed value in the reject file, and verifies', async () => {
+      const scratch = await sqliteFile(async () => {});
+      const schemaStore = new SqliteStore({ path: scratch });
+      const schema = await schemaStore.inspector.schema();
+      await schemaStore.close();
+      const legacy = join(await sqliteFile().then((p) => p.replace(/teleclaude\.db$/, '')), 'legacy.db');
+      const expected = buildLegacyDatabase(legacy, schema);
+      const hash = createHash('sha256').update(readFileSync(legacy)).digest('hex');
+      const target = engine === 'postgresql' ? await pgUrl() : await sqliteFile();
+      const rejects = `${legacy}.rejects.jsonl`;
+
+      const dry = await copy('--from', legacy, '--to', target, '--dry-run', '--reject-file', rejects);
+      expect(dry.code, dry.output).toBe(0);
+      expect(dry.output).toContain('older TeleClaude daemon');
+      expect(existsSync(rejects)).toBe(false);
+      expect(dry.output).toContain(`${expected.orphans.length + expected.malformed.length} reject(s)`);
+
+      const result = await copy('--from', legacy, '--to', target, '--reject-file', rejects, '--verify');
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toContain('source tables not copied (no counterpart): notification_outbox');
+      expect(result.output).toMatch(/system_settings: \d+ NULL or empty value\(s\) of NOT NULL columns filled/);
+      const store = open(target);
+      const counts = await store.inspector.rowCounts();
+      await store.close();
+      for (const [table, n] of Object.entries(expected.rows)) expect(counts[table], table).toBe(n);
+
+      const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { table: string; id: string; reason: string; column?: string });
+      const orphans = lines.filter((l) => l.reason.startsWith('orphan')).map((l) => `${l.table}/${l.id}`);
+      expect(orphans.sort()).toEqual([...expected.orphans].sort());
+      const malformed = lines.filter((l) => l.reason === 'malformed JSON').map((l) => `${l.table}/${l.id}/${l.column}`);
+      expect(malformed.sort()).toEqual([...expected.malformed].sort());
+      expect(createHash('sha256').update(readFileSync(legacy)).digest('hex')).toBe(hash);
+    });
+  });
+});
