@@ -144,6 +144,8 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
   const db = new Database(path);
   const factory = new RowFactory(schema, () => perTable);
   const expected: LegacyExpectations = { rows: {}, orphans: [], malformed: [] };
+  db.pragma('journal_mode = WAL');
+  db.exec('BEGIN');
   db.exec(`CREATE TABLE schema_migrations (version TEXT NOT NULL, applied_at TEXT DEFAULT CURRENT_TIMESTAMP)`);
   const versions = Array.from({ length: 32 }, (_, i) => `${String(i + 1).padStart(3, '0')}_step_${i + 1}`);
   versions.push('017_step_17b', '025_step_25b');
@@ -203,6 +205,7 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
     expected.rows[table.name] = kept;
   }
   for (const name of LEGACY_MISSING_TABLES) if (schema.tables.some((t) => t.name === name)) expected.rows[name] = 0;
+  db.exec('COMMIT');
   db.close();
   return expected;
 }

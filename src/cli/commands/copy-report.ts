@@ -21,7 +21,7 @@ export function printReport(report: CopyReport, where: { from: string; to: strin
     n(t.counts.invalid),
     n(t.counts.orphans),
     t.seconds.toFixed(1),
-    t.verify ? (t.verify.equal ? `${t.status}, verified` : `${t.status}, DIFFERS`) : t.source === null ? `${t.status} (not in source)` : t.status,
+    t.verify ? (t.status === 'verified' ? '' : `${t.status}, `) + (t.verify.equal ? 'verified' : 'DIFFERS') : t.source === null ? `${t.status} (not in source)` : t.status,
   ]);
   io.out(`${where.dryRun ? 'dry run (nothing written)' : 'copy'}: ${where.from} (${report.kind === 'legacy' ? 'older TeleClaude daemon' : 'teleclaude-persistence'}) -> ${where.to}`);
   for (const line of cells([header, ...rows])) io.out(line);
