@@ -27,10 +27,11 @@ export interface TableReader {
   /** Number of rows of `table`. */
   count(table: string): Promise<number>;
   /**
-   * Every row of `table` in batches of at most `batchSize`, keyset-paginated in a
-   * stable order (rowid or primary key), so memory holds one batch whatever the table size.
+   * Every row of `table` as an array of the values of `columns` (in that order), in
+   * batches of at most `batchSize`, keyset-paginated in a stable order (rowid or primary
+   * key), so memory holds one batch whatever the table size.
    */
-  rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]>;
+  rows(table: string, columns: string[], batchSize: number): AsyncIterable<unknown[][]>;
   /**
    * Which of `keys` (each the values of `columns`, in order) exist in `table`. The result
    * holds `JSON.stringify(key)` of every key found; keys are compared as the engine

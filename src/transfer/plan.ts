@@ -51,7 +51,7 @@ export async function detectSource(reader: TableReader, tables: SourceTable[], k
   if (!migrations) throw new MigrationError(`${reader.location} is not a TeleClaude database (it has no schema_migrations table)`);
   if (migrations.columns.includes('version') && !migrations.columns.includes('name')) return 'legacy';
   const recorded: string[] = [];
-  for await (const batch of reader.rows('schema_migrations', 1000)) recorded.push(...batch.map((r) => String(r.name)));
+  for await (const batch of reader.rows('schema_migrations', ['name'], 1000)) recorded.push(...batch.map((r) => String(r[0])));
   const unknown = recorded.filter((name) => !knownMigrations.includes(name));
   if (unknown.length > 0) {
     throw new MigrationError(`the source is newer than this build: it records migration(s) ${unknown.join(', ')}; upgrade teleclaude-persistence`);

@@ -48,41 +48,52 @@ const OWNER_TABLE = 'sessions';
 export async function* convertedRows(plan: TablePlan, options: RowOptions, counts: TableCounts): AsyncIterable<unknown[][]> {
   if (!plan.source) return;
   const typed = options.reader.decodesValues;
+  const read: string[] = [];
+  const at = (name: string | null) => {
+    if (name === null) return -1;
+    if (!read.includes(name)) read.push(name);
+    return read.indexOf(name);
+  };
   const columns = plan.columns.map((column) => ({
-    ...column,
+    name: column.name,
+    nullable: column.nullable,
+    fill: column.fill,
+    from: at(column.source),
+    fallback: at(column.fallbackSource),
     convert: converter(column.typeClass, counts, { typed, legacy: options.legacy }),
   }));
   const pk = plan.primaryKey.map((name) => plan.columns.findIndex((c) => c.name === name));
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
   const idOf = (row: unknown[]) => pk.map((i) => String(row[i])).join('/');
 
-  for await (const batch of options.reader.rows(plan.source, options.batchSize)) {
+  for await (const batch of options.reader.rows(plan.source, read, options.batchSize)) {
     counts.read += batch.length;
     let out: unknown[][] = new Array(batch.length);
     for (let r = 0; r < batch.length; r++) {
       const raw = batch[r]!;
       const row = new Array<unknown>(columns.length);
-      const problems: [column: string, value: unknown, reason: string][] = [];
+      let problems: [column: string, value: unknown, reason: string][] | null = null;
       for (let c = 0; c < columns.length; c++) {
         const column = columns[c]!;
-        let value: unknown = column.fill;
-        if (column.source !== null || column.fallbackSource !== null) {
-          const stored = column.source === null ? null : raw[column.source];
-          value = empty(stored) && column.fallbackSource !== null ? raw[column.fallbackSource] : stored;
-          value = value === null || value === undefined ? null : column.convert(value);
-          if (value instanceof InvalidValue) {
-            counts.invalid++;
-            problems.push([column.name, stored, value.reason]);
-            value = null;
-          }
-          if (value === null && !column.nullable) {
-            counts.filled++;
-            value = column.fill;
-          }
+        if (column.from < 0 && column.fallback < 0) {
+          row[c] = column.fill;
+          continue;
+        }
+        const stored = column.from < 0 ? null : raw[column.from];
+        let value = column.fallback >= 0 && empty(stored) ? raw[column.fallback] : stored;
+        value = value === null || value === undefined ? null : column.convert(value);
+        if (value instanceof InvalidValue) {
+          counts.invalid++;
+          (problems ??= []).push([column.name, stored, value.reason]);
+          value = null;
+        }
+        if (value === null && !column.nullable) {
+          counts.filled++;
+          value = column.fill;
         }
         row[c] = value;
       }
-      if (problems.length > 0) {
+      if (problems) {
         const id = idOf(row);
         for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, column, value, reason });
       }

@@ -1,5 +1,7 @@
 import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
-import { quoteIdent, type PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
+import type pg from 'pg';
+import { CopyIn, copyText } from './postgres-copy-in.js';
+import { quoteIdent, translatePostgresError, type PostgresDatabase } from './postgres-database.js';
 
 interface ColumnType {
   /** format_type(), e.g. `timestamp with time zone`. */
@@ -10,20 +12,25 @@ interface ColumnType {
 
 const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
 
-/**
- * Each batch travels as ONE parameter: a JSON array of row arrays, which
- * JSON.stringify builds natively (Dates become ISO strings, JSON values stay nested) and
- * the server takes apart with jsonb_array_elements. One round trip per batch and no
- * per-value encoding in JavaScript: several times faster than multi-row VALUES.
- */
-function insertSql(table: string, columns: string[], types: ColumnType[]): string {
-  const values = types.map((type, i) =>
-    type.json ? `NULLIF(r -> ${i}, 'null'::jsonb)` : `(r ->> ${i})::${type.sql}`,
-  );
-  return `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})
-    SELECT ${values.join(', ')} FROM jsonb_array_elements($1::jsonb) AS r`;
+/** One batch as COPY text: a line per row, tab-separated values. */
+function encodeBatch(batch: unknown[][], types: ColumnType[]): string {
+  let text = '';
+  for (const row of batch) {
+    for (let i = 0; i < types.length; i++) {
+      let v = row[i];
+      if (types[i]!.timestamp && v !== null && v !== undefined && !(v instanceof Date)) v = new Date(v as string | number);
+      text += (i === 0 ? '' : '\t') + copyText(v, types[i]!.json);
+    }
+    text += '\n';
+  }
+  return text;
 }
 
+/**
+ * Rows stream into the table through COPY FROM STDIN (text format), batch by batch as
+ * the source yields them, inside one transaction: several times faster than INSERT
+ * statements, with memory bounded by one batch.
+ */
 export class PostgresBulkLoader implements BulkLoader {
   private readonly types = new Map<string, Map<string, ColumnType>>();
 
@@ -36,26 +43,46 @@ export class PostgresBulkLoader implements BulkLoader {
     options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const types = await this.columnTypes(table, columns);
-    const sql = insertSql(table, columns, types);
-    const loose = types.flatMap((t, i) => (t.timestamp ? [i] : []));
-    return this.database.transaction(async (tx) => {
-      let written = 0;
-      if (options.replace) await tx.query(`DELETE FROM ${quoteIdent(table)}`);
+    let written = 0;
+    async function* chunks(): AsyncIterable<string> {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
-        for (const row of batch) {
-          for (const i of loose) {
-            const v = row[i];
-            if (v !== null && v !== undefined && !(v instanceof Date)) row[i] = new Date(v as string | number);
-          }
-        }
-        await tx.query(sql, [JSON.stringify(batch)]);
+        yield encodeBatch(batch, types);
         written += batch.length;
         options.onBatch?.(written);
       }
-      if (options.journal) await record(tx, table, written);
+    }
+    let client: pg.PoolClient;
+    try {
+      client = await this.database.pool.connect();
+    } catch (error) {
+      throw translatePostgresError(error);
+    }
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      // One COPY may run for minutes on a big table; the pool's statement_timeout is for daemon queries.
+      await client.query('SET LOCAL statement_timeout = 0');
+      if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
+      const copy = new CopyIn(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks());
+      void client.query(copy);
+      await copy.done;
+      if (options.journal) await record(client, table, written);
+      await client.query('COMMIT');
       return written;
-    });
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken ??= rollbackError as Error;
+      }
+      throw translatePostgresError(error);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
   }
 
   async resetIdentity(table: string, column: string): Promise<void> {
@@ -99,7 +126,7 @@ export class PostgresBulkLoader implements BulkLoader {
   }
 }
 
-async function record(tx: PostgresExecutor, table: string, rows: number): Promise<void> {
+async function record(tx: pg.ClientBase, table: string, rows: number): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL)`);
   await tx.query(
     `INSERT INTO ${JOURNAL} (table_name, row_count) VALUES ($1, $2)

@@ -1,5 +1,5 @@
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
-import { createPool, PostgresDatabase, quoteIdent, type PostgresOptions } from './postgres-database.js';
+import { createPool, PostgresDatabase, quoteIdent, translatePostgresError, type PostgresOptions } from './postgres-database.js';
 
 /** `'{}'::jsonb` -> '{}', `0` -> 0, `false` -> false; expressions (now(), nextval(...)) -> undefined. */
 function pgLiteral(expression: string): string | number | boolean | undefined {
@@ -41,26 +41,29 @@ export class PostgresTableReader implements TableReader {
     return rows[0]!.n;
   }
 
-  async *rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]> {
-    const columns = (await this.columnMap()).get(table);
-    if (!columns) throw new TypeError(`unknown table ${table}`);
-    const pk = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  async *rows(table: string, columns: string[], batchSize: number): AsyncIterable<unknown[][]> {
+    const all = (await this.columnMap()).get(table);
+    if (!all) throw new TypeError(`unknown table ${table}`);
+    const pk = all.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
     if (pk.length === 0) throw new TypeError(`table ${table} has no primary key to page through`);
     const keyList = pk.map((c) => quoteIdent(c.name)).join(', ');
-    const select = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(table)}`;
+    // The key columns ride along at the end of each row and are cut off before yielding.
+    const select = `SELECT ${[...columns, ...pk.map((c) => c.name)].map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}`;
     const after = `(${keyList}) > (${pk.map((c, i) => `$${i + 1}::${c.type}`).join(', ')})`;
-    const page = async (last: unknown[] | null): Promise<Record<string, unknown>[]> => {
-      const result = last
-        ? await this.database.query(`${select} WHERE ${after} ORDER BY ${keyList} LIMIT ${batchSize}`, last)
-        : await this.database.query(`${select} ORDER BY ${keyList} LIMIT ${batchSize}`);
-      return result.rows;
+    const page = async (last: unknown[] | null): Promise<unknown[][]> => {
+      const text = last ? `${select} WHERE ${after} ORDER BY ${keyList} LIMIT ${batchSize}` : `${select} ORDER BY ${keyList} LIMIT ${batchSize}`;
+      try {
+        return (await this.database.pool.query({ text, values: last ?? [], rowMode: 'array' })).rows as unknown[][];
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
     };
     let last: unknown[] | null = null;
     for (;;) {
       const rows = await page(last);
       if (rows.length === 0) return;
-      const tail = rows[rows.length - 1]!;
-      last = pk.map((c) => tail[c.name]);
+      last = rows[rows.length - 1]!.slice(columns.length);
+      for (const row of rows) row.length = columns.length;
       yield rows;
       if (rows.length < batchSize) return;
     }

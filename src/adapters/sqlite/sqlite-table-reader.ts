@@ -48,24 +48,24 @@ export class SqliteTableReader implements TableReader {
     return (this.db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n;
   }
 
-  async *rows(table: string, batchSize: number): AsyncIterable<Record<string, unknown>[]> {
+  async *rows(table: string, columns: string[], batchSize: number): AsyncIterable<unknown[][]> {
     const key = this.keyOf(table);
     const keyList = key.map(quote).join(', ');
-    const select = `SELECT ${key.map((k, i) => `${quote(k)} AS __k${i}`).join(', ')}, * FROM ${quote(table)}`;
-    const first = this.db.prepare(`${select} ORDER BY ${keyList} LIMIT ?`);
-    const next = this.db.prepare(`${select} WHERE (${keyList}) > (${key.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`);
+    // The key columns ride along at the end of each row and are cut off before yielding.
+    const select = `SELECT ${[...columns, ...key].map(quote).join(', ')} FROM ${quote(table)}`;
+    const first = this.db.prepare(`${select} ORDER BY ${keyList} LIMIT ?`).raw(true);
+    const next = this.db.prepare(`${select} WHERE (${keyList}) > (${key.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`).raw(true);
     let last: unknown[] | null = null;
     for (;;) {
-      let batch: Record<string, unknown>[];
+      let batch: unknown[][];
       try {
-        batch = (last ? next.all(...last, batchSize) : first.all(batchSize)) as Record<string, unknown>[];
+        batch = (last ? next.all(...last, batchSize) : first.all(batchSize)) as unknown[][];
       } catch (error) {
         throw translateSqliteError(error);
       }
       if (batch.length === 0) return;
-      const tail = batch[batch.length - 1]!;
-      last = key.map((_, i) => tail[`__k${i}`]);
-      for (const row of batch) for (let i = 0; i < key.length; i++) delete row[`__k${i}`];
+      last = batch[batch.length - 1]!.slice(columns.length);
+      for (const row of batch) row.length = columns.length;
       yield batch;
       if (batch.length < batchSize) return;
     }

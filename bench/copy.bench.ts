@@ -1,0 +1,138 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
+import { seedEveryTable } from '../test/support/copy-fixtures.js';
+import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { printTable, target } from './report.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Run {
+  rows: number;
+  seconds: number;
+  peakMb: number | null;
+}
+
+/** Runs a command to completion; returns wall time and, for the copy, the child's own peak RSS. */
+function timed(command: string, args: string[]): Promise<{ seconds: number; stderr: string; code: number | null }> {
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, stderr, code }));
+  });
+}
+
+/** A seeded SQLite file of this package with about `total` rows spread over every table. */
+async function seeded(total: number): Promise<{ path: string; rows: number; remove: () => void }> {
+  const file = benchSqlitePath();
+  const store = new SqliteStore({ path: file.path });
+  await store.migrator.up();
+  const tables = (await store.inspector.schema()).tables.length;
+  const written = await seedEveryTable(store, () => Math.ceil(total / tables));
+  await store.close();
+  return { path: file.path, rows: Object.values(written).reduce((a, b) => a + b, 0), remove: file.remove };
+}
+
+async function ours(source: string, rows: number): Promise<Run> {
+  const db = await benchPgDatabase();
+  try {
+    const run = await timed(process.execPath, [
+      '--import',
+      join(root, 'bench', 'report-max-rss.mjs'),
+      join(root, 'bin', 'teleclaude-db.mjs'),
+      'copy',
+      '--from',
+      source,
+      '--to',
+      db.url,
+    ]);
+    if (run.code !== 0) throw new Error(`copy failed: ${run.stderr}`);
+    const kb = /maxRSS_KB=(\d+)/.exec(run.stderr);
+    return { rows, seconds: run.seconds, peakMb: kb ? Number(kb[1]) / 1024 : null };
+  } finally {
+    await db.drop();
+  }
+}
+
+async function countRows(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations')",
+    );
+    let total = 0;
+    for (const { name } of rows) total += Number((await client.query(`SELECT count(*) AS n FROM "${name}"`)).rows[0].n);
+    return total;
+  } finally {
+    await client.end();
+  }
+}
+
+async function pgloader(source: string, rows: number): Promise<Run | null> {
+  if (spawnSync('pgloader', ['--version']).error) return null;
+  const db = await benchPgDatabase();
+  try {
+    // Our column types need casts pgloader cannot guess (it would refuse to create the tables).
+    const commands = join(dirname(source), 'load.pgl');
+    writeFileSync(
+      commands,
+      `LOAD DATABASE FROM sqlite://${source} INTO ${db.url}
+       WITH include drop, create tables, create indexes, reset sequences
+       CAST type integer_ms to bigint drop typemod, type integer_bool to smallint drop typemod, type text_json to jsonb drop typemod;\n`,
+    );
+    const run = await timed('pgloader', [commands]);
+    const loaded = await countRows(db.url);
+    if (run.code !== 0 || loaded !== rows) throw new Error(`pgloader loaded ${loaded} of ${rows} rows: ${run.stderr.slice(-800)}`);
+    return { rows, seconds: run.seconds, peakMb: null };
+  } finally {
+    await db.drop();
+  }
+}
+
+/**
+ * `teleclaude-db copy` of a seeded SQLite file into PostgreSQL (a child process, timed
+ * from spawn to exit, its peak RSS read from the child itself), at two sizes to show
+ * that memory does not grow with the database, and pgloader on the same file.
+ */
+export default async function copyBench(): Promise<void> {
+  const sizes = [250_000, 1_000_000];
+  const results: { size: number; ours: Run; pgloader: Run | null }[] = [];
+  for (const size of sizes) {
+    const source = await seeded(size);
+    try {
+      results.push({ size: source.rows, ours: await ours(source.path, source.rows), pgloader: await pgloader(source.path, source.rows) });
+    } finally {
+      source.remove();
+    }
+  }
+  const rate = (r: Run) => r.rows / r.seconds;
+  printTable(
+    'copy SQLite -> PostgreSQL (whole run: start, migrate, copy every table in its own transaction, reset identities)',
+    ['tool', 'rows', 'seconds', 'rows/s', 'peak RSS MB'],
+    results.flatMap(({ ours: o, pgloader: p }) => [
+      ['teleclaude-db copy', o.rows, o.seconds, rate(o), o.peakMb ?? 'n/a'],
+      p ? ['pgloader', p.rows, p.seconds, rate(p), 'n/a'] : ['pgloader', 'not installed', '-', '-', '-'],
+    ]),
+  );
+  const large = results.at(-1)!;
+  const small = results[0]!;
+  const rows: (string | number)[][] = [];
+  if (large.pgloader) {
+    const ratio = rate(large.ours) / rate(large.pgloader);
+    rows.push(['rows/s vs pgloader (1M rows)', `${ratio.toFixed(2)}x`, '>= 1.5x', target(ratio >= 1.5)]);
+  } else {
+    console.log('\npgloader is not installed (apt-get install pgloader): the comparison row is skipped');
+  }
+  const peak = Math.max(small.ours.peakMb ?? Infinity, large.ours.peakMb ?? Infinity);
+  rows.push(['peak RSS', `${peak.toFixed(0)} MB`, '< 300 MB', target(peak < 300)]);
+  const growth = (large.ours.peakMb ?? Infinity) - (small.ours.peakMb ?? 0);
+  rows.push([`peak growth ${small.size.toLocaleString('en-US')} -> ${large.size.toLocaleString('en-US')} rows`, `${growth.toFixed(0)} MB`, '< 25 MB', target(growth < 25)]);
+  printTable('copy targets', ['measure', 'value', 'target', 'status'], rows);
+}
