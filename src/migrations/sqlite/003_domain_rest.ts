@@ -5,15 +5,20 @@ import type { SqliteMigration } from '../../adapters/sqlite/sqlite-migrator.js';
  * keeps letters (L*) and decimal digits (Nd) and folds case without removing diacritics:
  * the word rules of domain/search.ts, and what the PostgreSQL migration indexes. facts and
  * concepts are JSON arrays; their elements are indexed, not the JSON text (whose escapes
- * such as \n would glue letters onto words). The delete triggers pass exactly the values
- * the insert indexed, as FTS5 external content requires.
+ * such as \n would glue letters onto words), so the observations' content is the view
+ * memory_observations_search, which keeps the FTS5 'rebuild' and 'integrity-check'
+ * commands correct. The delete triggers pass exactly the values the insert indexed, as
+ * FTS5 external content requires.
  */
 const TOKENIZE = `tokenize = "unicode61 remove_diacritics 0 categories 'L* Nd'"`;
 const OBSERVATION_FTS_COLUMNS = 'title, subtitle, narrative, facts, concepts';
+// Not json_each: FTS5 reads its content with virtual tables disallowed, and json_each is one.
+const elements = (json: string) =>
+  `(WITH RECURSIVE e(i, s) AS (SELECT 0, NULL UNION ALL
+     SELECT i + 1, json_extract(${json}, '$[' || i || ']') FROM e WHERE i < json_array_length(${json}))
+   SELECT group_concat(s, ' ') FROM e)`;
 const observationValues = (row: 'new' | 'old') =>
-  `${row}.id, ${row}.title, ${row}.subtitle, ${row}.narrative,
-   (SELECT group_concat(value, ' ') FROM json_each(${row}.facts)),
-   (SELECT group_concat(value, ' ') FROM json_each(${row}.concepts))`;
+  `${row}.id, ${row}.title, ${row}.subtitle, ${row}.narrative, ${elements(`${row}.facts`)}, ${elements(`${row}.concepts`)}`;
 
 export const migration: Omit<SqliteMigration, 'name'> = {
   up: `
@@ -101,8 +106,11 @@ CREATE INDEX idx_memory_observations_project_created_at ON memory_observations (
 CREATE INDEX idx_memory_observations_memory_session_id ON memory_observations (memory_session_id);
 CREATE INDEX idx_memory_observations_identity_key ON memory_observations (identity_key);
 
+CREATE VIEW memory_observations_search AS
+  SELECT id, title, subtitle, narrative, ${elements('facts')} AS facts, ${elements('concepts')} AS concepts
+  FROM memory_observations;
 CREATE VIRTUAL TABLE memory_observations_fts USING fts5(
-  ${OBSERVATION_FTS_COLUMNS}, content = 'memory_observations', content_rowid = 'id', ${TOKENIZE}
+  ${OBSERVATION_FTS_COLUMNS}, content = 'memory_observations_search', content_rowid = 'id', ${TOKENIZE}
 );
 CREATE TRIGGER memory_observations_fts_insert AFTER INSERT ON memory_observations BEGIN
   INSERT INTO memory_observations_fts (rowid, ${OBSERVATION_FTS_COLUMNS}) VALUES (${observationValues('new')});
@@ -189,6 +197,7 @@ DROP TABLE mirrors;
 DROP TABLE memory_manual_sessions;
 DROP TABLE memory_summaries;
 DROP TABLE memory_observations_fts;
+DROP VIEW memory_observations_search;
 DROP TABLE memory_observations;
 DROP TABLE session_tokens;
 DROP TABLE conversation_link_members;
