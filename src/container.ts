@@ -16,6 +16,13 @@ export const REPOSITORY_TOKENS: { readonly [K in keyof Repositories]: symbol } =
   sessions: Symbol.for('teleclaude.SessionRepository'),
   voices: Symbol.for('teleclaude.VoiceRepository'),
   settings: Symbol.for('teleclaude.SettingsRepository'),
+  pendingDeletions: Symbol.for('teleclaude.PendingDeletionRepository'),
+  agentAvailability: Symbol.for('teleclaude.AgentAvailabilityRepository'),
+  listeners: Symbol.for('teleclaude.ListenerRepository'),
+  conversationLinks: Symbol.for('teleclaude.ConversationLinkRepository'),
+  sessionTokens: Symbol.for('teleclaude.SessionTokenRepository'),
+  memory: Symbol.for('teleclaude.MemoryRepository'),
+  mirrors: Symbol.for('teleclaude.MirrorRepository'),
 };
 
 /** Every token the container registers. */
@@ -31,6 +38,13 @@ export const TOKENS = {
   SessionRepository: REPOSITORY_TOKENS.sessions,
   VoiceRepository: REPOSITORY_TOKENS.voices,
   SettingsRepository: REPOSITORY_TOKENS.settings,
+  PendingDeletionRepository: REPOSITORY_TOKENS.pendingDeletions,
+  AgentAvailabilityRepository: REPOSITORY_TOKENS.agentAvailability,
+  ListenerRepository: REPOSITORY_TOKENS.listeners,
+  ConversationLinkRepository: REPOSITORY_TOKENS.conversationLinks,
+  SessionTokenRepository: REPOSITORY_TOKENS.sessionTokens,
+  MemoryRepository: REPOSITORY_TOKENS.memory,
+  MirrorRepository: REPOSITORY_TOKENS.mirrors,
 } as const;
 
 export interface StoreOptions {

@@ -1,4 +1,11 @@
+import { agentAvailabilityRepositoryInputs, type AgentAvailabilityRepository } from './agent-availability-repository.js';
+import { conversationLinkRepositoryInputs, type ConversationLinkRepository } from './conversation-link-repository.js';
+import { listenerRepositoryInputs, type ListenerRepository } from './listener-repository.js';
+import { memoryRepositoryInputs, type MemoryRepository } from './memory-repository.js';
+import { mirrorRepositoryInputs, type MirrorRepository } from './mirror-repository.js';
+import { pendingDeletionRepositoryInputs, type PendingDeletionRepository } from './pending-deletion-repository.js';
 import { sessionRepositoryInputs, type SessionRepository } from './session-repository.js';
+import { sessionTokenRepositoryInputs, type SessionTokenRepository } from './session-token-repository.js';
 import { settingsRepositoryInputs, type SettingsRepository } from './settings-repository.js';
 import { validated, type InputSchemas } from './validation.js';
 import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
@@ -8,12 +15,26 @@ export interface Repositories {
   sessions: SessionRepository;
   voices: VoiceRepository;
   settings: SettingsRepository;
+  pendingDeletions: PendingDeletionRepository;
+  agentAvailability: AgentAvailabilityRepository;
+  listeners: ListenerRepository;
+  conversationLinks: ConversationLinkRepository;
+  sessionTokens: SessionTokenRepository;
+  memory: MemoryRepository;
+  mirrors: MirrorRepository;
 }
 
 const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
   sessions: sessionRepositoryInputs,
   voices: voiceRepositoryInputs,
   settings: settingsRepositoryInputs,
+  pendingDeletions: pendingDeletionRepositoryInputs,
+  agentAvailability: agentAvailabilityRepositoryInputs,
+  listeners: listenerRepositoryInputs,
+  conversationLinks: conversationLinkRepositoryInputs,
+  sessionTokens: sessionTokenRepositoryInputs,
+  memory: memoryRepositoryInputs,
+  mirrors: mirrorRepositoryInputs,
 };
 
 /** The name of every repository, in declaration order. */

@@ -1,6 +1,14 @@
+import { agentAvailabilityContract } from './agent-availability.contract.js';
 import { bulkContract } from './bulk.contract.js';
+import { conversationLinkContract } from './conversation-link.contract.js';
 import type { ContractContext } from './engines.js';
+import { fullTextContract } from './full-text.contract.js';
+import { listenerContract } from './listener.contract.js';
+import { memoryContract } from './memory.contract.js';
+import { mirrorContract } from './mirror.contract.js';
+import { pendingDeletionContract } from './pending-deletion.contract.js';
 import { sessionContract } from './session.contract.js';
+import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
@@ -12,4 +20,12 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  pendingDeletionContract,
+  agentAvailabilityContract,
+  listenerContract,
+  conversationLinkContract,
+  sessionTokenContract,
+  memoryContract,
+  mirrorContract,
+  fullTextContract,
 ];

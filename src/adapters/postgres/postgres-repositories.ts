@@ -1,7 +1,14 @@
 import type { Clock } from '../../ports/clock.js';
 import { withValidation, type Repositories } from '../../ports/repositories.js';
+import { PostgresAgentAvailabilityRepository } from './postgres-agent-availability-repository.js';
+import { PostgresConversationLinkRepository } from './postgres-conversation-link-repository.js';
 import type { PostgresExecutor } from './postgres-database.js';
+import { PostgresListenerRepository } from './postgres-listener-repository.js';
+import { PostgresMemoryRepository } from './postgres-memory-repository.js';
+import { PostgresMirrorRepository } from './postgres-mirror-repository.js';
+import { PostgresPendingDeletionRepository } from './postgres-pending-deletion-repository.js';
 import { PostgresSessionRepository } from './postgres-session-repository.js';
+import { PostgresSessionTokenRepository } from './postgres-session-token-repository.js';
 import { PostgresSettingsRepository } from './postgres-settings-repository.js';
 import { PostgresVoiceRepository } from './postgres-voice-repository.js';
 
@@ -11,5 +18,12 @@ export function createPostgresRepositories(db: PostgresExecutor, clock: Clock): 
     sessions: new PostgresSessionRepository(db, clock),
     voices: new PostgresVoiceRepository(db, clock),
     settings: new PostgresSettingsRepository(db, clock),
+    pendingDeletions: new PostgresPendingDeletionRepository(db, clock),
+    agentAvailability: new PostgresAgentAvailabilityRepository(db, clock),
+    listeners: new PostgresListenerRepository(db, clock),
+    conversationLinks: new PostgresConversationLinkRepository(db, clock),
+    sessionTokens: new PostgresSessionTokenRepository(db, clock),
+    memory: new PostgresMemoryRepository(db, clock),
+    mirrors: new PostgresMirrorRepository(db, clock),
   });
 }

@@ -1,0 +1,110 @@
+import {
+  MIRROR_KEPT_ON_UPSERT,
+  mirrorFields,
+  mirrorTombstoneFields,
+  mirrorValues,
+  newTombstone,
+  type Mirror,
+  type MirrorInput,
+  type MirrorListOptions,
+  type MirrorSearchOptions,
+  type MirrorTombstone,
+  type TombstoneInput,
+} from '../../domain/mirror.js';
+import { searchWords } from '../../domain/search.js';
+import type { Clock } from '../../ports/clock.js';
+import type { MirrorRepository } from '../../ports/mirror-repository.js';
+import { SqliteCodec } from './sqlite-codec.js';
+import type { SqliteExecutor } from './sqlite-database.js';
+import { ftsMatch } from './sqlite-fts.js';
+
+const mirrors = new SqliteCodec(mirrorFields);
+const tombstones = new SqliteCodec(mirrorTombstoneFields);
+
+type Filters = { agent?: string; project?: string; limit: number };
+
+function filters(options: Filters, where: string[], params: unknown[]): void {
+  if (options.agent !== undefined) {
+    where.push('agent = ?');
+    params.push(options.agent);
+  }
+  if (options.project !== undefined) {
+    where.push('project = ?');
+    params.push(options.project);
+  }
+}
+
+export class SqliteMirrorRepository implements MirrorRepository {
+  constructor(
+    private readonly db: SqliteExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  upsert(input: MirrorInput): Promise<Mirror> {
+    const now = this.clock.now();
+    const values = mirrorValues(input as Parameters<typeof mirrorValues>[0]);
+    const { columns, params } = mirrors.toRow({ ...values, createdAt: now, updatedAt: now });
+    const updates = columns.filter((c) => !MIRROR_KEPT_ON_UPSERT.includes(c)).map((c) => `${c} = excluded.${c}`);
+    const sql = `INSERT INTO mirrors (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+      ON CONFLICT (source_identity) DO UPDATE SET ${updates.join(', ')}
+      RETURNING ${mirrors.columnList}`;
+    return this.db.run(() => mirrors.fromRow(this.db.prepare(sql).get(params) as Record<string, unknown>));
+  }
+
+  get(sourceIdentity: string): Promise<Mirror | null> {
+    return this.db.run(() => {
+      const row = this.db.prepare(`SELECT ${mirrors.columnList} FROM mirrors WHERE source_identity = ?`).get(sourceIdentity);
+      return row ? mirrors.fromRow(row as Record<string, unknown>) : null;
+    });
+  }
+
+  list(options?: MirrorListOptions): Promise<Mirror[]> {
+    const where: string[] = ['1 = 1'];
+    const params: unknown[] = [];
+    filters(options as Filters, where, params);
+    params.push((options as Filters).limit);
+    return this.select(`WHERE ${where.join(' AND ')} ORDER BY timestamp_start DESC NULLS LAST, id DESC LIMIT ?`, params);
+  }
+
+  search(query: string, options?: MirrorSearchOptions): Promise<Mirror[]> {
+    const words = searchWords(query);
+    if (words.length === 0) return Promise.resolve([]);
+    const where = ['id IN (SELECT rowid FROM mirrors_fts WHERE mirrors_fts MATCH ?)'];
+    const params: unknown[] = [ftsMatch(words)];
+    filters(options as Filters, where, params);
+    params.push((options as Filters).limit);
+    return this.select(`WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params);
+  }
+
+  tombstone(input: TombstoneInput): Promise<MirrorTombstone> {
+    const row = newTombstone(input as Parameters<typeof newTombstone>[0], this.clock.now());
+    return this.db.run((db) =>
+      db.transaction(() => {
+        this.db.prepare('DELETE FROM mirrors WHERE source_identity = ?').run(row.sourceIdentity);
+        return tombstones.fromRow(
+          this.db
+            .prepare(
+              `INSERT INTO mirror_tombstones (${tombstones.columnList}) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (source_identity) DO UPDATE SET agent = excluded.agent, transcript_path = excluded.transcript_path,
+                 file_size = excluded.file_size, file_mtime = excluded.file_mtime
+               RETURNING ${tombstones.columnList}`,
+            )
+            .get(tombstones.toRow(row).params) as Record<string, unknown>,
+        );
+      })(),
+    );
+  }
+
+  isTombstoned(sourceIdentity: string): Promise<boolean> {
+    return this.db.run(() => this.db.prepare('SELECT 1 FROM mirror_tombstones WHERE source_identity = ?').get(sourceIdentity) !== undefined);
+  }
+
+  private select(rest: string, params: unknown[]): Promise<Mirror[]> {
+    return this.db.run(() =>
+      this.db
+        .prepare(`SELECT ${mirrors.columnList} FROM mirrors ${rest}`)
+        .all(params)
+        .map((row) => mirrors.fromRow(row as Record<string, unknown>)),
+    );
+  }
+}
