@@ -145,6 +145,7 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
   const factory = new RowFactory(schema, () => perTable);
   const expected: LegacyExpectations = { rows: {}, orphans: [], malformed: [] };
   db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = OFF');
   db.exec('BEGIN');
   db.exec(`CREATE TABLE schema_migrations (version TEXT NOT NULL, applied_at TEXT DEFAULT CURRENT_TIMESTAMP)`);
   const versions = Array.from({ length: 32 }, (_, i) => `${String(i + 1).padStart(3, '0')}_step_${i + 1}`);
@@ -174,7 +175,7 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
     for (let i = 0; i < perTable; i++) {
       const full = factory.row(table, i);
       const orphan = table.foreignKeys.length > 0 && i % 10 === 9;
-      const id = table.primaryKey.map((k) => String(full[table.columns.findIndex((c) => c.name === k)])).join('/');
+      let malformedAt = null as string[] | null;
       const values = columns.map((c) => {
         let v = full[table.columns.indexOf(c)];
         const fk = table.foreignKeys.find((f) => f.columns.includes(c.name));
@@ -185,7 +186,7 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
         if (c.typeClass === 'boolean') return i % 9 === 8 ? null : v ? 1 : 0;
         if (c.typeClass === 'json') {
           if (i === 3) {
-            if (!orphan) expected.malformed.push(`${table.name}/${id}/${c.name}`);
+            (malformedAt ??= []).push(c.name);
             return '{"unterminated": ';
           }
           return i % 11 === 10 ? '' : v === null ? null : JSON.stringify(v);
@@ -193,6 +194,8 @@ export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTab
         if (c.typeClass === 'integer' && c.nullable && i % 6 === 5) return '';
         return v;
       });
+      const id = table.primaryKey.map((k) => String(values[columns.findIndex((c) => c.name === k)])).join('/');
+      if (malformedAt !== null && !orphan) expected.malformed.push(...malformedAt.map((c) => `${table.name}/${id}/${c}`));
       if (epoch) {
         const at = full[table.columns.findIndex((c) => c.name === 'created_at')] as Date;
         values.push(Math.floor(at.getTime() / 1000));
