@@ -61,6 +61,16 @@ async function reads(location: string): Promise<unknown> {
       voice: await r.voices.get('voice_assignments-1'),
       voicesInUse: (await r.voices.voicesInUse()).map((v) => JSON.stringify(v)).sort(),
       settings: await r.settings.list(),
+      pendingDeletions: await r.pendingDeletions.list('sessions-0', 'user_input'),
+      agents: await r.agentAvailability.list(),
+      listeners: [await r.listeners.count(), await r.listeners.listForTarget('sessions-1')],
+      link: [await r.conversationLinks.get('conversation_links-2'), await r.conversationLinks.members('conversation_links-2')],
+      token: await r.sessionTokens.validate('session_tokens-3'),
+      memory: [await r.memory.recent('project 1 words for search 1'), await r.memory.getByIds([1, 2, 3])],
+      // Full-text indexes are rebuilt on the target: the same words find the same rows.
+      memorySearch: (await r.memory.search('words search', { limit: 100 })).map((o) => o.id).sort(),
+      mirrors: await r.mirrors.list(),
+      mirrorSearch: (await r.mirrors.search('conversation words', { limit: 100 })).map((m) => m.id).sort(),
       rowCounts: await store.inspector.rowCounts(),
     };
   } finally {
@@ -79,8 +89,10 @@ describe('teleclaude-db copy', () => {
     const back = await sqliteFile();
     const again = await copy('--from', pg, '--to', back, '--verify');
     expect(again.code, again.output).toBe(0);
-    expect(await reads(pg)).toEqual(await reads(source));
-    expect(await reads(back)).toEqual(await reads(source));
+    const expected = (await reads(source)) as { memorySearch: number[]; mirrorSearch: number[]; sessions: unknown[] };
+    expect(expected.memorySearch.length * expected.mirrorSearch.length * expected.sessions.length).toBeGreaterThan(0);
+    expect(await reads(pg)).toEqual(expected);
+    expect(await reads(back)).toEqual(expected);
     expect(createHash('sha256').update(readFileSync(source)).digest('hex')).toBe(hash);
 
     // Identity counters moved past the copied ids: a new row without an id never collides.
