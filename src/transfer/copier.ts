@@ -79,7 +79,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   try {
     if (!options.verifyOnly) {
       const parents = options.dryRun ? inSource(plan, source, rejected) : inTarget;
-      for (const table of plan.tables) {
+      await inDependencyOrder(plan.tables, options.dryRun ? 1 : CONCURRENT_TABLES, async (table) => {
         const begun = performance.now();
         const counts = emptyCounts();
         const report = (status: TableReport['status'], rows: number): TableReport => ({
@@ -94,14 +94,14 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         });
         if (journal.has(table.table) && options.resume) {
           reports.push(report('skipped', journal.get(table.table)!));
-          continue;
+          return;
         }
         const rows = convertedRows(table, rowOptions(parents, onReject), counts);
         if (options.dryRun) {
           let n = 0;
           for await (const batch of rows) n += batch.length;
           reports.push(report('counted', n));
-          continue;
+          return;
         }
         const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
           replace: true,
@@ -109,7 +109,9 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
         });
         reports.push(report('copied', written));
-      }
+      });
+      const position = new Map(plan.tables.map((t, i) => [t.table, i]));
+      reports.sort((a, b) => position.get(a.table)! - position.get(b.table)!);
       if (!options.dryRun) {
         for (const table of plan.tables) {
           const key = autoIdColumn(table);
@@ -134,6 +136,36 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   } finally {
     rejectFile?.close();
   }
+}
+
+/**
+ * Tables load side by side on their own connections (PostgreSQL works on each in its
+ * own backend while this process reads and encodes the next batches); a table starts
+ * only once every table it references has committed.
+ */
+const CONCURRENT_TABLES = 2;
+
+async function inDependencyOrder(tables: TablePlan[], concurrency: number, work: (table: TablePlan) => Promise<void>): Promise<void> {
+  const finished = new Map<string, Promise<void>>();
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  for (const table of tables) {
+    const parents = table.foreignKeys.flatMap((fk) => (fk.references !== table.table && finished.has(fk.references) ? [finished.get(fk.references)!] : []));
+    const run = async () => {
+      await Promise.all(parents);
+      while (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+      running++;
+      try {
+        await work(table);
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    };
+    finished.set(table.table, run());
+  }
+  const failed = (await Promise.allSettled(finished.values())).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** An integer single-column primary key: the engine hands out its values (AUTOINCREMENT / identity). */

@@ -33,6 +33,7 @@ function encodeBatch(batch: unknown[][], types: ColumnType[]): string {
  */
 export class PostgresBulkLoader implements BulkLoader {
   private readonly types = new Map<string, Map<string, ColumnType>>();
+  private journalReady: Promise<void> | null = null;
 
   constructor(private readonly database: PostgresDatabase) {}
 
@@ -43,6 +44,7 @@ export class PostgresBulkLoader implements BulkLoader {
     options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const types = await this.columnTypes(table, columns);
+    if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
     async function* chunks(): AsyncIterable<string> {
       for await (const batch of batches) {
@@ -92,6 +94,14 @@ export class PostgresBulkLoader implements BulkLoader {
     );
   }
 
+  /** CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator; an advisory lock serialises them. */
+  private async createJournal(): Promise<void> {
+    await this.database.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy_progress'))`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL)`);
+    });
+  }
+
   async journal(): Promise<Map<string, number>> {
     const { rows: exists } = await this.database.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [JOURNAL]);
     if (!exists[0]!.present) return new Map();
@@ -100,6 +110,7 @@ export class PostgresBulkLoader implements BulkLoader {
   }
 
   async dropJournal(): Promise<void> {
+    this.journalReady = null;
     await this.database.query(`DROP TABLE IF EXISTS ${JOURNAL}`);
   }
 
@@ -127,7 +138,6 @@ export class PostgresBulkLoader implements BulkLoader {
 }
 
 async function record(tx: pg.ClientBase, table: string, rows: number): Promise<void> {
-  await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL)`);
   await tx.query(
     `INSERT INTO ${JOURNAL} (table_name, row_count) VALUES ($1, $2)
      ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
