@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
@@ -22,15 +24,23 @@ async function copy(...args: string[]): Promise<{ code: number; output: string }
   return { code, output: lines.join('\n') };
 }
 
-/** Runs `teleclaude-db copy` in a child process; with `killAfterMs`, SIGKILLs it then. Resolves with the elapsed time. */
-function child(args: string[], killAfterMs?: number): Promise<{ ms: number; killed: boolean }> {
+/**
+ * Runs `teleclaude-db copy` in a child process. With `killWhen`, polls it and SIGKILLs
+ * the child `extraMs` after it first returns true. Resolves with the elapsed time.
+ */
+function child(args: string[], killWhen?: () => Promise<boolean>, extraMs = 0): Promise<{ ms: number; killed: boolean }> {
   const started = Date.now();
   const proc = spawn(process.execPath, [join(root, 'bin', 'teleclaude-db.mjs'), 'copy', ...args], { cwd: root, stdio: 'ignore' });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+  let exited = false;
+  const poll = async () => {
+    while (!exited && killWhen && !(await killWhen().catch(() => false))) await new Promise((r) => setTimeout(r, 20));
+    setTimeout(() => proc.kill('SIGKILL'), extraMs);
+  };
+  if (killWhen) void poll();
   return new Promise((resolve, reject) => {
     proc.on('error', reject);
     proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
+      exited = true;
       if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`copy exited with ${code}`));
       else resolve({ ms: Date.now() - started, killed: signal === 'SIGKILL' });
     });
@@ -51,7 +61,6 @@ async function pgUrl(): Promise<string> {
 
 describe('copy survives SIGKILL', () => {
   let source: string;
-  let fullRunMs: number;
 
   beforeAll(async () => {
     source = sqlitePath();
@@ -59,24 +68,33 @@ describe('copy survives SIGKILL', () => {
     await store.migrator.up();
     await seedEveryTable(store, (table) => (table === 'sessions' ? 12_000 : 6_000));
     await store.close();
-    fullRunMs = (await child(['--from', source, '--to', await pgUrl(), '--batch-size', '200'])).ms;
   });
 
   it('SIGKILL at several random points, then --resume, then --verify passes and no journal is left', async () => {
-    const kills = [0.3, 0.5, 0.7, 0.85, 0.95].map((f) => Math.round(fullRunMs * (f + (Math.random() - 0.5) * 0.1)));
+    // Kill once the journal lists `finished` tables, plus a random delay: mid-table or between tables.
+    const points = [0, 2, 5, 8, 11].map((finished) => ({ finished, extraMs: Math.round(Math.random() * 150) }));
     let interrupted = 0;
-    for (const at of kills) {
+    for (const { finished, extraMs } of points) {
+      const at = `${finished} tables + ${extraMs} ms`;
       const target = await pgUrl();
-      const run = await child(['--from', source, '--to', target, '--batch-size', '200'], at);
+      const probe = new pg.Client({ connectionString: target });
+      await probe.connect();
+      const journalHas = async () =>
+        Number((await probe.query(`SELECT count(*) AS n FROM ${COPY_JOURNAL_TABLE}`)).rows[0].n) >= finished;
+      const run = await child(['--from', source, '--to', target, '--batch-size', '200'], journalHas, extraMs);
+      await probe.end();
       if (run.killed) interrupted++;
       const refused = await copy('--from', source, '--to', target);
       if (run.killed && refused.code !== 0) expect(refused.output, `kill at ${at} ms`).toMatch(/--resume/);
       const resumed = await copy('--from', source, '--to', target, '--resume', '--verify');
       expect(resumed.code, `kill at ${at} ms:\n${resumed.output}`).toBe(0);
       expect(resumed.output).toContain('verify: every table has the same rows and checksum');
-      expect(resumed.output).not.toContain(COPY_JOURNAL_TABLE);
+      const after = new pg.Client({ connectionString: target });
+      await after.connect();
+      expect((await after.query(`SELECT to_regclass('${COPY_JOURNAL_TABLE}') AS t`)).rows[0].t).toBeNull();
+      await after.end();
     }
-    expect(interrupted).toBeGreaterThanOrEqual(3);
+    expect(interrupted).toBeGreaterThanOrEqual(4);
   });
 
   it('a resumed legacy import leaves the same reject file as an uninterrupted one', async () => {
@@ -92,10 +110,20 @@ describe('copy survives SIGKILL', () => {
     const straightRejects = `${straight}.rejects`;
     expect((await copy('--from', legacy, '--to', straight, '--reject-file', straightRejects)).code).toBe(0);
 
-    const measured = (await child(['--from', legacy, '--to', sqlitePath(), '--reject-file', `${legacy}.probe`])).ms;
     const target = sqlitePath();
     const rejects = `${target}.rejects`;
-    await child(['--from', legacy, '--to', target, '--reject-file', rejects, '--batch-size', '100'], Math.round(measured * 0.7));
+    // Killed after the parents (sessions, links) committed and while children with orphans are copied.
+    const journal = async () => {
+      if (!existsSync(target)) return false;
+      const db = new Database(target, { readonly: true });
+      try {
+        return (db.prepare(`SELECT count(*) AS n FROM ${COPY_JOURNAL_TABLE}`).get() as { n: number }).n >= 7;
+      } finally {
+        db.close();
+      }
+    };
+    const run = await child(['--from', legacy, '--to', target, '--reject-file', rejects, '--batch-size', '100'], journal, 50);
+    expect(run.killed).toBe(true);
     const resumed = await copy('--from', legacy, '--to', target, '--reject-file', rejects, '--resume', '--verify');
     expect(resumed.code, resumed.output).toBe(0);
     const sorted = (path: string) => readFileSync(path, 'utf8').trim().split('\n').sort();
