@@ -78,7 +78,7 @@ Examples:
     const source = endpoint(from, io);
     const target = endpoint(to, io);
     if (source.file && !existsSync(source.file)) throw new Error(`source ${source.file} does not exist`);
-    if (source.file && source.file === target.file) throw new Error('source and target are the same file');
+    if (source.file === target.file && (source.file !== null || from === to)) throw new Error('source and target are the same database');
     const dryRun = values['dry-run'] === true;
     const closers: (() => Promise<void> | void)[] = [];
     try {
