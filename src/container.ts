@@ -13,6 +13,10 @@ export const REPOSITORY_TOKENS: { readonly [K in keyof Repositories]: symbol } =
   sessions: Symbol.for('teleclaude.SessionRepository'),
   voices: Symbol.for('teleclaude.VoiceRepository'),
   settings: Symbol.for('teleclaude.SettingsRepository'),
+  hookOutbox: Symbol.for('teleclaude.HookOutboxRepository'),
+  inboundQueue: Symbol.for('teleclaude.InboundQueueRepository'),
+  operations: Symbol.for('teleclaude.OperationRepository'),
+  webhooks: Symbol.for('teleclaude.WebhookRepository'),
 };
 
 /** Every token the container registers. */
@@ -28,6 +32,10 @@ export const TOKENS = {
   SessionRepository: REPOSITORY_TOKENS.sessions,
   VoiceRepository: REPOSITORY_TOKENS.voices,
   SettingsRepository: REPOSITORY_TOKENS.settings,
+  HookOutboxRepository: REPOSITORY_TOKENS.hookOutbox,
+  InboundQueueRepository: REPOSITORY_TOKENS.inboundQueue,
+  OperationRepository: REPOSITORY_TOKENS.operations,
+  WebhookRepository: REPOSITORY_TOKENS.webhooks,
 } as const;
 
 export interface StoreOptions {

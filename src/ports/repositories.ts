@@ -1,19 +1,31 @@
+import { hookOutboxRepositoryInputs, type HookOutboxRepository } from './hook-outbox-repository.js';
+import { inboundQueueRepositoryInputs, type InboundQueueRepository } from './inbound-queue-repository.js';
+import { operationRepositoryInputs, type OperationRepository } from './operation-repository.js';
 import { sessionRepositoryInputs, type SessionRepository } from './session-repository.js';
 import { settingsRepositoryInputs, type SettingsRepository } from './settings-repository.js';
 import { validated, type InputSchemas } from './validation.js';
 import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
+import { webhookRepositoryInputs, type WebhookRepository } from './webhook-repository.js';
 
 /** Every repository of the domain. `Store.repositories` and a transaction's `tx` are this. */
 export interface Repositories {
   sessions: SessionRepository;
   voices: VoiceRepository;
   settings: SettingsRepository;
+  hookOutbox: HookOutboxRepository;
+  inboundQueue: InboundQueueRepository;
+  operations: OperationRepository;
+  webhooks: WebhookRepository;
 }
 
 const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
   sessions: sessionRepositoryInputs,
   voices: voiceRepositoryInputs,
   settings: settingsRepositoryInputs,
+  hookOutbox: hookOutboxRepositoryInputs,
+  inboundQueue: inboundQueueRepositoryInputs,
+  operations: operationRepositoryInputs,
+  webhooks: webhookRepositoryInputs,
 };
 
 /** The name of every repository, in declaration order. */

@@ -1,5 +1,9 @@
 import type { SqliteMigration } from '../../adapters/sqlite/sqlite-migrator.js';
 import { migration as m001 } from './001_foundation.js';
+import { migration as m002 } from './002_work_queues.js';
 
 /** The SQLite migration set, in order. Every name has a twin in ../postgres. */
-export const sqliteMigrations: SqliteMigration[] = [{ name: '001_foundation', ...m001 }];
+export const sqliteMigrations: SqliteMigration[] = [
+  { name: '001_foundation', ...m001 },
+  { name: '002_work_queues', ...m002 },
+];
