@@ -1,10 +1,14 @@
 import { bulkContract } from './bulk.contract.js';
 import type { ContractContext } from './engines.js';
+import { hookOutboxContract } from './hook-outbox.contract.js';
+import { inboundQueueContract } from './inbound-queue.contract.js';
+import { operationContract } from './operation.contract.js';
 import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { sessionContract } from './session.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
+import { webhookContract } from './webhook.contract.js';
 
 /** Every contract: each engine's test file runs all of them. */
 export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
@@ -13,5 +17,9 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  hookOutboxContract,
+  inboundQueueContract,
+  operationContract,
+  webhookContract,
   queueConcurrencyContract,
 ];

@@ -123,7 +123,8 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
 
   async sessionsWithPending(): Promise<string[]> {
     const { rows } = await this.db.query<{ session_id: string }>(
-      `SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') ORDER BY session_id COLLATE "C"`,
+      `SELECT session_id FROM inbound_queue WHERE status IN ('pending', 'failed')
+       GROUP BY session_id ORDER BY session_id COLLATE "C"`,
     );
     return rows.map((r) => r.session_id);
   }
