@@ -9,6 +9,11 @@ import type { SqliteExecutor } from './sqlite-database.js';
 const codec = new SqliteCodec(hookEventFields);
 const ALL = codec.columnList;
 type Row = Record<string, unknown>;
+const CLAIM = `UPDATE hook_outbox SET locked_at = ?
+   WHERE id IN (SELECT id FROM hook_outbox
+                WHERE delivered_at IS NULL AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
+                ORDER BY created_at, id LIMIT ?)
+   RETURNING ${ALL}`;
 
 export class SqliteHookOutboxRepository implements HookOutboxRepository {
   constructor(
@@ -44,16 +49,9 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     // One UPDATE ... RETURNING in an IMMEDIATE transaction: the write lock is taken before the
     // rows are chosen, so no other process can choose them too (busy_timeout makes it wait).
     // RETURNING has no defined order, hence the sort.
-    const statement = this.db.prepare(
-      `UPDATE hook_outbox SET locked_at = ?
-       WHERE id IN (SELECT id FROM hook_outbox
-                    WHERE delivered_at IS NULL AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
-                    ORDER BY created_at, id LIMIT ?)
-       RETURNING ${ALL}`,
-    );
     return this.db.run((db) =>
       db
-        .transaction(() => statement.all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
+        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
         .immediate()
         .map((row) => codec.fromRow(row))
         .sort(claimOrder),

@@ -17,6 +17,11 @@ import type { SqliteExecutor } from './sqlite-database.js';
 const contracts = new SqliteCodec(webhookContractFields);
 const deliveries = new SqliteCodec(webhookDeliveryFields);
 type Row = Record<string, unknown>;
+const CLAIM = `UPDATE webhook_outbox SET locked_at = ?
+   WHERE id IN (SELECT id FROM webhook_outbox
+                WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
+                ORDER BY created_at, id LIMIT ?)
+   RETURNING ${deliveries.columnList}`;
 
 export class SqliteWebhookRepository implements WebhookRepository {
   constructor(
@@ -94,16 +99,9 @@ export class SqliteWebhookRepository implements WebhookRepository {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS).getTime();
     // See SqliteHookOutboxRepository.claimBatch: one statement under the write lock.
-    const statement = this.db.prepare(
-      `UPDATE webhook_outbox SET locked_at = ?
-       WHERE id IN (SELECT id FROM webhook_outbox
-                    WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
-                    ORDER BY created_at, id LIMIT ?)
-       RETURNING ${deliveries.columnList}`,
-    );
     return this.db.run((db) =>
       db
-        .transaction(() => statement.all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
+        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
         .immediate()
         .map((row) => deliveries.fromRow(row))
         .sort(claimOrder),
