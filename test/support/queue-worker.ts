@@ -3,6 +3,8 @@
  * `node --import tsx test/support/queue-worker.ts '<WorkerSpec JSON>'`.
  * drain: claims batches and reports each one on stdout as `D <id> <id> ...` BEFORE marking
  * the rows delivered (the report is the delivery), until nothing was claimable for idleMs.
+ * drain workers print `R` once connected and start on a line on stdin, so that all of them
+ * claim at the same time whatever their start-up time.
  * hold: claims one batch, reports `H <id> ...` and then hangs, waiting to be killed.
  * Any error goes to stderr and exits 1.
  */
@@ -29,6 +31,9 @@ async function main(): Promise<void> {
     setInterval(() => {}, 60_000);
     return;
   }
+  await store.repositories.hookOutbox.get(1);
+  process.stdout.write('R\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
   let idleSince = Date.now();
   while (Date.now() - idleSince < spec.idleMs) {
     const rows = await claim();
