@@ -2,6 +2,10 @@ import { agentAvailabilityContract } from './agent-availability.contract.js';
 import { bulkContract } from './bulk.contract.js';
 import { conversationLinkContract } from './conversation-link.contract.js';
 import type { ContractContext } from './engines.js';
+import { hookOutboxContract } from './hook-outbox.contract.js';
+import { inboundQueueContract } from './inbound-queue.contract.js';
+import { operationContract } from './operation.contract.js';
+import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { fullTextContract } from './full-text.contract.js';
 import { listenerContract } from './listener.contract.js';
 import { memoryContract } from './memory.contract.js';
@@ -12,6 +16,7 @@ import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
+import { webhookContract } from './webhook.contract.js';
 
 /** Every contract: each engine's test file runs all of them. */
 export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
@@ -20,6 +25,11 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  hookOutboxContract,
+  inboundQueueContract,
+  operationContract,
+  webhookContract,
+  queueConcurrencyContract,
   pendingDeletionContract,
   agentAvailabilityContract,
   listenerContract,
