@@ -20,6 +20,8 @@ CREATE TABLE hook_outbox (
   locked_at INTEGER_MS
 );
 CREATE INDEX idx_hook_outbox_due ON hook_outbox (delivered_at, next_attempt_at);
+-- Claims take the oldest undelivered rows: this index serves that order without sorting every due row.
+CREATE INDEX idx_hook_outbox_claim_order ON hook_outbox (created_at, id) WHERE delivered_at IS NULL;
 
 CREATE TABLE inbound_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -97,6 +99,7 @@ CREATE TABLE webhook_outbox (
   locked_at INTEGER_MS
 );
 CREATE INDEX idx_webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
+CREATE INDEX idx_webhook_outbox_claim_order ON webhook_outbox (created_at, id) WHERE status = 'pending';
 CREATE INDEX idx_webhook_outbox_contract_id ON webhook_outbox (contract_id);
 `,
   down: `
