@@ -1,5 +1,6 @@
 import { bulkContract } from './bulk.contract.js';
 import type { ContractContext } from './engines.js';
+import { instanceLockContract } from './instance-lock.contract.js';
 import { sessionContract } from './session.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
@@ -12,4 +13,5 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  instanceLockContract,
 ];
