@@ -36,11 +36,9 @@ export async function seed(store: Pick<Store, 'bulk' | 'inspector'>, options: Se
   const shapes = new Map((await store.inspector.schema()).tables.map((t) => [t.name, t]));
   const plan = order(SEEDERS.filter((s) => shapes.has(s.table)));
   const unseeded = [...shapes.keys()].filter((t) => !SEEDERS.some((s) => s.table === t));
-  if (options.replace) {
-    for (const seeder of [...plan].reverse()) {
-      await store.bulk.load(seeder.table, [shapes.get(seeder.table)!.columns[0]!.name], [], { replace: true });
-    }
-  } else {
+  // Children first: deleting a parent then finds no child rows to check or cascade into.
+  if (options.replace) await store.bulk.clear(plan.map((s) => s.table).reverse());
+  else {
     const counts = await store.inspector.rowCounts();
     const full = plan.filter((s) => (counts[s.table] ?? 0) > 0).map((s) => s.table);
     if (full.length > 0) throw new ConflictError(`table(s) ${full.join(', ')} already hold rows; seed with --replace to replace them`);
