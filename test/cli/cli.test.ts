@@ -163,8 +163,13 @@ for (const [engine, make] of Object.entries(TARGETS)) {
 
     it('seed fills every table of the migrated database with related rows that pass check', async () => {
       await cli('init');
-      const run = await cli('seed', '--sessions', '300', '--seed', '7');
-      expect(run.code).toBe(0);
+      const shown: string[] = [];
+      const out: string[] = [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), tty: true, status: (t: string) => shown.push(t), env: connectionEnv(spec), cwd: '/nonexistent' };
+      expect(await main(['seed', '--sessions', '300', '--seed', '7'], io)).toBe(0);
+      expect(shown[0]).toMatch(/^seeding sessions: [\d,]+ rows$/);
+      expect(shown.at(-1)).toBe('');
+      const run = { out: out.join('\n') };
       expect(run.out).not.toContain('no generator for');
       const store = await openStore({ ...openOptions(spec), instanceLock: false });
       opened.push(store);

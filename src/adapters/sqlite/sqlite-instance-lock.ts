@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -32,7 +32,7 @@ interface HolderRow {
 export class SqliteInstanceLock implements InstanceLock {
   readonly description: string;
   private connection: Database.Database | null = null;
-  private controller = new AbortController();
+  private readonly controller = new AbortController();
 
   constructor(
     private readonly databasePath: string,
@@ -53,7 +53,6 @@ export class SqliteInstanceLock implements InstanceLock {
   async acquire(): Promise<void> {
     if (this.connection) return;
     if (this.databasePath === ':memory:') return;
-    this.controller = new AbortController();
     const db = this.open();
     const me: HolderRow = { pid: process.pid, host: hostname(), started_at: this.clock.now().getTime(), application: this.applicationName, token: randomUUID() };
     try {
@@ -87,16 +86,13 @@ export class SqliteInstanceLock implements InstanceLock {
     if (db?.open) db.close();
   }
 
-  onLost(listener: (reason: Error) => void): () => void {
+  onLost(_listener: (reason: Error) => void): () => void {
     // The OS keeps a file lock for as long as the process lives: it is never lost.
-    const handler = () => listener(this.controller.signal.reason as Error);
-    const signal = this.controller.signal;
-    signal.addEventListener('abort', handler);
-    return () => signal.removeEventListener('abort', handler);
+    return () => {};
   }
 
   async holder(): Promise<InstanceLockHolder | null> {
-    if (this.databasePath === ':memory:') return null;
+    if (this.databasePath === ':memory:' || !existsSync(this.description)) return null;
     const db = this.open();
     try {
       db.exec('BEGIN EXCLUSIVE');
