@@ -11,6 +11,7 @@ import { listenerContract } from './listener.contract.js';
 import { memoryContract } from './memory.contract.js';
 import { mirrorContract } from './mirror.contract.js';
 import { pendingDeletionContract } from './pending-deletion.contract.js';
+import { instanceLockContract } from './instance-lock.contract.js';
 import { sessionContract } from './session.contract.js';
 import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
@@ -38,4 +39,5 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   memoryContract,
   mirrorContract,
   fullTextContract,
+  instanceLockContract,
 ];

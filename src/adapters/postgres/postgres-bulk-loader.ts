@@ -1,10 +1,8 @@
+import { ForeignKeyError } from '../../domain/errors.js';
 import type { BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type PostgresDatabase } from './postgres-database.js';
 import { postgresSchema } from './postgres-inspector.js';
-
-/** PostgreSQL accepts at most 65535 bind parameters per statement. */
-const MAX_PARAMS = 65_535;
 
 function encoder(typeClass: TypeClass): (value: unknown) => unknown {
   switch (typeClass) {
@@ -18,8 +16,13 @@ function encoder(typeClass: TypeClass): (value: unknown) => unknown {
   }
 }
 
+/**
+ * Bulk writes as `INSERT ... SELECT * FROM unnest($1::type[], $2::type[], ...)`: one array
+ * parameter per column, so a batch of any size is one short statement that PostgreSQL
+ * parses once, instead of a VALUES list with a bind parameter per cell.
+ */
 export class PostgresBulkLoader implements BulkLoader {
-  private types: Map<string, Map<string, TypeClass>> | null = null;
+  private types: Map<string, Map<string, { typeClass: TypeClass; sqlType: string }>> | null = null;
 
   constructor(private readonly database: PostgresDatabase) {}
 
@@ -29,30 +32,34 @@ export class PostgresBulkLoader implements BulkLoader {
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
     options: { replace?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
-    const encoders = await this.encoders(table, columns);
-    const head = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES `;
-    const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+    const types = await this.columnTypes(table, columns);
+    const encoders = types.map((t) => encoder(t.typeClass));
+    const arrays = types.map((t, i) => `$${i + 1}::${t.sqlType}[]`).join(', ');
+    const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) SELECT * FROM unnest(${arrays})`;
     return this.database.transaction(async (tx) => {
       let written = 0;
       if (options.replace) await tx.query(`DELETE FROM ${quoteIdent(table)}`);
       for await (const batch of batches) {
-        for (let start = 0; start < batch.length; start += perStatement) {
-          const rows = batch.slice(start, start + perStatement);
-          const params: unknown[] = [];
-          const tuples = rows.map((row) => {
-            const slots = encoders.map((encode, i) => {
-              params.push(encode(row[i]));
-              return `$${params.length}`;
-            });
-            return `(${slots.join(', ')})`;
-          });
-          await tx.query(head + tuples.join(', '), params);
-        }
+        if (batch.length === 0) continue;
+        const params = encoders.map((encode, i) => batch.map((row) => encode(row[i])));
+        await tx.query(sql, params);
         written += batch.length;
         options.onBatch?.(written);
       }
       return written;
     });
+  }
+
+  async clear(tables: string[]): Promise<void> {
+    if (tables.length === 0) return;
+    // One TRUNCATE: a DELETE would check every deleted parent row against its (empty but
+    // not yet vacuumed) child tables, which is quadratic for large seeds.
+    try {
+      await this.database.query(`TRUNCATE ${tables.map(quoteIdent).join(', ')}`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '0A000') throw error;
+      throw new ForeignKeyError(`cannot empty ${tables.join(', ')}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async resetIdentity(table: string, column: string): Promise<void> {
@@ -62,17 +69,28 @@ export class PostgresBulkLoader implements BulkLoader {
     );
   }
 
-  private async encoders(table: string, columns: string[]): Promise<((value: unknown) => unknown)[]> {
+  private async columnTypes(table: string, columns: string[]): Promise<{ typeClass: TypeClass; sqlType: string }[]> {
     if (!this.types) {
       const schema = await postgresSchema(this.database);
-      this.types = new Map(schema.tables.map((t) => [t.name, new Map(t.columns.map((c) => [c.name, c.typeClass]))]));
+      const { rows } = await this.database.query<{ table_name: string; name: string; type: string }>(
+        `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, NULL) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped`,
+      );
+      const sqlTypes = new Map(rows.map((r) => [`${r.table_name}.${r.name}`, r.type]));
+      this.types = new Map(
+        schema.tables.map((t) => [
+          t.name,
+          new Map(t.columns.map((c) => [c.name, { typeClass: c.typeClass, sqlType: sqlTypes.get(`${t.name}.${c.name}`) ?? 'text' }])),
+        ]),
+      );
     }
     const types = this.types.get(table);
     if (!types) throw new TypeError(`unknown table ${table}`);
     return columns.map((c) => {
       const type = types.get(c);
       if (!type) throw new TypeError(`unknown column ${table}.${c}`);
-      return encoder(type);
+      return type;
     });
   }
 }
