@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
+import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
+import { SqliteInstanceLock } from './adapters/sqlite/sqlite-instance-lock.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { PostgresTableReader } from './adapters/postgres/postgres-table-reader.js';
 import { SqliteTableReader } from './adapters/sqlite/sqlite-table-reader.js';
@@ -8,6 +11,7 @@ import type { TableReader } from './ports/table-reader.js';
 import type { DatabaseConfig } from './config/config-schema.js';
 import { maskSecrets } from './config/resolve-config.js';
 import { systemClock, type Clock } from './ports/clock.js';
+import type { InstanceLock } from './ports/instance-lock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
 
@@ -16,6 +20,10 @@ export const REPOSITORY_TOKENS: { readonly [K in keyof Repositories]: symbol } =
   sessions: Symbol.for('teleclaude.SessionRepository'),
   voices: Symbol.for('teleclaude.VoiceRepository'),
   settings: Symbol.for('teleclaude.SettingsRepository'),
+  hookOutbox: Symbol.for('teleclaude.HookOutboxRepository'),
+  inboundQueue: Symbol.for('teleclaude.InboundQueueRepository'),
+  operations: Symbol.for('teleclaude.OperationRepository'),
+  webhooks: Symbol.for('teleclaude.WebhookRepository'),
   pendingDeletions: Symbol.for('teleclaude.PendingDeletionRepository'),
   agentAvailability: Symbol.for('teleclaude.AgentAvailabilityRepository'),
   listeners: Symbol.for('teleclaude.ListenerRepository'),
@@ -35,9 +43,15 @@ export const TOKENS = {
   Migrator: Symbol.for('teleclaude.Migrator'),
   Inspector: Symbol.for('teleclaude.Inspector'),
   Maintenance: Symbol.for('teleclaude.Maintenance'),
+  /** The single-instance lock (registered by `openStore`, also when it was opened without taking it). */
+  InstanceLock: Symbol.for('teleclaude.InstanceLock'),
   SessionRepository: REPOSITORY_TOKENS.sessions,
   VoiceRepository: REPOSITORY_TOKENS.voices,
   SettingsRepository: REPOSITORY_TOKENS.settings,
+  HookOutboxRepository: REPOSITORY_TOKENS.hookOutbox,
+  InboundQueueRepository: REPOSITORY_TOKENS.inboundQueue,
+  OperationRepository: REPOSITORY_TOKENS.operations,
+  WebhookRepository: REPOSITORY_TOKENS.webhooks,
   PendingDeletionRepository: REPOSITORY_TOKENS.pendingDeletions,
   AgentAvailabilityRepository: REPOSITORY_TOKENS.agentAvailability,
   ListenerRepository: REPOSITORY_TOKENS.listeners,
@@ -58,36 +72,43 @@ export function createStore(config: DatabaseConfig, options: StoreOptions = {}):
     const store = new SqliteStore({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs }, clock);
     return Object.assign(store, { client: store.database.db });
   }
-  const pg = config.postgresql;
-  const store = new PostgresStore(
-    {
-      url: pg.url,
-      host: pg.host,
-      port: pg.port,
-      database: pg.database,
-      user: pg.user,
-      password: pg.password,
-      ssl: pg.ssl,
-      schema: pg.schema,
-      pool: pg.pool,
-      statementTimeoutMs: pg.statementTimeoutMs,
-      connectTimeoutMs: pg.connectTimeoutMs,
-      applicationName: pg.applicationName,
-    },
-    describeLocation(config),
-    clock,
-  );
+  const store = new PostgresStore(postgresOptions(config), describeLocation(config), clock);
   return Object.assign(store, { client: store.database.pool });
+}
+
+function postgresOptions(config: DatabaseConfig): PostgresOptions {
+  const pg = config.postgresql;
+  return {
+    url: pg.url,
+    host: pg.host,
+    port: pg.port,
+    database: pg.database,
+    user: pg.user,
+    password: pg.password,
+    ssl: pg.ssl,
+    schema: pg.schema,
+    pool: pg.pool,
+    statementTimeoutMs: pg.statementTimeoutMs,
+    connectTimeoutMs: pg.connectTimeoutMs,
+    applicationName: pg.applicationName,
+  };
+}
+
+/** The engine's single-instance lock for a resolved config (not yet acquired). */
+export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
+  if (config.engine === 'sqlite') return new SqliteInstanceLock(config.sqlite.path, options.clock ?? systemClock);
+  return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+}
+
+/** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */
+export function maintenanceIntervalMs(config: DatabaseConfig): number {
+  return config.engine === 'sqlite' ? config.sqlite.checkpointIntervalMs : 0;
 }
 
 /** A read-only reader on the database of `config` (SQLite: opened read-only; the file must exist). */
 export function createTableReader(config: DatabaseConfig): TableReader {
   if (config.engine === 'sqlite') return new SqliteTableReader(config.sqlite.path);
-  const pg = config.postgresql;
-  return new PostgresTableReader(
-    { url: pg.url, host: pg.host, port: pg.port, database: pg.database, user: pg.user, password: pg.password, ssl: pg.ssl, schema: pg.schema, applicationName: pg.applicationName },
-    describeLocation(config),
-  );
+  return new PostgresTableReader(postgresOptions(config), describeLocation(config));
 }
 
 /**
@@ -97,10 +118,12 @@ export function createTableReader(config: DatabaseConfig): TableReader {
  */
 export function createContainer(
   config: DatabaseConfig,
-  options: StoreOptions & { store?: Store & { readonly client: unknown } } = {},
+  options: StoreOptions & { store?: Store & { readonly client: unknown }; lock?: InstanceLock } = {},
 ): DependencyContainer {
   const store = options.store ?? createStore(config, options);
-  return registerStore(rootContainer.createChildContainer(), config, store, options.clock ?? systemClock);
+  const container = registerStore(rootContainer.createChildContainer(), config, store, options.clock ?? systemClock);
+  container.register(TOKENS.InstanceLock, { useValue: options.lock ?? createInstanceLock(config, options) });
+  return container;
 }
 
 /** Registers `store` and everything reachable from it under `TOKENS` in `container`. */

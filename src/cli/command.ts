@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { createStore } from '../container.js';
 import type { Store } from '../ports/store.js';
@@ -9,6 +10,8 @@ export interface Io {
   err: (line: string) => void;
   /** True when stderr is a terminal (progress is shown only there). */
   tty: boolean;
+  /** Replaces the progress line on the terminal (stderr); '' clears it. Only used when `tty`. */
+  status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -47,10 +50,31 @@ export function parse(command: Command, argv: string[]): { values: Values; posit
   return { values: values as Values, positionals };
 }
 
+/** The `database:` config selected by --config, the environment and the config files. */
+export function configOf(values: Values, io: Io): DatabaseConfig {
+  return resolveConfig({ configPath: values.config as string | undefined, env: io.env, cwd: io.cwd }).database;
+}
+
 /** Opens the configured store (no instance lock: a CLI is a short-lived reader). */
 export function openConfigured(values: Values, io: Io): Store {
-  const { database } = resolveConfig({ configPath: values.config as string | undefined, env: io.env, cwd: io.cwd });
-  return createStore(database);
+  return createStore(configOf(values, io));
+}
+
+/** Progress on a terminal, at most ten updates a second; silent when stderr is not a TTY. */
+export function progress(io: Io): { show: (text: string) => void; done: () => void } {
+  let last = 0;
+  const enabled = io.tty && io.status !== undefined;
+  return {
+    show(text) {
+      const now = Date.now();
+      if (!enabled || now - last < 100) return;
+      last = now;
+      io.status!(text);
+    },
+    done() {
+      if (enabled) io.status!('');
+    },
+  };
 }
 
 /** Runs `fn` with the configured store and closes it afterwards. */

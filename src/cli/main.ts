@@ -1,11 +1,26 @@
 import { maskSecrets } from '../config/resolve-config.js';
 import { COMMON_HELP, parse, type Command, type Io } from './command.js';
+import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
 import { copyCommand } from './commands/copy.js';
+import { lockCommand } from './commands/lock.js';
 import { downCommand, migrateCommand } from './commands/migrate.js';
+import { resetCommand } from './commands/reset.js';
+import { seedCommand } from './commands/seed.js';
 import { statusCommand } from './commands/status.js';
 
 /** Every subcommand, in the order --help lists them. */
-export const COMMANDS: Command[] = [migrateCommand, downCommand, statusCommand, copyCommand];
+export const COMMANDS: Command[] = [
+  initCommand,
+  migrateCommand,
+  downCommand,
+  statusCommand,
+  checkCommand,
+  lockCommand,
+  resetCommand,
+  seedCommand,
+  copyCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -68,6 +83,7 @@ export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   tty: Boolean(process.stderr.isTTY),
+  status: (text) => process.stderr.write(`\r\x1b[K${text}`),
   env: process.env,
   cwd: process.cwd(),
 };

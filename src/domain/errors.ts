@@ -71,10 +71,16 @@ export class InstanceLockedError extends TeleclaudeError {
 
 /** What is known of the process that holds an instance lock. */
 export interface InstanceLockHolder {
+  /** Operating-system pid of the holding process. */
   pid?: number;
   host?: string;
+  /** When the holder took the lock (PostgreSQL: when its connection started). */
   startedAt?: Date;
   applicationName?: string;
+  /** PostgreSQL: the client address of the holding connection. */
+  clientAddress?: string;
+  /** PostgreSQL: the server process of the holding connection. */
+  backendPid?: number;
 }
 
 /** A migration failed, or the database and the code disagree about the schema. */

@@ -14,6 +14,8 @@ export interface MigrationDriver<M extends { name: string }> {
   recorded(): Promise<AppliedMigration[]>;
   apply(migration: M): Promise<boolean>;
   revert(migration: M): Promise<boolean>;
+  /** Drops the bookkeeping table; called inside `withLock` once nothing is applied. */
+  dropBookkeeping(): Promise<void>;
 }
 
 /**
@@ -79,6 +81,16 @@ export function createMigrator<M extends { name: string }>(driver: MigrationDriv
         const todo = current.pending.filter((name) => known.indexOf(name) < target);
         if (todo.length === 0) return [];
         const done = await wrap(() => umzug.up({ migrations: todo }));
+        return done.map((m) => m.name);
+      });
+    },
+    async reset() {
+      return driver.withLock(async () => {
+        const current = await state();
+        refuseUnknown(current);
+        const todo = current.applied.map((a) => a.name).reverse();
+        const done = todo.length ? await wrap(() => umzug.down({ migrations: todo })) : [];
+        await driver.dropBookkeeping();
         return done.map((m) => m.name);
       });
     },

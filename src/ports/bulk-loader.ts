@@ -25,6 +25,14 @@ export interface BulkLoader {
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
     options?: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void },
   ): Promise<number>;
+  /**
+   * Empties every table in `tables` in ONE transaction, whatever order they are listed in
+   * (foreign keys between them are no obstacle). A table that is not listed but
+   * references one of them with rows makes it fail with `ForeignKeyError` (SQLite) or
+   * refuse the whole statement (PostgreSQL: a TRUNCATE must name every referencing
+   * table), leaving everything as it was.
+   */
+  clear(tables: string[]): Promise<void>;
   /** Moves the identity/autoincrement counter of `table` past max(`column`), so new rows never collide. */
   resetIdentity(table: string, column: string): Promise<void>;
   /** Tables recorded in the journal, with the rows written; empty when there is no journal. */

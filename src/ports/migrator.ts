@@ -38,6 +38,14 @@ export interface Migrator {
    * Returns the names reverted.
    */
   down(options?: { to?: string; all?: boolean }): Promise<string[]>;
+  /**
+   * Reverts every applied migration (newest first) and drops the `schema_migrations`
+   * table, under the migration lock: the database is as before the first migration.
+   * Only what the migrations created is dropped, so other tables sharing the schema
+   * survive. Throws `MigrationError` for a database newer than this build. Returns the
+   * names reverted.
+   */
+  reset(): Promise<string[]>;
   /** Throws `MigrationError` unless the database is exactly at this build's newest migration. */
   assertCurrent(): Promise<void>;
 }

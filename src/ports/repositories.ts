@@ -1,3 +1,6 @@
+import { hookOutboxRepositoryInputs, type HookOutboxRepository } from './hook-outbox-repository.js';
+import { inboundQueueRepositoryInputs, type InboundQueueRepository } from './inbound-queue-repository.js';
+import { operationRepositoryInputs, type OperationRepository } from './operation-repository.js';
 import { agentAvailabilityRepositoryInputs, type AgentAvailabilityRepository } from './agent-availability-repository.js';
 import { conversationLinkRepositoryInputs, type ConversationLinkRepository } from './conversation-link-repository.js';
 import { listenerRepositoryInputs, type ListenerRepository } from './listener-repository.js';
@@ -9,12 +12,17 @@ import { sessionTokenRepositoryInputs, type SessionTokenRepository } from './ses
 import { settingsRepositoryInputs, type SettingsRepository } from './settings-repository.js';
 import { validated, type InputSchemas } from './validation.js';
 import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
+import { webhookRepositoryInputs, type WebhookRepository } from './webhook-repository.js';
 
 /** Every repository of the domain. `Store.repositories` and a transaction's `tx` are this. */
 export interface Repositories {
   sessions: SessionRepository;
   voices: VoiceRepository;
   settings: SettingsRepository;
+  hookOutbox: HookOutboxRepository;
+  inboundQueue: InboundQueueRepository;
+  operations: OperationRepository;
+  webhooks: WebhookRepository;
   pendingDeletions: PendingDeletionRepository;
   agentAvailability: AgentAvailabilityRepository;
   listeners: ListenerRepository;
@@ -28,6 +36,10 @@ const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
   sessions: sessionRepositoryInputs,
   voices: voiceRepositoryInputs,
   settings: settingsRepositoryInputs,
+  hookOutbox: hookOutboxRepositoryInputs,
+  inboundQueue: inboundQueueRepositoryInputs,
+  operations: operationRepositoryInputs,
+  webhooks: webhookRepositoryInputs,
   pendingDeletions: pendingDeletionRepositoryInputs,
   agentAvailability: agentAvailabilityRepositoryInputs,
   listeners: listenerRepositoryInputs,

@@ -2,16 +2,22 @@ import { agentAvailabilityContract } from './agent-availability.contract.js';
 import { bulkContract } from './bulk.contract.js';
 import { conversationLinkContract } from './conversation-link.contract.js';
 import type { ContractContext } from './engines.js';
+import { hookOutboxContract } from './hook-outbox.contract.js';
+import { inboundQueueContract } from './inbound-queue.contract.js';
+import { operationContract } from './operation.contract.js';
+import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { fullTextContract } from './full-text.contract.js';
 import { listenerContract } from './listener.contract.js';
 import { memoryContract } from './memory.contract.js';
 import { mirrorContract } from './mirror.contract.js';
 import { pendingDeletionContract } from './pending-deletion.contract.js';
+import { instanceLockContract } from './instance-lock.contract.js';
 import { sessionContract } from './session.contract.js';
 import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
+import { webhookContract } from './webhook.contract.js';
 
 /** Every contract: each engine's test file runs all of them. */
 export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
@@ -20,6 +26,11 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  hookOutboxContract,
+  inboundQueueContract,
+  operationContract,
+  webhookContract,
+  queueConcurrencyContract,
   pendingDeletionContract,
   agentAvailabilityContract,
   listenerContract,
@@ -28,4 +39,5 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   memoryContract,
   mirrorContract,
   fullTextContract,
+  instanceLockContract,
 ];

@@ -54,5 +54,21 @@ export function bulkContract({ fresh }: ContractContext): void {
       expect(await store.bulk.journal()).toEqual(new Map());
       expect(await store.repositories.sessions.count()).toBe(2);
     });
+
+    it('clear empties every listed table in one go, in any order', async () => {
+      const store = await fresh();
+      await store.bulk.load('sessions', COLUMNS, [[row(1), row(2)]]);
+      await store.repositories.voices.assign('s1', 'openai', 'nova');
+      await store.repositories.settings.set('k', 'v');
+      // Tables whose foreign keys point at sessions must be emptied with it.
+      const { tables } = await store.inspector.schema();
+      const children = tables.filter((t) => t.foreignKeys.some((fk) => fk.references === 'sessions')).map((t) => t.name);
+      await store.bulk.clear(['sessions', 'voice_assignments', ...children]);
+      expect(await store.repositories.sessions.count()).toBe(0);
+      expect(await store.repositories.voices.get('s1')).toBeNull();
+      expect(await store.repositories.settings.get('k')).toBe('v');
+      await store.bulk.load('sessions', COLUMNS, [[row(1)]]);
+      expect(await store.repositories.sessions.count()).toBe(1);
+    });
   });
 }

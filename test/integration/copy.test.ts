@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import type { Io } from '../../src/cli/command.js';
+import { resolveConfig } from '../../src/config/resolve-config.js';
+import { createInstanceLock } from '../../src/container.js';
 import { main } from '../../src/cli/main.js';
 import type { Store } from '../../src/ports/store.js';
 import { buildLegacyDatabase, RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
@@ -127,6 +129,21 @@ describe('teleclaude-db copy', () => {
     const differs = await copy('--from', source, '--to', target, '--verify');
     expect(differs.code).toBe(1);
     expect(differs.output).toMatch(/verify: FAILED for system_settings/);
+  });
+
+  it('refuses while a daemon holds the source’s instance lock', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 5));
+    const lock = createInstanceLock(resolveConfig({ overrides: { engine: 'sqlite', sqlite: { path: source } }, env: {}, cwd: '/tmp' }).database);
+    await lock.acquire();
+    try {
+      const target = await sqliteFile();
+      const refused = await copy('--from', source, '--to', target);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toMatch(/a daemon is using the source .*pid \d+.*\[TC_INSTANCE_LOCKED\]/);
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      await lock.release();
+    }
   });
 
   it('backfills the owner of every copied session that has none', async () => {

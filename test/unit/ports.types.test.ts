@@ -5,6 +5,12 @@ import type { AgentAvailabilityRepository } from '../../src/ports/agent-availabi
 import { PostgresConversationLinkRepository } from '../../src/adapters/postgres/postgres-conversation-link-repository.js';
 import { SqliteConversationLinkRepository } from '../../src/adapters/sqlite/sqlite-conversation-link-repository.js';
 import type { ConversationLinkRepository } from '../../src/ports/conversation-link-repository.js';
+import { PostgresHookOutboxRepository } from '../../src/adapters/postgres/postgres-hook-outbox-repository.js';
+import { SqliteHookOutboxRepository } from '../../src/adapters/sqlite/sqlite-hook-outbox-repository.js';
+import type { HookOutboxRepository } from '../../src/ports/hook-outbox-repository.js';
+import { PostgresInboundQueueRepository } from '../../src/adapters/postgres/postgres-inbound-queue-repository.js';
+import { SqliteInboundQueueRepository } from '../../src/adapters/sqlite/sqlite-inbound-queue-repository.js';
+import type { InboundQueueRepository } from '../../src/ports/inbound-queue-repository.js';
 import { PostgresListenerRepository } from '../../src/adapters/postgres/postgres-listener-repository.js';
 import { SqliteListenerRepository } from '../../src/adapters/sqlite/sqlite-listener-repository.js';
 import type { ListenerRepository } from '../../src/ports/listener-repository.js';
@@ -14,6 +20,9 @@ import type { MemoryRepository } from '../../src/ports/memory-repository.js';
 import { PostgresMirrorRepository } from '../../src/adapters/postgres/postgres-mirror-repository.js';
 import { SqliteMirrorRepository } from '../../src/adapters/sqlite/sqlite-mirror-repository.js';
 import type { MirrorRepository } from '../../src/ports/mirror-repository.js';
+import { PostgresOperationRepository } from '../../src/adapters/postgres/postgres-operation-repository.js';
+import { SqliteOperationRepository } from '../../src/adapters/sqlite/sqlite-operation-repository.js';
+import type { OperationRepository } from '../../src/ports/operation-repository.js';
 import { PostgresPendingDeletionRepository } from '../../src/adapters/postgres/postgres-pending-deletion-repository.js';
 import { SqlitePendingDeletionRepository } from '../../src/adapters/sqlite/sqlite-pending-deletion-repository.js';
 import type { PendingDeletionRepository } from '../../src/ports/pending-deletion-repository.js';
@@ -29,6 +38,9 @@ import type { SettingsRepository } from '../../src/ports/settings-repository.js'
 import { PostgresVoiceRepository } from '../../src/adapters/postgres/postgres-voice-repository.js';
 import { SqliteVoiceRepository } from '../../src/adapters/sqlite/sqlite-voice-repository.js';
 import type { VoiceRepository } from '../../src/ports/voice-repository.js';
+import { PostgresWebhookRepository } from '../../src/adapters/postgres/postgres-webhook-repository.js';
+import { SqliteWebhookRepository } from '../../src/adapters/sqlite/sqlite-webhook-repository.js';
+import type { WebhookRepository } from '../../src/ports/webhook-repository.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../../src/ports/store.js';
@@ -44,6 +56,14 @@ describe('adapters match their ports exactly (no missing, no extra public member
     expectTypeOf<Public<SqliteConversationLinkRepository>>().toEqualTypeOf<ConversationLinkRepository>();
     expectTypeOf<Public<PostgresConversationLinkRepository>>().toEqualTypeOf<ConversationLinkRepository>();
   });
+  it('hook-outbox repositories', () => {
+    expectTypeOf<Public<SqliteHookOutboxRepository>>().toEqualTypeOf<HookOutboxRepository>();
+    expectTypeOf<Public<PostgresHookOutboxRepository>>().toEqualTypeOf<HookOutboxRepository>();
+  });
+  it('inbound-queue repositories', () => {
+    expectTypeOf<Public<SqliteInboundQueueRepository>>().toEqualTypeOf<InboundQueueRepository>();
+    expectTypeOf<Public<PostgresInboundQueueRepository>>().toEqualTypeOf<InboundQueueRepository>();
+  });
   it('listener repositories', () => {
     expectTypeOf<Public<SqliteListenerRepository>>().toEqualTypeOf<ListenerRepository>();
     expectTypeOf<Public<PostgresListenerRepository>>().toEqualTypeOf<ListenerRepository>();
@@ -55,6 +75,10 @@ describe('adapters match their ports exactly (no missing, no extra public member
   it('mirror repositories', () => {
     expectTypeOf<Public<SqliteMirrorRepository>>().toEqualTypeOf<MirrorRepository>();
     expectTypeOf<Public<PostgresMirrorRepository>>().toEqualTypeOf<MirrorRepository>();
+  });
+  it('operation repositories', () => {
+    expectTypeOf<Public<SqliteOperationRepository>>().toEqualTypeOf<OperationRepository>();
+    expectTypeOf<Public<PostgresOperationRepository>>().toEqualTypeOf<OperationRepository>();
   });
   it('pending-deletion repositories', () => {
     expectTypeOf<Public<SqlitePendingDeletionRepository>>().toEqualTypeOf<PendingDeletionRepository>();
@@ -75,6 +99,10 @@ describe('adapters match their ports exactly (no missing, no extra public member
   it('voice repositories', () => {
     expectTypeOf<Public<SqliteVoiceRepository>>().toEqualTypeOf<VoiceRepository>();
     expectTypeOf<Public<PostgresVoiceRepository>>().toEqualTypeOf<VoiceRepository>();
+  });
+  it('webhook repositories', () => {
+    expectTypeOf<Public<SqliteWebhookRepository>>().toEqualTypeOf<WebhookRepository>();
+    expectTypeOf<Public<PostgresWebhookRepository>>().toEqualTypeOf<WebhookRepository>();
   });
   it('stores implement Store', () => {
     expectTypeOf<SqliteStore>().toExtend<Store>();

@@ -69,21 +69,19 @@ export class PostgresDatabase implements PostgresExecutor {
   constructor(readonly pool: pg.Pool) {}
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(text, params);
-    } catch (error) {
-      throw translatePostgresError(error);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pool.query<R>(text, params);
+      } catch (error) {
+        // pool.query destroys the failed client, so the retry takes another one.
+        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+      }
     }
   }
 
   /** BEGIN ... COMMIT on one checked-out client; ROLLBACK when `fn` throws. The client is released once. */
   async transaction<T>(fn: (executor: PostgresExecutor) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw translatePostgresError(error);
-    }
+    const client = await this.begin();
     let broken: Error | undefined;
     const onError = (error: Error) => {
       broken = error;
@@ -101,7 +99,6 @@ export class PostgresDatabase implements PostgresExecutor {
       },
     };
     try {
-      await executor.query('BEGIN');
       const result = await fn(executor);
       await executor.query('COMMIT');
       return result;
@@ -122,6 +119,41 @@ export class PostgresDatabase implements PostgresExecutor {
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }
+
+  /** A checked-out client inside BEGIN, skipping pooled clients whose session the server has ended. */
+  private async begin(): Promise<pg.PoolClient> {
+    for (let attempt = 0; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+      try {
+        await client.query('BEGIN');
+        return client;
+      } catch (error) {
+        client.release(error as Error);
+        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+      }
+    }
+  }
+
+  /** Every idle client may be stale after a server restart, so one retry per pool slot. */
+  private staleRetries(): number {
+    return (this.pool.options.max ?? 10) + 1;
+  }
+}
+
+/**
+ * The server ended the session (restart, pg_terminate_backend) before or while running the
+ * statement: it did not run, or was rolled back with its implicit transaction, so running
+ * it again on a fresh connection is safe. An idle pooled client whose termination notice
+ * has not been read yet fails its next statement this way.
+ */
+function sessionTerminated(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '57P01' || code === '57P02';
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);

@@ -89,6 +89,7 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
           return true;
         }),
       ),
+    dropBookkeeping: () => withClient(async (c) => void (await c.query(`DROP TABLE IF EXISTS ${quoteIdent(schema)}.schema_migrations`))),
   };
   return createMigrator(driver, migrations);
 }

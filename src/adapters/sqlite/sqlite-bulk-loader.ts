@@ -58,6 +58,16 @@ export class SqliteBulkLoader implements BulkLoader {
     });
   }
 
+  async clear(tables: string[]): Promise<void> {
+    await this.database.transaction((tx) =>
+      tx.run((db) => {
+        // Checked at COMMIT, so the listed tables may be emptied in any order.
+        db.pragma('defer_foreign_keys = ON');
+        for (const table of tables) db.prepare(`DELETE FROM "${table}"`).run();
+      }),
+    );
+  }
+
   async resetIdentity(table: string, column: string): Promise<void> {
     // AUTOINCREMENT keeps its counter in sqlite_sequence; it must not fall behind max(id).
     await this.database.run((db) => {

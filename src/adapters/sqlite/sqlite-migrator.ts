@@ -56,6 +56,7 @@ export function createSqliteMigrator(database: SqliteDatabase, migrations: reado
           return true;
         }),
       ),
+    dropBookkeeping: () => database.run((db) => void db.exec('DROP TABLE IF EXISTS schema_migrations')),
   };
   return createMigrator(driver, migrations);
 }

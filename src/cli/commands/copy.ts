@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
 import type { DatabaseConfig } from '../../config/config-schema.js';
-import { createStore, createTableReader } from '../../container.js';
+import { createInstanceLock, createStore, createTableReader } from '../../container.js';
+import { InstanceLockedError } from '../../domain/errors.js';
+import { describeHolder } from '../../ports/instance-lock.js';
 import { COPY_JOURNAL_TABLE } from '../../ports/bulk-loader.js';
 import type { Store } from '../../ports/store.js';
 import type { TableReader } from '../../ports/table-reader.js';
@@ -82,8 +84,19 @@ Examples:
     const dryRun = values['dry-run'] === true;
     const closers: (() => Promise<void> | void)[] = [];
     try {
+      // A running daemon would keep writing the source while it is read.
+      const holder = await createInstanceLock(source.config).holder();
+      if (holder) {
+        throw new InstanceLockedError(`a daemon is using the source (${describeHolder(holder)}); stop it before copying`, holder);
+      }
       const reader = createTableReader(source.config);
       closers.push(() => reader.close());
+      if (!dryRun) {
+        // And none may start on the target while it is half filled.
+        const lock = createInstanceLock(target.config);
+        await lock.acquire();
+        closers.push(() => lock.release());
+      }
       const opened = await openTarget(target, dryRun, closers);
       const options: CopyOptions = {
         source: reader,

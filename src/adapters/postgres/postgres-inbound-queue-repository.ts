@@ -1,0 +1,139 @@
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { HOUR } from '../../domain/fields.js';
+import {
+  INBOUND_BACKOFF_MS,
+  inboundMessageFields,
+  type InboundEnqueueInput,
+  type InboundMessage,
+  type InboundStatus,
+} from '../../domain/inbound-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
+import type { Clock } from '../../ports/clock.js';
+import type { InboundQueueRepository } from '../../ports/inbound-queue-repository.js';
+import { PostgresCodec } from './postgres-codec.js';
+import type { PostgresExecutor } from './postgres-database.js';
+import { guardedUpdate } from './postgres-guarded-update.js';
+
+const codec = new PostgresCodec(inboundMessageFields);
+const ALL = codec.columnList;
+
+export class PostgresInboundQueueRepository implements InboundQueueRepository {
+  constructor(
+    private readonly db: PostgresExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(input: InboundEnqueueInput): Promise<number | null> {
+    const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: this.clock.now() });
+    const { rows } = await this.db.query<{ id: number }>(
+      `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id`,
+      params,
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async get(id: number): Promise<InboundMessage | null> {
+    const { rows } = await this.db.query(`SELECT ${ALL} FROM inbound_queue WHERE id = $1`, [id]);
+    return rows[0] ? codec.fromRow(rows[0]) : null;
+  }
+
+  async claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<InboundMessage | null> {
+    const now = this.clock.now();
+    const { row, previous } = await guardedUpdate(
+      this.db,
+      {
+        table: 'inbound_queue',
+        key: 'id',
+        stateColumn: 'status',
+        set: "status = 'processing', locked_at = $1",
+        guard: "status IN ('pending', 'failed', 'processing') AND (locked_at IS NULL OR locked_at < $2)",
+        returning: ALL,
+        params: [now, lockCutoff(now, lockTtlMs)],
+      },
+      id,
+    );
+    if (row) return codec.fromRow(row);
+    if (previous === null) throw new NotFoundError('inbound message', id);
+    return null;
+  }
+
+  markDelivered(id: number): Promise<void> {
+    return this.transition(id, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, $1), locked_at = NULL", [
+      this.clock.now(),
+    ]);
+  }
+
+  markFailed(id: number, error: string): Promise<void> {
+    // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
+    return this.transition(
+      id,
+      ['delivered', 'expired'],
+      `status = 'failed', attempt_count = attempt_count + 1, last_error = $1, locked_at = NULL,
+       next_retry_at = $2::timestamptz
+         + ($3::bigint[])[LEAST(attempt_count + 1, cardinality($3::bigint[]))] * interval '1 millisecond'`,
+      [error, this.clock.now(), INBOUND_BACKOFF_MS],
+    );
+  }
+
+  markExpired(id: number): Promise<void> {
+    return this.transition(id, ['delivered'], "status = 'expired', processed_at = COALESCE(processed_at, $1), locked_at = NULL", [
+      this.clock.now(),
+    ]);
+  }
+
+  /** Applies `set` unless the message's status is one of `refused`. */
+  private async transition(id: number, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+    const { row, previous } = await guardedUpdate(
+      this.db,
+      {
+        table: 'inbound_queue',
+        key: 'id',
+        stateColumn: 'status',
+        set,
+        guard: `status NOT IN (${refused.map((s) => `'${s}'`).join(', ')})`,
+        returning: 'status',
+        params,
+      },
+      id,
+    );
+    if (row) return;
+    if (previous === null) throw new NotFoundError('inbound message', id);
+    throw new ConflictError(`inbound message ${id} is already ${previous}`);
+  }
+
+  async listPending(sessionId: string): Promise<InboundMessage[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${ALL} FROM inbound_queue
+       WHERE session_id = $1 AND status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= $2)
+       ORDER BY created_at, id`,
+      [sessionId, this.clock.now()],
+    );
+    return rows.map((row) => codec.fromRow(row));
+  }
+
+  async expireForSession(sessionId: string): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE inbound_queue SET status = 'expired', processed_at = $1, locked_at = NULL
+       WHERE session_id = $2 AND status IN ('pending', 'processing', 'failed')`,
+      [this.clock.now(), sessionId],
+    );
+    return rowCount ?? 0;
+  }
+
+  async sessionsWithPending(): Promise<string[]> {
+    const { rows } = await this.db.query<{ session_id: string }>(
+      `SELECT session_id FROM inbound_queue WHERE status IN ('pending', 'failed')
+       GROUP BY session_id ORDER BY session_id COLLATE "C"`,
+    );
+    return rows.map((r) => r.session_id);
+  }
+
+  async cleanup(olderThanMs = 72 * HOUR): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `DELETE FROM inbound_queue WHERE status IN ('delivered', 'expired') AND COALESCE(processed_at, created_at) < $1`,
+      [new Date(this.clock.now().getTime() - olderThanMs)],
+    );
+    return rowCount ?? 0;
+  }
+}

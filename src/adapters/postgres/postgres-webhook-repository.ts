@@ -1,0 +1,119 @@
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import {
+  WEBHOOK_MAX_ATTEMPTS,
+  webhookContractFields,
+  webhookDeliveryFields,
+  type WebhookContract,
+  type WebhookContractInput,
+  type WebhookDelivery,
+  type WebhookEnqueueInput,
+} from '../../domain/webhook.js';
+import { claimOrder, lockCutoff, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions } from '../../domain/work-queue.js';
+import type { Clock } from '../../ports/clock.js';
+import type { WebhookRepository } from '../../ports/webhook-repository.js';
+import { PostgresCodec } from './postgres-codec.js';
+import type { PostgresExecutor } from './postgres-database.js';
+import { guardedUpdate } from './postgres-guarded-update.js';
+
+const contracts = new PostgresCodec(webhookContractFields);
+const deliveries = new PostgresCodec(webhookDeliveryFields);
+
+export class PostgresWebhookRepository implements WebhookRepository {
+  constructor(
+    private readonly db: PostgresExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  async upsertContract(input: WebhookContractInput): Promise<WebhookContract> {
+    const now = this.clock.now();
+    const { rows } = await this.db.query(
+      `INSERT INTO webhook_contracts (id, contract, active, source, created_at, updated_at) VALUES ($1, $2, true, $3, $4, $4)
+       ON CONFLICT (id) DO UPDATE SET contract = excluded.contract, source = excluded.source, active = true,
+         updated_at = excluded.updated_at
+       RETURNING ${contracts.columnList}`,
+      [input.id, JSON.stringify(input.contract), input.source, now],
+    );
+    return contracts.fromRow(rows[0]!);
+  }
+
+  async getContract(id: string): Promise<WebhookContract | null> {
+    const { rows } = await this.db.query(`SELECT ${contracts.columnList} FROM webhook_contracts WHERE id = $1`, [id]);
+    return rows[0] ? contracts.fromRow(rows[0]) : null;
+  }
+
+  async deactivate(id: string): Promise<WebhookContract> {
+    const { rows } = await this.db.query(
+      `UPDATE webhook_contracts SET active = false, updated_at = $1 WHERE id = $2 RETURNING ${contracts.columnList}`,
+      [this.clock.now(), id],
+    );
+    if (!rows[0]) throw new NotFoundError('webhook contract', id);
+    return contracts.fromRow(rows[0]);
+  }
+
+  async listContracts(options: { activeOnly?: boolean } = {}): Promise<WebhookContract[]> {
+    const where = options.activeOnly ? 'WHERE active' : '';
+    const { rows } = await this.db.query(`SELECT ${contracts.columnList} FROM webhook_contracts ${where} ORDER BY id COLLATE "C"`);
+    return rows.map((row) => contracts.fromRow(row));
+  }
+
+  async enqueue(input: WebhookEnqueueInput): Promise<number> {
+    const now = this.clock.now();
+    const { rows } = await this.db.query<{ id: number }>(
+      `INSERT INTO webhook_outbox (contract_id, event, target_url, target_secret, created_at, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [input.contractId, JSON.stringify(input.event), input.targetUrl, input.targetSecret ?? null, now, input.nextAttemptAt ?? now],
+    );
+    return rows[0]!.id;
+  }
+
+  async getDelivery(id: number): Promise<WebhookDelivery | null> {
+    const { rows } = await this.db.query(`SELECT ${deliveries.columnList} FROM webhook_outbox WHERE id = $1`, [id]);
+    return rows[0] ? deliveries.fromRow(rows[0]) : null;
+  }
+
+  async claimBatch(options: ClaimBatchOptions): Promise<WebhookDelivery[]> {
+    const now = this.clock.now();
+    // See PostgresHookOutboxRepository.claimBatch.
+    const { rows } = await this.db.query(
+      `UPDATE webhook_outbox SET locked_at = $1
+       WHERE id IN (SELECT id FROM webhook_outbox
+                    WHERE status = 'pending' AND next_attempt_at <= $1 AND (locked_at IS NULL OR locked_at < $2)
+                    ORDER BY created_at, id LIMIT $3
+                    FOR UPDATE SKIP LOCKED)
+       RETURNING ${deliveries.columnList}`,
+      [now, lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS), options.limit],
+    );
+    return rows.map((row) => deliveries.fromRow(row)).sort(claimOrder);
+  }
+
+  async markDelivered(id: number): Promise<void> {
+    await this.transition(id, "status = 'delivered', delivered_at = $1, locked_at = NULL", [this.clock.now()]);
+  }
+
+  async markFailed(id: number, error: string, nextAttemptAt: Date, maxAttempts = WEBHOOK_MAX_ATTEMPTS): Promise<'pending' | 'dead_letter'> {
+    // The dead-letter rule of the domain (isDeadLetter: attempts >= maxAttempts) on the new count.
+    const status = await this.transition(
+      id,
+      `attempt_count = attempt_count + 1, last_error = $1, next_attempt_at = $2, locked_at = NULL,
+       status = CASE WHEN attempt_count + 1 >= $3 THEN 'dead_letter' ELSE 'pending' END`,
+      [error, nextAttemptAt, maxAttempts],
+    );
+    return status as 'pending' | 'dead_letter';
+  }
+
+  async markRejected(id: number, error: string): Promise<void> {
+    await this.transition(id, "status = 'rejected', last_error = $1, locked_at = NULL", [error]);
+  }
+
+  /** Applies `set` to a pending delivery; returns its new status. */
+  private async transition(id: number, set: string, params: unknown[]): Promise<string> {
+    const { row, previous } = await guardedUpdate(
+      this.db,
+      { table: 'webhook_outbox', key: 'id', stateColumn: 'status', set, guard: "status = 'pending'", returning: 'status', params },
+      id,
+    );
+    if (row) return row.status as string;
+    if (previous === null) throw new NotFoundError('webhook delivery', id);
+    throw new ConflictError(`webhook delivery ${id} is already ${previous}`);
+  }
+}

@@ -1,0 +1,150 @@
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { HOUR } from '../../domain/fields.js';
+import {
+  INBOUND_BACKOFF_MS,
+  inboundMessageFields,
+  type InboundEnqueueInput,
+  type InboundMessage,
+  type InboundStatus,
+} from '../../domain/inbound-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
+import type { Clock } from '../../ports/clock.js';
+import type { InboundQueueRepository } from '../../ports/inbound-queue-repository.js';
+import { SqliteCodec } from './sqlite-codec.js';
+import type { SqliteExecutor } from './sqlite-database.js';
+
+const codec = new SqliteCodec(inboundMessageFields);
+const ALL = codec.columnList;
+const BACKOFF = JSON.stringify(INBOUND_BACKOFF_MS);
+type Row = Record<string, unknown>;
+
+export class SqliteInboundQueueRepository implements InboundQueueRepository {
+  constructor(
+    private readonly db: SqliteExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  enqueue(input: InboundEnqueueInput): Promise<number | null> {
+    const now = this.clock.now().getTime();
+    const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: new Date(now) });
+    return this.db.run(() => {
+      const id = this.db
+        .prepare(
+          `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+           ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id`,
+        )
+        .pluck()
+        .get(params) as number | undefined;
+      return id ?? null;
+    });
+  }
+
+  get(id: number): Promise<InboundMessage | null> {
+    return this.db.run(() => {
+      const row = this.db.prepare(`SELECT ${ALL} FROM inbound_queue WHERE id = ?`).get(id);
+      return row ? codec.fromRow(row as Row) : null;
+    });
+  }
+
+  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<InboundMessage | null> {
+    const now = this.clock.now();
+    return this.db.run(() => {
+      const row = this.db
+        .prepare(
+          `UPDATE inbound_queue SET status = 'processing', locked_at = ?
+           WHERE id = ? AND status IN ('pending', 'failed', 'processing') AND (locked_at IS NULL OR locked_at < ?)
+           RETURNING ${ALL}`,
+        )
+        .get(now.getTime(), id, lockCutoff(now, lockTtlMs).getTime());
+      if (row) return codec.fromRow(row as Row);
+      if (!this.db.prepare('SELECT 1 FROM inbound_queue WHERE id = ?').get(id)) throw new NotFoundError('inbound message', id);
+      return null;
+    });
+  }
+
+  markDelivered(id: number): Promise<void> {
+    return this.transition(id, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL", [
+      this.clock.now().getTime(),
+    ]);
+  }
+
+  markFailed(id: number, error: string): Promise<void> {
+    // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
+    return this.transition(
+      id,
+      ['delivered', 'expired'],
+      `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL,
+       next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']')`,
+      [error, this.clock.now().getTime(), BACKOFF, BACKOFF],
+    );
+  }
+
+  markExpired(id: number): Promise<void> {
+    return this.transition(id, ['delivered'], "status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL", [
+      this.clock.now().getTime(),
+    ]);
+  }
+
+  /** Applies `set` unless the message's status is one of `refused`. */
+  private transition(id: number, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+    const guard = refused.map((s) => `'${s}'`).join(', ');
+    return this.db.run(() => {
+      if (this.db.prepare(`UPDATE inbound_queue SET ${set} WHERE id = ? AND status NOT IN (${guard})`).run(...params, id).changes > 0) {
+        return;
+      }
+      const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as string | undefined;
+      if (status === undefined) throw new NotFoundError('inbound message', id);
+      throw new ConflictError(`inbound message ${id} is already ${status}`);
+    });
+  }
+
+  listPending(sessionId: string): Promise<InboundMessage[]> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() =>
+      this.db
+        .prepare(
+          `SELECT ${ALL} FROM inbound_queue
+           WHERE session_id = ? AND status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?)
+           ORDER BY created_at, id`,
+        )
+        .all(sessionId, now)
+        .map((row) => codec.fromRow(row as Row)),
+    );
+  }
+
+  expireForSession(sessionId: string): Promise<number> {
+    const now = this.clock.now().getTime();
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE inbound_queue SET status = 'expired', processed_at = ?, locked_at = NULL
+             WHERE session_id = ? AND status IN ('pending', 'processing', 'failed')`,
+          )
+          .run(now, sessionId).changes,
+    );
+  }
+
+  sessionsWithPending(): Promise<string[]> {
+    return this.db.run(
+      () =>
+        this.db
+          .prepare("SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') ORDER BY session_id")
+          .pluck()
+          .all() as string[],
+    );
+  }
+
+  cleanup(olderThanMs = 72 * HOUR): Promise<number> {
+    const cutoff = this.clock.now().getTime() - olderThanMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM inbound_queue
+             WHERE status IN ('delivered', 'expired') AND COALESCE(processed_at, created_at) < ?`,
+          )
+          .run(cutoff).changes,
+    );
+  }
+}

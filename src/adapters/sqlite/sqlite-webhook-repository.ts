@@ -1,0 +1,140 @@
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import {
+  WEBHOOK_MAX_ATTEMPTS,
+  webhookContractFields,
+  webhookDeliveryFields,
+  type WebhookContract,
+  type WebhookContractInput,
+  type WebhookDelivery,
+  type WebhookEnqueueInput,
+} from '../../domain/webhook.js';
+import { claimOrder, lockCutoff, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions } from '../../domain/work-queue.js';
+import type { Clock } from '../../ports/clock.js';
+import type { WebhookRepository } from '../../ports/webhook-repository.js';
+import { SqliteCodec } from './sqlite-codec.js';
+import type { SqliteExecutor } from './sqlite-database.js';
+
+const contracts = new SqliteCodec(webhookContractFields);
+const deliveries = new SqliteCodec(webhookDeliveryFields);
+type Row = Record<string, unknown>;
+const CLAIM = `UPDATE webhook_outbox SET locked_at = ?
+   WHERE id IN (SELECT id FROM webhook_outbox
+                WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
+                ORDER BY created_at, id LIMIT ?)
+   RETURNING ${deliveries.columnList}`;
+
+export class SqliteWebhookRepository implements WebhookRepository {
+  constructor(
+    private readonly db: SqliteExecutor,
+    private readonly clock: Clock,
+  ) {}
+
+  upsertContract(input: WebhookContractInput): Promise<WebhookContract> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() =>
+      contracts.fromRow(
+        this.db
+          .prepare(
+            `INSERT INTO webhook_contracts (id, contract, active, source, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET contract = excluded.contract, source = excluded.source, active = 1,
+               updated_at = excluded.updated_at
+             RETURNING ${contracts.columnList}`,
+          )
+          .get(input.id, JSON.stringify(input.contract), input.source, now, now) as Row,
+      ),
+    );
+  }
+
+  getContract(id: string): Promise<WebhookContract | null> {
+    return this.db.run(() => {
+      const row = this.db.prepare(`SELECT ${contracts.columnList} FROM webhook_contracts WHERE id = ?`).get(id);
+      return row ? contracts.fromRow(row as Row) : null;
+    });
+  }
+
+  deactivate(id: string): Promise<WebhookContract> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      const row = this.db
+        .prepare(`UPDATE webhook_contracts SET active = 0, updated_at = ? WHERE id = ? RETURNING ${contracts.columnList}`)
+        .get(now, id);
+      if (!row) throw new NotFoundError('webhook contract', id);
+      return contracts.fromRow(row as Row);
+    });
+  }
+
+  listContracts(options: { activeOnly?: boolean } = {}): Promise<WebhookContract[]> {
+    const where = options.activeOnly ? 'WHERE active = 1' : '';
+    return this.db.run(() =>
+      this.db
+        .prepare(`SELECT ${contracts.columnList} FROM webhook_contracts ${where} ORDER BY id`)
+        .all()
+        .map((row) => contracts.fromRow(row as Row)),
+    );
+  }
+
+  enqueue(input: WebhookEnqueueInput): Promise<number> {
+    const now = this.clock.now().getTime();
+    const next = input.nextAttemptAt ? (input.nextAttemptAt as Date).getTime() : now;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `INSERT INTO webhook_outbox (contract_id, event, target_url, target_secret, created_at, next_attempt_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+          )
+          .pluck()
+          .get(input.contractId, JSON.stringify(input.event), input.targetUrl, input.targetSecret ?? null, now, next) as number,
+    );
+  }
+
+  getDelivery(id: number): Promise<WebhookDelivery | null> {
+    return this.db.run(() => {
+      const row = this.db.prepare(`SELECT ${deliveries.columnList} FROM webhook_outbox WHERE id = ?`).get(id);
+      return row ? deliveries.fromRow(row as Row) : null;
+    });
+  }
+
+  claimBatch(options: ClaimBatchOptions): Promise<WebhookDelivery[]> {
+    const now = this.clock.now();
+    const cutoff = lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS).getTime();
+    // See SqliteHookOutboxRepository.claimBatch: one statement under the write lock.
+    return this.db.run((db) =>
+      db
+        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
+        .immediate()
+        .map((row) => deliveries.fromRow(row))
+        .sort(claimOrder),
+    );
+  }
+
+  async markDelivered(id: number): Promise<void> {
+    await this.transition(id, "status = 'delivered', delivered_at = ?, locked_at = NULL", [this.clock.now().getTime()]);
+  }
+
+  async markFailed(id: number, error: string, nextAttemptAt: Date, maxAttempts = WEBHOOK_MAX_ATTEMPTS): Promise<'pending' | 'dead_letter'> {
+    // The dead-letter rule of the domain (isDeadLetter: attempts >= maxAttempts) on the new count.
+    const row = await this.transition(
+      id,
+      `attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?, locked_at = NULL,
+       status = CASE WHEN attempt_count + 1 >= ? THEN 'dead_letter' ELSE 'pending' END`,
+      [error, nextAttemptAt.getTime(), maxAttempts],
+    );
+    return row.status as 'pending' | 'dead_letter';
+  }
+
+  async markRejected(id: number, error: string): Promise<void> {
+    await this.transition(id, "status = 'rejected', last_error = ?, locked_at = NULL", [error]);
+  }
+
+  /** Applies `set` to a pending delivery; returns its new status. */
+  private transition(id: number, set: string, params: unknown[]): Promise<{ status: string }> {
+    return this.db.run(() => {
+      const row = this.db.prepare(`UPDATE webhook_outbox SET ${set} WHERE id = ? AND status = 'pending' RETURNING status`).get(...params, id);
+      if (row) return row as { status: string };
+      const status = this.db.prepare('SELECT status FROM webhook_outbox WHERE id = ?').pluck().get(id) as string | undefined;
+      if (status === undefined) throw new NotFoundError('webhook delivery', id);
+      throw new ConflictError(`webhook delivery ${id} is already ${status}`);
+    });
+  }
+}

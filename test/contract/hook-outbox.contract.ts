@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { DAY, SECOND } from '../../src/domain/fields.js';
+import { ManualClock } from '../support/manual-clock.js';
+import type { ContractContext } from './engines.js';
+
+export function hookOutboxContract({ fresh, another }: ContractContext): void {
+  describe('HookOutboxRepository', () => {
+    it('enqueue stores a due, unlocked, undelivered event and returns its id', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = await r.hookOutbox.enqueue({ sessionId: 's1', eventType: 'stop', payload: { a: [1, { b: null }] } });
+      expect(await r.hookOutbox.get(id)).toEqual({
+        id,
+        sessionId: 's1',
+        eventType: 'stop',
+        payload: { a: [1, { b: null }] },
+        createdAt: clock.now(),
+        nextAttemptAt: clock.now(),
+        attemptCount: 0,
+        lastError: null,
+        deliveredAt: null,
+        lockedAt: null,
+      });
+      expect(await r.hookOutbox.enqueue({ sessionId: 's1', eventType: 'stop' })).toBeGreaterThan(id);
+      expect(await r.hookOutbox.get(999_999)).toBeNull();
+    });
+
+    it('claimBatch claims up to limit due rows oldest first and locks them', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push(await r.hookOutbox.enqueue({ sessionId: 's', eventType: `e${i}` }));
+        clock.advance(10);
+      }
+      const first = await r.hookOutbox.claimBatch({ limit: 3 });
+      expect(first.map((e) => e.id)).toEqual(ids.slice(0, 3));
+      expect(first.every((e) => e.lockedAt?.getTime() === clock.now().getTime())).toBe(true);
+      expect((await r.hookOutbox.claimBatch({ limit: 10 })).map((e) => e.id)).toEqual(ids.slice(3));
+      expect(await r.hookOutbox.claimBatch({ limit: 10 })).toEqual([]);
+    });
+
+    it('claimBatch skips rows that are not due until their nextAttemptAt', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const later = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', nextAttemptAt: new Date(clock.now().getTime() + 60 * SECOND) });
+      const now = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'y' });
+      expect((await r.hookOutbox.claimBatch({ limit: 10 })).map((e) => e.id)).toEqual([now]);
+      await r.hookOutbox.markDelivered(now);
+      clock.advance(60 * SECOND);
+      expect((await r.hookOutbox.claimBatch({ limit: 10 })).map((e) => e.id)).toEqual([later]);
+    });
+
+    it('a claimed row is reclaimable only once its lock is older than the TTL (default 30 s)', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await r.hookOutbox.claimBatch({ limit: 1 });
+      clock.advance(30 * SECOND);
+      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toEqual([]);
+      clock.advance(1);
+      const [again] = await r.hookOutbox.claimBatch({ limit: 1 });
+      expect(again).toMatchObject({ id, lockedAt: clock.now() });
+      clock.advance(5 * SECOND + 1);
+      expect((await r.hookOutbox.claimBatch({ limit: 1, lockTtlMs: 5 * SECOND })).map((e) => e.id)).toEqual([id]);
+    });
+
+    it('markDelivered releases the lock, is never claimed again and keeps the first deliveredAt', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await r.hookOutbox.claimBatch({ limit: 1 });
+      await r.hookOutbox.markDelivered(id);
+      const deliveredAt = clock.now();
+      clock.advance(DAY);
+      await r.hookOutbox.markDelivered(id);
+      expect(await r.hookOutbox.get(id)).toMatchObject({ deliveredAt, lockedAt: null });
+      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toEqual([]);
+      await expect(r.hookOutbox.markDelivered(12345)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+    });
+
+    it('markFailed counts the attempt, records the error and reschedules with the lock released', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await r.hookOutbox.claimBatch({ limit: 1 });
+      const retryAt = new Date(clock.now().getTime() + 10 * SECOND);
+      await r.hookOutbox.markFailed(id, 'boom', retryAt);
+      await r.hookOutbox.markFailed(id, 'boom again', retryAt);
+      expect(await r.hookOutbox.get(id)).toMatchObject({ attemptCount: 2, lastError: 'boom again', nextAttemptAt: retryAt, lockedAt: null });
+      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toEqual([]);
+      clock.advance(10 * SECOND);
+      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toMatchObject([{ id, attemptCount: 2 }]);
+      await r.hookOutbox.markDelivered(id);
+      await expect(r.hookOutbox.markFailed(id, 'late', retryAt)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.hookOutbox.markFailed(12345, 'x', retryAt)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+    });
+
+    it('purgeDelivered deletes only events delivered longer ago than the age and returns the count', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const old = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      const recent = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      const pending = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await r.hookOutbox.markDelivered(old);
+      clock.advance(2 * DAY);
+      await r.hookOutbox.markDelivered(recent);
+      expect(await r.hookOutbox.purgeDelivered(DAY)).toBe(1);
+      expect(await r.hookOutbox.get(old)).toBeNull();
+      expect(await r.hookOutbox.get(recent)).not.toBeNull();
+      expect(await r.hookOutbox.get(pending)).not.toBeNull();
+    });
+
+    it('concurrent claimBatch calls from two stores never hand one row to two claimers', async () => {
+      const store = await fresh();
+      const ids: number[] = [];
+      for (let i = 0; i < 60; i++) ids.push(await store.repositories.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' }));
+      const other = await another();
+      const batches = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).repositories.hookOutbox.claimBatch({ limit: 4 })),
+      );
+      const claimed = batches.flat().map((e) => e.id);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed.sort((a, b) => a - b)).toEqual(ids);
+    });
+
+    it('bad input gets a ValidationError naming the field and writes nothing', async () => {
+      const { repositories: r } = await fresh();
+      await expect(r.hookOutbox.claimBatch({ limit: -1 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'limit' });
+      await expect(r.hookOutbox.claimBatch({ limit: 1, lockTtlMs: -5 })).rejects.toMatchObject({ field: 'lockTtlMs' });
+      await expect(r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', payload: { f: () => 1 } })).rejects.toMatchObject({
+        code: 'TC_VALIDATION',
+        field: 'payload',
+        message: expect.stringContaining('f: a function cannot be stored as JSON'),
+      });
+      await expect(r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', payload: { n: 10n } })).rejects.toMatchObject({ field: 'payload' });
+      await expect(r.hookOutbox.enqueue({ sessionId: '', eventType: 'x' })).rejects.toMatchObject({ field: 'sessionId' });
+      await expect(r.hookOutbox.markFailed(0, 'x', new Date())).rejects.toMatchObject({ field: 'id' });
+      expect(await r.hookOutbox.claimBatch({ limit: 100 })).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { HOUR, SECOND } from '../../src/domain/fields.js';
+import { ManualClock } from '../support/manual-clock.js';
+import type { ContractContext } from './engines.js';
+
+const text = (sessionId: string, extra: Record<string, unknown> = {}) => ({ sessionId, origin: 'telegram', messageType: 'text' as const, content: 'hi', ...extra });
+
+export function inboundQueueContract({ fresh, another }: ContractContext): void {
+  describe('InboundQueueRepository', () => {
+    it('enqueue stores a pending message with defaults and returns its id', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = (await r.inboundQueue.enqueue({ sessionId: 's1', origin: 'discord', messageType: 'voice', payload: { file: 'a.ogg' } }))!;
+      expect(await r.inboundQueue.get(id)).toEqual({
+        id,
+        sessionId: 's1',
+        origin: 'discord',
+        messageType: 'voice',
+        content: '',
+        payload: { file: 'a.ogg' },
+        actorId: null,
+        actorName: null,
+        actorAvatarUrl: null,
+        status: 'pending',
+        createdAt: clock.now(),
+        processedAt: null,
+        attemptCount: 0,
+        nextRetryAt: null,
+        lastError: null,
+        lockedAt: null,
+        sourceMessageId: null,
+        sourceChannelId: null,
+      });
+    });
+
+    it('enqueue returns null and writes nothing for a duplicate (origin, sourceMessageId)', async () => {
+      const { repositories: r } = await fresh();
+      const first = await r.inboundQueue.enqueue(text('s1', { sourceMessageId: 'm1', actorName: 'Ann' }));
+      expect(first).toEqual(expect.any(Number));
+      expect(await r.inboundQueue.enqueue(text('s1', { sourceMessageId: 'm1', content: 'again' }))).toBeNull();
+      expect(await r.inboundQueue.enqueue(text('s1', { sourceMessageId: 'm1', origin: 'discord' }))).toEqual(expect.any(Number));
+      expect(await r.inboundQueue.enqueue(text('s1'))).toEqual(expect.any(Number));
+      expect(await r.inboundQueue.enqueue(text('s1'))).toEqual(expect.any(Number));
+      expect((await r.inboundQueue.listPending('s1')).map((m) => m.content)).toEqual(['hi', 'hi', 'hi', 'hi']);
+    });
+
+    it('concurrent enqueues of one platform message keep exactly one', async () => {
+      const store = await fresh();
+      const other = await another();
+      const ids = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).repositories.inboundQueue.enqueue(text('s', { sourceMessageId: 'dup' }))),
+      );
+      expect(ids.filter((id) => id !== null)).toHaveLength(1);
+      expect(await store.repositories.inboundQueue.listPending('s')).toHaveLength(1);
+    });
+
+    it('listPending is FIFO over due pending and failed messages of the session; sessionsWithPending lists their sessions', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const a = (await r.inboundQueue.enqueue(text('s1', { content: 'a' })))!;
+      clock.advance(1);
+      const b = (await r.inboundQueue.enqueue(text('s1', { content: 'b' })))!;
+      clock.advance(1);
+      const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
+      await r.inboundQueue.enqueue(text('s2'));
+      await r.inboundQueue.enqueue(text('s3'));
+      await r.inboundQueue.markDelivered(c);
+      await r.inboundQueue.claim(b);
+      await r.inboundQueue.markFailed(b, 'typing failed');
+      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a]);
+      clock.advance(5 * SECOND);
+      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a, b]);
+      expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2', 's3']);
+      await r.inboundQueue.expireForSession('s3');
+      expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2']);
+    });
+
+    it('claim moves a message to processing once; it is claimable again only after the lock is older than 300 s', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = (await r.inboundQueue.enqueue(text('s')))!;
+      expect(await r.inboundQueue.claim(id)).toMatchObject({ id, status: 'processing', lockedAt: clock.now() });
+      expect(await r.inboundQueue.claim(id)).toBeNull();
+      clock.advance(300 * SECOND);
+      expect(await r.inboundQueue.claim(id)).toBeNull();
+      clock.advance(1);
+      expect(await r.inboundQueue.claim(id)).toMatchObject({ status: 'processing', lockedAt: clock.now() });
+      clock.advance(11 * SECOND);
+      expect(await r.inboundQueue.claim(id, 10 * SECOND)).not.toBeNull();
+      await r.inboundQueue.markDelivered(id);
+      clock.advance(HOUR);
+      expect(await r.inboundQueue.claim(id)).toBeNull();
+      await expect(r.inboundQueue.claim(4242)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+    });
+
+    it('of concurrent claims of one message exactly one wins', async () => {
+      const store = await fresh();
+      const other = await another();
+      const id = (await store.repositories.inboundQueue.enqueue(text('s')))!;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).repositories.inboundQueue.claim(id)),
+      );
+      expect(results.filter((m) => m !== null)).toHaveLength(1);
+    });
+
+    it('markFailed counts attempts and schedules retries 5, 10, 20, 40, 80, 160, 300, 300 s later', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const id = (await r.inboundQueue.enqueue(text('s')))!;
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 8; attempt++) {
+        expect(await r.inboundQueue.claim(id)).not.toBeNull();
+        await r.inboundQueue.markFailed(id, `fail ${attempt}`);
+        const m = (await r.inboundQueue.get(id))!;
+        expect(m).toMatchObject({ status: 'failed', attemptCount: attempt, lastError: `fail ${attempt}`, lockedAt: null });
+        delays.push((m.nextRetryAt!.getTime() - clock.now().getTime()) / SECOND);
+        clock.advance(HOUR);
+      }
+      expect(delays).toEqual([5, 10, 20, 40, 80, 160, 300, 300]);
+    });
+
+    it('delivered and expired are final: transitions out of them are conflicts, repeating them is idempotent', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const d = (await r.inboundQueue.enqueue(text('s')))!;
+      const e = (await r.inboundQueue.enqueue(text('s')))!;
+      await r.inboundQueue.claim(d);
+      await r.inboundQueue.markDelivered(d);
+      const processedAt = clock.now();
+      clock.advance(1000);
+      await r.inboundQueue.markDelivered(d);
+      expect(await r.inboundQueue.get(d)).toMatchObject({ status: 'delivered', processedAt, lockedAt: null });
+      await r.inboundQueue.markExpired(e);
+      await r.inboundQueue.markExpired(e);
+      await expect(r.inboundQueue.markFailed(d, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markExpired(d)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(e)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markFailed(e, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(777)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      expect(await r.inboundQueue.get(e)).toMatchObject({ status: 'expired', lockedAt: null });
+    });
+
+    it('expireForSession expires pending, processing and failed messages of that session only', async () => {
+      const { repositories: r } = await fresh();
+      const pending = (await r.inboundQueue.enqueue(text('s1')))!;
+      const processing = (await r.inboundQueue.enqueue(text('s1')))!;
+      const failed = (await r.inboundQueue.enqueue(text('s1')))!;
+      const delivered = (await r.inboundQueue.enqueue(text('s1')))!;
+      const other = (await r.inboundQueue.enqueue(text('s2')))!;
+      await r.inboundQueue.claim(processing);
+      await r.inboundQueue.claim(failed);
+      await r.inboundQueue.markFailed(failed, 'x');
+      await r.inboundQueue.markDelivered(delivered);
+      expect(await r.inboundQueue.expireForSession('s1')).toBe(3);
+      for (const id of [pending, processing, failed]) expect((await r.inboundQueue.get(id))!.status).toBe('expired');
+      expect((await r.inboundQueue.get(delivered))!.status).toBe('delivered');
+      expect((await r.inboundQueue.get(other))!.status).toBe('pending');
+    });
+
+    it('cleanup deletes delivered and expired messages older than 72 h by default', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const delivered = (await r.inboundQueue.enqueue(text('s')))!;
+      const expired = (await r.inboundQueue.enqueue(text('s')))!;
+      const pending = (await r.inboundQueue.enqueue(text('s')))!;
+      await r.inboundQueue.markDelivered(delivered);
+      await r.inboundQueue.markExpired(expired);
+      clock.advance(72 * HOUR);
+      expect(await r.inboundQueue.cleanup()).toBe(0);
+      clock.advance(1);
+      expect(await r.inboundQueue.cleanup()).toBe(2);
+      expect(await r.inboundQueue.get(delivered)).toBeNull();
+      expect(await r.inboundQueue.get(pending)).not.toBeNull();
+    });
+
+    it('bad input gets a ValidationError naming the field and leaves the queue unchanged', async () => {
+      const { repositories: r } = await fresh();
+      await expect(r.inboundQueue.enqueue({ ...text('s'), messageType: 'video' as 'text' })).rejects.toMatchObject({
+        code: 'TC_VALIDATION',
+        field: 'messageType',
+      });
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      await expect(r.inboundQueue.enqueue(text('s', { payload: cyclic }))).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'payload' });
+      await expect(r.inboundQueue.enqueue(text('s', { unknownField: 1 }))).rejects.toMatchObject({ code: 'TC_VALIDATION' });
+      await expect(r.inboundQueue.claim(1, -1)).rejects.toMatchObject({ field: 'lockTtlMs' });
+      await expect(r.inboundQueue.cleanup(-1)).rejects.toMatchObject({ field: 'olderThanMs' });
+      expect(await r.inboundQueue.sessionsWithPending()).toEqual([]);
+    });
+  });
+}
