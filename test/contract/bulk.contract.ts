@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { ContractContext } from './engines.js';
 
 const COLUMNS = ['id', 'computer_name', 'title', 'adapter_metadata', 'initiated_by_ai', 'created_at', 'last_activity'];
@@ -22,6 +23,16 @@ export function bulkContract({ fresh }: ContractContext): void {
       expect(s.createdAt).toEqual(new Date(Date.UTC(2026, 0, 1, 0, 0, 2)));
       expect(s.terminalSize).toBe('80x24');
       expect(await store.repositories.sessions.count()).toBe(305);
+    });
+
+    it('loading keeps the schema intact, after a failed load and after a successful one', async () => {
+      const store = await fresh();
+      const before = await store.inspector.schema();
+      await expect(store.bulk.load('sessions', COLUMNS, [[row(1), row(1)]])).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      expect(diffSchemas(before, await store.inspector.schema())).toEqual([]);
+      await store.bulk.load('sessions', COLUMNS, [Array.from({ length: 50 }, (_, i) => row(i))]);
+      expect(diffSchemas(before, await store.inspector.schema())).toEqual([]);
+      expect(await store.repositories.sessions.list({ computerName: 'mac' })).toHaveLength(50);
     });
 
     it('a failing batch leaves the table exactly as it was', async () => {

@@ -28,6 +28,28 @@ function encodeBatch(batch: unknown[][], types: ColumnType[]): string {
 }
 
 /**
+ * Into an empty table, drops its plain (non-unique) indexes and returns their
+ * definitions, to be re-created once the rows are in: one sorted build is several times
+ * faster than maintaining a btree or GIN index row by row (pgloader does the same).
+ * Unique and primary-key indexes stay, so constraints are enforced while loading. All of
+ * it happens inside the load's transaction, so a failure leaves every index in place.
+ */
+async function deferIndexes(client: pg.PoolClient, table: string): Promise<string[]> {
+  const empty = await client.query(`SELECT NOT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS empty`);
+  if (!empty.rows[0].empty) return [];
+  const { rows } = await client.query<{ name: string; definition: string }>(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+     FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+     WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisunique AND NOT x.indisprimary`,
+    [table],
+  );
+  if (rows.length === 0) return [];
+  for (const { name } of rows) await client.query(`DROP INDEX ${quoteIdent(name)}`);
+  await client.query("SET LOCAL maintenance_work_mem = '128MB'");
+  return rows.map((r) => r.definition);
+}
+
+/**
  * Rows stream into the table through COPY FROM STDIN (text format), batch by batch as
  * the source yields them, inside one transaction: several times faster than INSERT
  * statements, with memory bounded by one batch.
@@ -69,9 +91,11 @@ export class PostgresBulkLoader implements BulkLoader {
       // One COPY may run for minutes on a big table; the pool's statement_timeout is for daemon queries.
       await client.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
+      const deferred = await deferIndexes(client, table);
       const copy = new CopyIn(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks());
       void client.query(copy);
       await copy.done;
+      for (const definition of deferred) await client.query(definition);
       if (options.journal) await record(client, table, written);
       await client.query('COMMIT');
       return written;
