@@ -23,17 +23,20 @@ function typeClass(declared: string): TypeClass {
   }
 }
 
-/** The tables of this package, without SQLite internals, FTS5 tables and their shadow tables, and schema_migrations. */
-export function sqliteTableNames(db: SqliteDb): string[] {
+/** Every table that holds data: no SQLite internals, FTS5 virtual tables or their shadow tables. */
+export function sqliteDataTables(db: SqliteDb): string[] {
   const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
     name: string;
     sql: string | null;
   }[];
   const virtual = rows.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql ?? '')).map((r) => r.name);
   const shadow = new Set(virtual.flatMap((v) => FTS_SHADOW_SUFFIXES.map((s) => v + s)));
-  return rows
-    .map((r) => r.name)
-    .filter((n) => !n.startsWith('sqlite_') && n !== 'schema_migrations' && !virtual.includes(n) && !shadow.has(n));
+  return rows.map((r) => r.name).filter((n) => !n.startsWith('sqlite_') && !virtual.includes(n) && !shadow.has(n));
+}
+
+/** The tables of this package: the data tables without schema_migrations. */
+export function sqliteTableNames(db: SqliteDb): string[] {
+  return sqliteDataTables(db).filter((n) => n !== 'schema_migrations');
 }
 
 function table(db: SqliteDb, name: string): TableShape {

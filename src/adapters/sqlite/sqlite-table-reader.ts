@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
 import { openSqlite, translateSqliteError, type SqliteDb } from './sqlite-database.js';
-
-const FTS_SHADOW_SUFFIXES = ['_data', '_idx', '_content', '_docsize', '_config'];
+import { sqliteDataTables } from './sqlite-inspector.js';
 
 function quote(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -33,15 +32,7 @@ export class SqliteTableReader implements TableReader {
   }
 
   async tables(): Promise<SourceTable[]> {
-    const rows = this.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-      name: string;
-      sql: string | null;
-    }[];
-    const virtual = rows.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql ?? '')).map((r) => r.name);
-    const shadow = new Set(virtual.flatMap((v) => FTS_SHADOW_SUFFIXES.map((s) => v + s)));
-    return rows
-      .filter((r) => !r.name.startsWith('sqlite_') && !virtual.includes(r.name) && !shadow.has(r.name))
-      .map((r) => ({ name: r.name, columns: this.columnInfo(r.name).map((c) => c.name) }));
+    return sqliteDataTables(this.db).map((name) => ({ name, columns: this.columnInfo(name).map((c) => c.name) }));
   }
 
   async count(table: string): Promise<number> {
