@@ -2,6 +2,7 @@ import { ForeignKeyError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
 import { CopyIn, copyText } from './postgres-copy-in.js';
+import { SEARCH_VECTORS } from './postgres-fts.js';
 import { quoteIdent, translatePostgresError, type PostgresDatabase } from './postgres-database.js';
 
 interface ColumnType {
@@ -66,13 +67,15 @@ export class PostgresBulkLoader implements BulkLoader {
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
     options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
-    const types = await this.columnTypes(table, columns);
+    const vector = await this.searchVector(table, columns);
+    const copyColumns = vector ? [...columns, 'search_vector'] : columns;
+    const types = await this.columnTypes(table, copyColumns);
     if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
     async function* chunks(): AsyncIterable<string> {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
-        yield encodeBatch(batch, types);
+        yield encodeBatch(vector ? batch.map(vector) : batch, types);
         written += batch.length;
         options.onBatch?.(written);
       }
@@ -92,7 +95,7 @@ export class PostgresBulkLoader implements BulkLoader {
       await client.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
       const deferred = await deferIndexes(client, table);
-      const copy = new CopyIn(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks());
+      const copy = new CopyIn(`COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks());
       void client.query(copy);
       await copy.done;
       for (const definition of deferred) await client.query(definition);
@@ -149,6 +152,27 @@ export class PostgresBulkLoader implements BulkLoader {
   async dropJournal(): Promise<void> {
     this.journalReady = null;
     await this.database.query(`DROP TABLE IF EXISTS ${JOURNAL}`);
+  }
+
+  /**
+   * For a table with a search vector the caller does not supply: a function that appends
+   * the row's vector, computed in JavaScript (see SEARCH_VECTORS), to a copy of the row.
+   */
+  private async searchVector(table: string, columns: string[]): Promise<((row: unknown[]) => unknown[]) | null> {
+    const derive = SEARCH_VECTORS[table];
+    if (!derive || columns.includes('search_vector')) return null;
+    await this.columnTypes(table, []);
+    if (!this.types.get(table)?.has('search_vector')) return null;
+    const index = new Map(columns.map((c, i) => [c, i]));
+    return (row) => {
+      const value = (name: string) => {
+        const i = index.get(name);
+        return i === undefined ? undefined : row[i];
+      };
+      const out = row.slice(0, columns.length);
+      out.push(derive(value));
+      return out;
+    };
   }
 
   private async columnTypes(table: string, columns: string[]): Promise<ColumnType[]> {

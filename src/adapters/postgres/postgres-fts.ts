@@ -1,3 +1,4 @@
+import { searchWords } from '../../domain/search.js';
 /**
  * A tsquery text requiring every word: each word becomes a quoted lexeme (quotes and
  * backslashes escaped) joined by `&`, so no user text is ever read as an operator
@@ -8,3 +9,34 @@
 export function tsQuery(words: readonly string[]): string {
   return words.map((w) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' & ');
 }
+
+/** PostgreSQL refuses a tsvector lexeme longer than this many bytes (to_tsvector skips them). */
+const MAX_LEXEME_BYTES = 2047;
+
+/**
+ * A row's search vector in tsvector input form (`'word' 'word' ...`), computed by the
+ * rules of the trigger in migration 003 (lowercase, words of letters and digits, JSON
+ * escapes as separators): bulk writers send it with the row so PostgreSQL does not
+ * run the trigger's regular expressions for every row.
+ */
+function vectorText(parts: readonly unknown[]): string {
+  const text = parts.filter((p) => p !== null && p !== undefined).join(' ');
+  const words = new Set(searchWords(text));
+  let out = '';
+  for (const word of words) {
+    if (Buffer.byteLength(word) > MAX_LEXEME_BYTES) continue;
+    out += out ? ` '${word}'` : `'${word}'`;
+  }
+  return out;
+}
+
+/** `facts::text` with its escapes (`\n`, `\"`, `\u00e9`) turned into separators, as the trigger does. */
+function jsonText(value: unknown): string {
+  return value === null || value === undefined ? '' : JSON.stringify(value).replace(/\\(u[0-9a-fA-F]{4}|.)/gs, ' ');
+}
+
+/** Per table with a search vector: its vector text from the row's column values. */
+export const SEARCH_VECTORS: Readonly<Record<string, (column: (name: string) => unknown) => string>> = {
+  memory_observations: (c) => vectorText([c('title'), c('subtitle'), c('narrative'), jsonText(c('facts')), jsonText(c('concepts'))]),
+  mirrors: (c) => vectorText([c('title'), c('conversation_text')]),
+};

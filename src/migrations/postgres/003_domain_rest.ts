@@ -16,6 +16,24 @@ import type { PostgresMigration } from '../../adapters/postgres/postgres-migrato
 const searchVector = (text: string, collation: string) =>
   String.raw`strip(to_tsvector('simple'::regconfig,
     regexp_replace(lower((${text}) COLLATE ${collation}), '[^[:alnum:]]+', ' ', 'g')))`;
+/*
+ * The vector is a plain column kept by a trigger rather than a generated column, so that
+ * bulk writers (seed, copy) can supply it computed by the very same rules in JavaScript
+ * (postgres-fts.ts searchVectorText): the regular expressions above cost PostgreSQL about
+ * 30 µs a row, most of a bulk load's time. Any other writer leaves it out and the trigger
+ * computes it; an UPDATE that does not set it gets it recomputed.
+ */
+const searchTrigger = (table: string, text: string, collation: string) => `
+CREATE FUNCTION ${table}_search_vector() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' AND NEW.search_vector IS NOT NULL THEN RETURN NEW; END IF;
+  IF TG_OP = 'UPDATE' AND NEW.search_vector IS DISTINCT FROM OLD.search_vector THEN RETURN NEW; END IF;
+  NEW.search_vector := ${searchVector(text, collation)};
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER ${table}_search_vector BEFORE INSERT OR UPDATE ON ${table}
+  FOR EACH ROW EXECUTE FUNCTION ${table}_search_vector();`;
 const jsonText = (column: string) => String.raw`regexp_replace(${column}::text, '\\(u[0-9a-fA-F]{4}|.)', ' ', 'g')`;
 
 const up = (collation: string) => `
@@ -98,11 +116,13 @@ CREATE TABLE memory_observations (
   discovery_tokens integer NOT NULL DEFAULT 0,
   identity_key text,
   created_at timestamptz NOT NULL,
-  search_vector tsvector GENERATED ALWAYS AS (${searchVector(
-    `coalesce(title, '') || ' ' || coalesce(subtitle, '') || ' ' || coalesce(narrative, '') || ' ' || ${jsonText('facts')} || ' ' || ${jsonText('concepts')}`,
-    collation,
-  )}) STORED
+  search_vector tsvector NOT NULL
 );
+${searchTrigger(
+  'memory_observations',
+  `coalesce(NEW.title, '') || ' ' || coalesce(NEW.subtitle, '') || ' ' || coalesce(NEW.narrative, '') || ' ' || ${jsonText('NEW.facts')} || ' ' || ${jsonText('NEW.concepts')}`,
+  collation,
+)}
 CREATE INDEX idx_memory_observations_project_created_at ON memory_observations (project, created_at);
 CREATE INDEX idx_memory_observations_memory_session_id ON memory_observations (memory_session_id);
 CREATE INDEX idx_memory_observations_identity_key ON memory_observations (identity_key);
@@ -143,13 +163,14 @@ CREATE TABLE mirrors (
   metadata jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
-  search_vector tsvector GENERATED ALWAYS AS (${searchVector(`coalesce(title, '') || ' ' || conversation_text`, collation)}) STORED,
+  search_vector tsvector NOT NULL,
   UNIQUE (source_identity)
 );
 CREATE INDEX idx_mirrors_timestamp_start ON mirrors (timestamp_start);
 CREATE INDEX idx_mirrors_agent ON mirrors (agent);
 CREATE INDEX idx_mirrors_project ON mirrors (project);
 CREATE INDEX idx_mirrors_session_id ON mirrors (session_id);
+${searchTrigger('mirrors', `coalesce(NEW.title, '') || ' ' || NEW.conversation_text`, collation)}
 CREATE INDEX idx_mirrors_search ON mirrors USING gin (search_vector);
 
 CREATE TABLE mirror_tombstones (
@@ -170,9 +191,11 @@ export const migration: Omit<PostgresMigration, 'name'> = {
   down: `
 DROP TABLE mirror_tombstones;
 DROP TABLE mirrors;
+DROP FUNCTION mirrors_search_vector();
 DROP TABLE memory_manual_sessions;
 DROP TABLE memory_summaries;
 DROP TABLE memory_observations;
+DROP FUNCTION memory_observations_search_vector();
 DROP TABLE session_tokens;
 DROP TABLE conversation_link_members;
 DROP TABLE conversation_links;

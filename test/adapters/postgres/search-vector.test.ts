@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { createPgDatabase } from '../../support/databases.js';
+
+/** Texts that stress the word rules: case, Unicode, punctuation, JSON escapes, long words. */
+const TEXTS = [
+  'Hello World',
+  'ÉCOLE café Straße İstanbul ΣΊΣΥΦΟΣ',
+  'mail a.b@example.com, see https://x.io/a-b?c=d#e and C:\\path\\to\\file.txt',
+  'snake_case kebab-case camelCase 3.14 v1.2.3 1e-7 ½ ² ١٢٣',
+  'quotes "double" \'single\' back\\slash tab\there new\nline',
+  'emoji 🚀 and 日本語のテキスト with 中文',
+  `${'x'.repeat(3000)} short`,
+  '',
+  '!!! ??? ...',
+];
+const FACTS = [[], ['a\nb', 'c"d', 'e\\f', 'g\u0001h'], ['Ünïcödé', 'tab\tsep', '\u2028line']];
+
+describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () => {
+  let db: Awaited<ReturnType<typeof createPgDatabase>>;
+  let store: PostgresStore;
+  beforeAll(async () => {
+    db = await createPgDatabase('tc_vectors');
+    store = new PostgresStore({ url: db.url }, 'x');
+    await store.migrator.up();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('memory_observations: the vector sent by the bulk loader is the one the trigger computes', async () => {
+    const rows: unknown[][] = [];
+    let id = 0;
+    for (const title of TEXTS) {
+      for (const facts of FACTS) {
+        id += 1;
+        rows.push([id, 'm', 'p', 'discovery', title || 't', TEXTS[(id + 3) % TEXTS.length], facts, TEXTS[(id + 5) % TEXTS.length], facts.slice().reverse(), new Date()]);
+      }
+    }
+    const columns = ['id', 'memory_session_id', 'project', 'type', 'title', 'subtitle', 'facts', 'narrative', 'concepts', 'created_at'];
+    await store.bulk.load('memory_observations', columns, [rows]);
+    // Through the trigger: the same rows inserted by plain SQL, without a vector.
+    for (const row of rows) {
+      await store.database.query(
+        `INSERT INTO memory_observations (id, memory_session_id, project, type, title, subtitle, facts, narrative, concepts, created_at)
+         VALUES ($1 + 100000, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        row.map((v) => (Array.isArray(v) ? JSON.stringify(v) : v)),
+      );
+    }
+    const { rows: pairs } = await store.database.query<{ id: number; bulk: string; trigger: string }>(
+      `SELECT a.id, a.search_vector::text AS bulk, b.search_vector::text AS trigger
+       FROM memory_observations a JOIN memory_observations b ON b.id = a.id + 100000 ORDER BY a.id`,
+    );
+    expect(pairs).toHaveLength(rows.length);
+    for (const p of pairs) expect(p.bulk, `row ${p.id}`).toBe(p.trigger);
+    expect(pairs.some((p) => p.bulk.includes("'straße'"))).toBe(true);
+  });
+
+  it('mirrors: the vector sent by the bulk loader is the one the trigger computes', async () => {
+    const columns = ['source_identity', 'agent', 'title', 'conversation_text', 'message_count', 'metadata', 'created_at', 'updated_at'];
+    const now = new Date();
+    const rows = TEXTS.map((text, i) => [`bulk-${i}`, 'claude', TEXTS[(i + 1) % TEXTS.length], text, 1, {}, now, now]);
+    await store.bulk.load('mirrors', columns, [rows]);
+    for (const [i, text] of TEXTS.entries()) {
+      await store.database.query(
+        `INSERT INTO mirrors (source_identity, agent, title, conversation_text, message_count, metadata, created_at, updated_at)
+         VALUES ($1, 'claude', $2, $3, 1, '{}', now(), now())`,
+        [`sql-${i}`, TEXTS[(i + 1) % TEXTS.length], text],
+      );
+    }
+    const { rows: pairs } = await store.database.query<{ bulk: string; trigger: string }>(
+      `SELECT a.search_vector::text AS bulk, b.search_vector::text AS trigger
+       FROM mirrors a JOIN mirrors b ON b.source_identity = 'sql-' || substr(a.source_identity, 6)
+       WHERE a.source_identity LIKE 'bulk-%'`,
+    );
+    expect(pairs).toHaveLength(TEXTS.length);
+    for (const p of pairs) expect(p.bulk).toBe(p.trigger);
+  });
+
+  it('an update that changes the text recomputes the vector', async () => {
+    await store.database.query("UPDATE mirrors SET conversation_text = 'entirely fresh words' WHERE source_identity = 'bulk-0'");
+    const { rows } = await store.database.query<{ v: string }>("SELECT search_vector::text AS v FROM mirrors WHERE source_identity = 'bulk-0'");
+    expect(rows[0]!.v).toContain("'fresh'");
+    expect(rows[0]!.v).not.toContain("'hello'");
+  });
+});
