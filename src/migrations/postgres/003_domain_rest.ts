@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { PostgresMigration } from '../../adapters/postgres/postgres-migrator.js';
 
 /*
- * Full-text search: a generated tsvector column with a GIN index per searchable table.
+ * Full-text search: a tsvector column (kept by a trigger, see searchTrigger) with a GIN index per searchable table.
  * The text is lowercased and every run of characters other than letters and digits is
  * replaced by a space before the 'simple' configuration (no stemming, no stop words)
  * parses it, so PostgreSQL's parser never sees e-mail addresses, URLs, paths or
