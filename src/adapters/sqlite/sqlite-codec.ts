@@ -55,11 +55,6 @@ export class SqliteCodec<T> {
    */
   readonly fromRow: (row: Record<string, unknown>) => T;
 
-  /** The parameter value of `field`. */
-  param<K extends keyof T & string>(field: K, value: T[K] | null | undefined): unknown {
-    return encode((this.fields as Record<string, FieldKind>)[field]!, value);
-  }
-
   /** Columns and parameter values of every field present in `values`, in field order. */
   toRow(values: Partial<T>): { columns: string[]; params: unknown[] } {
     const columns: string[] = [];
