@@ -1,6 +1,6 @@
 import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { quoteIdent, type SqliteDatabase } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
 
 function encoder(typeClass: TypeClass): (value: unknown) => unknown {
@@ -16,7 +16,7 @@ function encoder(typeClass: TypeClass): (value: unknown) => unknown {
   }
 }
 
-const JOURNAL = `"${COPY_JOURNAL_TABLE}"`;
+const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
 
 export class SqliteBulkLoader implements BulkLoader {
   private types: Map<string, Map<string, TypeClass>> | null = null;
@@ -30,10 +30,10 @@ export class SqliteBulkLoader implements BulkLoader {
     options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const encoders = await this.encoders(table, columns);
-    const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     return this.database.transaction(async (tx) => {
       let written = 0;
-      if (options.replace) await tx.run((db) => db.prepare(`DELETE FROM "${table}"`).run());
+      if (options.replace) await tx.run((db) => db.prepare(`DELETE FROM ${quoteIdent(table)}`).run());
       const insert = tx.prepare(sql);
       const params = new Array<unknown>(columns.length);
       for await (const batch of batches) {
@@ -63,7 +63,7 @@ export class SqliteBulkLoader implements BulkLoader {
       tx.run((db) => {
         // Checked at COMMIT, so the listed tables may be emptied in any order.
         db.pragma('defer_foreign_keys = ON');
-        for (const table of tables) db.prepare(`DELETE FROM "${table}"`).run();
+        for (const table of tables) db.prepare(`DELETE FROM ${quoteIdent(table)}`).run();
       }),
     );
   }
@@ -71,7 +71,7 @@ export class SqliteBulkLoader implements BulkLoader {
   async resetIdentity(table: string, column: string): Promise<void> {
     // AUTOINCREMENT keeps its counter in sqlite_sequence; it must not fall behind max(id).
     await this.database.run((db) => {
-      const { max } = db.prepare(`SELECT max("${column}") AS max FROM "${table}"`).get() as { max: number | null };
+      const { max } = db.prepare(`SELECT max(${quoteIdent(column)}) AS max FROM ${quoteIdent(table)}`).get() as { max: number | null };
       if (max === null) return;
       const updated = db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?').run(max, table).changes;
       if (updated === 0) db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table, max);

@@ -189,3 +189,8 @@ function columnOf(message: string): string {
   const match = /failed: (.+)$/.exec(message);
   return match ? match[1]!.trim() : '';
 }
+
+/** Double-quotes an identifier for SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

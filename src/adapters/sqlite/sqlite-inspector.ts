@@ -1,5 +1,5 @@
 import type { ColumnShape, ForeignKeyShape, IndexShape, Inspector, SchemaSnapshot, TableShape, TypeClass } from '../../ports/inspector.js';
-import type { SqliteDb, SqliteExecutor } from './sqlite-database.js';
+import { quoteIdent, type SqliteDb, type SqliteExecutor } from './sqlite-database.js';
 
 const FTS_SHADOW_SUFFIXES = ['_data', '_idx', '_content', '_docsize', '_config'];
 
@@ -102,7 +102,7 @@ export class SqliteInspector implements Inspector {
     return this.db.run((db) => {
       const counts: Record<string, number> = {};
       for (const name of sqliteTableNames(db)) {
-        counts[name] = (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
+        counts[name] = (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(name)}`).get() as { n: number }).n;
       }
       return counts;
     });

@@ -1,11 +1,7 @@
 import { statSync } from 'node:fs';
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
-import { openSqlite, translateSqliteError, type SqliteDb } from './sqlite-database.js';
+import { openSqlite, quoteIdent as quote, translateSqliteError, type SqliteDb } from './sqlite-database.js';
 import { sqliteDataTables } from './sqlite-inspector.js';
-
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** `'{}'` -> '{}', `0` -> 0, `'80x24'` -> '80x24'; expressions (CURRENT_TIMESTAMP, (x)) -> undefined. */
 export function sqlLiteral(text: string | null): string | number | boolean | undefined {
