@@ -3,6 +3,12 @@
  * It is created on demand and is not part of the migrations: tools drop it when done.
  */
 export const COPY_JOURNAL_TABLE = 'copy_progress';
+/** Where `suspendForeignKeys` records the foreign keys it dropped, until `restoreForeignKeys`. */
+export const COPY_SUSPENDED_KEYS_TABLE = 'copy_progress_foreign_keys';
+/** Tables of a copy's own bookkeeping: never copied, never counted as data. */
+export function isCopyBookkeeping(table: string): boolean {
+  return table === COPY_JOURNAL_TABLE || table === COPY_SUSPENDED_KEYS_TABLE;
+}
 
 /**
  * Fast whole-table writes for tools that move many rows at once (`seed`, `copy`), below
@@ -39,4 +45,22 @@ export interface BulkLoader {
   journal(): Promise<Map<string, number>>;
   /** Drops the journal table (nothing happens when there is none). */
   dropJournal(): Promise<void>;
+  /**
+   * Lets whole-table loads into `tables` skip the per-row foreign-key check, for a caller
+   * that loads parents before children and only rows whose parents exist (the copier
+   * rejects orphans itself): one check per key over the finished tables
+   * (`restoreForeignKeys`) is far cheaper than one per row. PostgreSQL drops the foreign
+   * keys of `tables`, recording each definition in `COPY_SUSPENDED_KEYS_TABLE` in the same
+   * transaction, so another process can restore them after an interruption; calling it
+   * again adds to the record. SQLite checks each row in-process against the parent's index
+   * at little cost and keeps its keys: nothing is suspended.
+   */
+  suspendForeignKeys(tables: string[]): Promise<void>;
+  /**
+   * Re-creates every suspended foreign key, each checked against all existing rows, in ONE
+   * transaction, and forgets the record. A row without its parent makes it fail with
+   * ForeignKeyError, leaving every key suspended. Returns how many keys were restored (0
+   * when none was suspended).
+   */
+  restoreForeignKeys(): Promise<number>;
 }

@@ -20,6 +20,11 @@ export interface TableReader {
    */
   readonly decodesValues: boolean;
   /**
+   * True when the database guarantees that every row's parent exists (PostgreSQL). SQLite
+   * checks foreign keys only on connections that turn them on, so a file may hold orphans.
+   */
+  readonly enforcesForeignKeys: boolean;
+  /**
    * Every user table with its columns, sorted by name, `schema_migrations` included;
    * engine internals, full-text virtual tables and their shadow tables left out.
    */
@@ -33,11 +38,18 @@ export interface TableReader {
    */
   rows(table: string, columns: string[], batchSize: number): AsyncIterable<unknown[][]>;
   /**
-   * Which of `keys` (each the values of `columns`, in order) exist in `table`. The result
-   * holds `JSON.stringify(key)` of every key found; keys are compared as the engine
-   * compares the stored values.
+   * Which of `keys` (each the values of `columns`, in order) have no row in `table`: the
+   * result holds `JSON.stringify(key)` of every key not found (empty when all exist, the
+   * usual case, which the adapters answer without shipping the keys back); keys are
+   * compared as the engine compares the stored values.
    */
-  existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>>;
+  missingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>>;
+  /**
+   * How many rows of `table` have `columns` all non-null but no row of `parent` with those
+   * values in `parentColumns`: one pass, so a copy knows whether a table needs its rows
+   * checked against their parents at all.
+   */
+  orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number>;
   /**
    * Constant defaults of the columns of `table` as plain values (`'{}'` -> '{}', `0` -> 0,
    * `false` -> false). Columns without a default or with an expression default (now(),

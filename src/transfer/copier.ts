@@ -53,12 +53,16 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const batchSize = options.batchSize ?? 1000;
   const sourceTables = await source.tables();
   const kind = await detectSource(source, sourceTables, target.migrator.names());
+  const writing = !options.dryRun && !options.verifyOnly;
+  // An interrupted copy left its target's foreign keys suspended: put them back, so the
+  // plan below sees them (load order, orphan checks); they are suspended again for the load.
+  if (writing) await target.bulk.restoreForeignKeys();
   const schema = await target.inspector.schema();
   const defaults = new Map(await Promise.all(schema.tables.map(async (t) => [t.name, await targetReader.columnDefaults(t.name)] as const)));
   const plan = planCopy(kind, schema, defaults, sourceTables, await source.lastWritten());
-  const journal = options.dryRun || options.verifyOnly ? new Map<string, number>() : await target.bulk.journal();
+  const journal = writing ? await target.bulk.journal() : new Map<string, number>();
   const reports: TableReport[] = [];
-  const rejectFile = options.dryRun || options.verifyOnly ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
+  const rejectFile = !writing ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
   let rejects = 0;
   const rejected = new Map<string, Record<string, unknown>[]>();
   const onReject = (reject: Reject) => {
@@ -66,19 +70,24 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
     rejectFile?.write(reject);
     if (reject.row) rejected.set(reject.table, [...(rejected.get(reject.table) ?? []), reject.row]);
   };
-  const rowOptions = (parents: ParentLookup | undefined, sink: (r: Reject) => void): RowOptions => ({
+  const orphans = orphanScan(plan, source);
+  const rowOptions = async (table: TablePlan, parents: ParentLookup, sink: (r: Reject) => void): Promise<RowOptions> => ({
     reader: source,
     batchSize,
     legacy: kind === 'legacy',
-    parents: kind === 'legacy' ? parents : undefined,
+    parents: (await orphans(table)) ? parents : undefined,
     owner: options.owner,
     onReject: sink,
   });
-  const inTarget: ParentLookup = (fk, keys) => targetReader.existingKeys(fk.references, fk.referencedColumns, keys);
+  const inTarget: ParentLookup = (fk, keys) => targetReader.missingKeys(fk.references, fk.referencedColumns, keys);
 
   try {
     if (!options.verifyOnly) {
       const parents = options.dryRun ? inSource(plan, source, rejected) : inTarget;
+      const toLoad = plan.tables.filter((t) => !(options.resume && journal.has(t.table))).map((t) => t.table);
+      // Parents commit before their children start and orphans are rejected above, so the
+      // per-row checks are redundant: the keys come back, checked once each, at the end.
+      if (!options.dryRun) await target.bulk.suspendForeignKeys(toLoad);
       await inDependencyOrder(plan.tables, options.dryRun ? 1 : CONCURRENT_TABLES, async (table) => {
         const begun = performance.now();
         const counts = emptyCounts();
@@ -96,7 +105,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           reports.push(report('skipped', journal.get(table.table)!));
           return;
         }
-        const rows = convertedRows(table, rowOptions(parents, onReject), counts);
+        const rows = convertedRows(table, await rowOptions(table, parents, onReject), counts);
         if (options.dryRun) {
           let n = 0;
           for await (const batch of rows) n += batch.length;
@@ -113,6 +122,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
       const position = new Map(plan.tables.map((t, i) => [t.table, i]));
       reports.sort((a, b) => position.get(a.table)! - position.get(b.table)!);
       if (!options.dryRun) {
+        await target.bulk.restoreForeignKeys();
         for (const table of plan.tables) {
           const key = autoIdColumn(table);
           if (key) await target.bulk.resetIdentity(table.table, key);
@@ -122,7 +132,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
     }
     let verified: boolean | undefined;
     if (options.verify || options.verifyOnly) {
-      verified = await verifyTables(plan, options, rowOptions(inTarget, () => {}), reports);
+      verified = await verifyTables(plan, options, (table) => rowOptions(table, inTarget, () => {}), reports);
     }
     return {
       kind,
@@ -175,19 +185,55 @@ function autoIdColumn(table: TablePlan): string | null {
   return column?.typeClass === 'integer' ? column.name : null;
 }
 
-/** For a dry run, which writes nothing: parents that exist in the source and were not rejected themselves. */
+/**
+ * Whether rows of a table may lack their parent, so they must be checked batch by batch
+ * (orphans are rejected, never loaded): never for a source that enforces foreign keys;
+ * otherwise when one pass over the source finds rows without a parent, or a parent table
+ * may itself lose rows that way. Usually nothing is found and no row is checked.
+ */
+function orphanScan(plan: CopyPlan, source: TableReader): (table: TablePlan) => Promise<boolean> {
+  const known = new Map<string, Promise<boolean>>();
+  const scan = async (table: TablePlan): Promise<boolean> => {
+    if (source.enforcesForeignKeys || !table.source) return false;
+    for (const fk of table.foreignKeys) {
+      const parent = plan.tables.find((t) => t.table === fk.references);
+      if (!parent || parent === table || (await check(parent))) return true;
+      const columns = fk.columns.map((name) => table.columns.find((c) => c.name === name)?.source ?? null);
+      const parentColumns = fk.referencedColumns.map((name) => parent.columns.find((c) => c.name === name)?.source ?? null);
+      if (!parent.source || [...columns, ...parentColumns].some((c) => c === null)) return true;
+      if ((await source.orphanCount(table.source, columns as string[], parent.source, parentColumns as string[])) > 0) return true;
+    }
+    return false;
+  };
+  const check = (table: TablePlan) => {
+    if (!known.has(table.table)) known.set(table.table, scan(table));
+    return known.get(table.table)!;
+  };
+  return check;
+}
+
+/** For a dry run, which writes nothing: parents missing from the source, or rejected themselves. */
 function inSource(plan: CopyPlan, source: TableReader, rejected: Map<string, Record<string, unknown>[]>): ParentLookup {
   return async (fk: ForeignKeyShape, keys: unknown[][]) => {
     const parent = plan.tables.find((t) => t.table === fk.references);
     const columns = fk.referencedColumns.map((name) => parent?.columns.find((c) => c.name === name)?.source ?? null);
-    if (!parent?.source || columns.some((c) => c === null)) return new Set();
-    const found = await source.existingKeys(parent.source, columns as string[], keys);
-    for (const row of rejected.get(parent.table) ?? []) found.delete(JSON.stringify(fk.referencedColumns.map((c) => row[c])));
-    return found;
+    if (!parent?.source || columns.some((c) => c === null)) return new Set(keys.map((key) => JSON.stringify(key)));
+    const missing = await source.missingKeys(parent.source, columns as string[], keys);
+    const asked = new Set(keys.map((key) => JSON.stringify(key)));
+    for (const row of rejected.get(parent.table) ?? []) {
+      const key = JSON.stringify(fk.referencedColumns.map((c) => row[c]));
+      if (asked.has(key)) missing.add(key);
+    }
+    return missing;
   };
 }
 
-async function verifyTables(plan: CopyPlan, options: CopyOptions, sourceRows: RowOptions, reports: TableReport[]): Promise<boolean> {
+async function verifyTables(
+  plan: CopyPlan,
+  options: CopyOptions,
+  sourceRows: (table: TablePlan) => Promise<RowOptions>,
+  reports: TableReport[],
+): Promise<boolean> {
   const { targetReader } = options;
   const targetPlan = planCopy('ours', await options.target.inspector.schema(), new Map(), await targetReader.tables(), new Date(0));
   let allEqual = true;
@@ -198,9 +244,10 @@ async function verifyTables(plan: CopyPlan, options: CopyOptions, sourceRows: Ro
     const types = table.columns.map((c) => c.typeClass);
     const fromSource = new TableChecksum(names, types);
     const counts = emptyCounts();
-    for await (const batch of convertedRows(table, sourceRows, counts)) for (const row of batch) fromSource.add(row);
+    const fromSourceOptions = await sourceRows(table);
+    for await (const batch of convertedRows(table, fromSourceOptions, counts)) for (const row of batch) fromSource.add(row);
     const fromTarget = new TableChecksum(mirror.columns.map((c) => c.name), mirror.columns.map((c) => c.typeClass));
-    const targetOptions: RowOptions = { reader: targetReader, batchSize: sourceRows.batchSize, legacy: false, onReject: () => {} };
+    const targetOptions: RowOptions = { reader: targetReader, batchSize: fromSourceOptions.batchSize, legacy: false, onReject: () => {} };
     for await (const batch of convertedRows(mirror, targetOptions, emptyCounts())) for (const row of batch) fromTarget.add(row);
     const verify = {
       sourceRows: fromSource.rows,

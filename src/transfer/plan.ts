@@ -1,5 +1,5 @@
 import { MigrationError } from '../domain/errors.js';
-import { COPY_JOURNAL_TABLE } from '../ports/bulk-loader.js';
+import { isCopyBookkeeping } from '../ports/bulk-loader.js';
 import type { ForeignKeyShape, SchemaSnapshot, TableShape, TypeClass } from '../ports/inspector.js';
 import type { SourceTable, TableReader } from '../ports/table-reader.js';
 import { converter, InvalidValue } from './convert.js';
@@ -107,7 +107,7 @@ export function planCopy(
   fillTime: Date,
 ): CopyPlan {
   const sources = new Map(sourceTables.map((t) => [t.name, t]));
-  const targetTables = target.tables.filter((t) => t.name !== COPY_JOURNAL_TABLE);
+  const targetTables = target.tables.filter((t) => !isCopyBookkeeping(t.name));
   const tables = dependencyOrder(targetTables).map((shape): TablePlan => {
     const source = sources.get(shape.name);
     const available = new Set(source?.columns ?? []);
@@ -139,6 +139,6 @@ export function planCopy(
     };
   });
   const wanted = new Set(targetTables.map((t) => t.name));
-  const ignoredTables = sourceTables.map((t) => t.name).filter((name) => !wanted.has(name) && name !== 'schema_migrations' && name !== COPY_JOURNAL_TABLE);
+  const ignoredTables = sourceTables.map((t) => t.name).filter((name) => !wanted.has(name) && name !== 'schema_migrations' && !isCopyBookkeeping(name));
   return { kind, tables, ignoredTables };
 }

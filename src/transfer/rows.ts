@@ -25,7 +25,7 @@ export interface TableCounts extends ConversionCounts {
 
 export const emptyCounts = (): TableCounts => ({ read: 0, orphans: 0, ownersBackfilled: 0, converted: 0, coerced: 0, filled: 0, invalid: 0 });
 
-/** Answers which parent keys exist, for the orphan check. */
+/** Answers which parent keys (as `JSON.stringify(key)`) have no parent row, for the orphan check. */
 export type ParentLookup = (fk: ForeignKeyShape, keys: unknown[][]) => Promise<Set<string>>;
 
 export interface RowOptions {
@@ -66,9 +66,10 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
   const idOf = (row: unknown[]) => pk.map((i) => String(row[i])).join('/');
 
+  let pending: { rows: unknown[][]; lookups: Promise<Set<string>[]> } | null = null;
   for await (const batch of options.reader.rows(plan.source, read, options.batchSize)) {
     counts.read += batch.length;
-    let out: unknown[][] = new Array(batch.length);
+    const out: unknown[][] = new Array(batch.length);
     for (let r = 0; r < batch.length; r++) {
       const raw = batch[r]!;
       const row = new Array<unknown>(columns.length);
@@ -104,9 +105,18 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
       }
       out[r] = row;
     }
-    if (options.parents) out = await dropOrphans(plan, out, options, counts, idOf);
-    yield out;
+    if (!options.parents) {
+      yield out;
+      continue;
+    }
+    // The parent lookups (a round trip to the target) run while the next batch is read and
+    // converted; the rows are filtered, and orphans reported, in batch order.
+    const lookups = orphanLookups(plan, out, options.parents);
+    lookups.catch(() => {}); // awaited below; the consumer may stop before that
+    if (pending) yield dropOrphans(plan, pending.rows, await pending.lookups, options, counts, idOf);
+    pending = { rows: out, lookups };
   }
+  if (pending) yield dropOrphans(plan, pending.rows, await pending.lookups, options, counts, idOf);
 }
 
 function empty(value: unknown): boolean {
@@ -119,23 +129,37 @@ function ownerColumns(plan: TablePlan): [number, number] | null {
   return person >= 0 && uid >= 0 ? [person, uid] : null;
 }
 
-async function dropOrphans(
+const keyReader = (plan: TablePlan, fk: ForeignKeyShape) => {
+  const at = fk.columns.map((name) => plan.columns.findIndex((c) => c.name === name));
+  return (row: unknown[]) => at.map((i) => row[i]);
+};
+
+/** For each foreign key of the table, the keys of `rows` that have no parent. */
+function orphanLookups(plan: TablePlan, rows: unknown[][], parents: ParentLookup): Promise<Set<string>[]> {
+  return Promise.all(
+    plan.foreignKeys.map((fk) => {
+      const keys = rows.map(keyReader(plan, fk)).filter((key) => key.every((v) => v !== null));
+      return keys.length === 0 ? new Set<string>() : parents(fk, keys);
+    }),
+  );
+}
+
+/** `rows` without the orphans (reported to `onReject`) that `missing` names, one set per foreign key. */
+function dropOrphans(
   plan: TablePlan,
   rows: unknown[][],
+  missing: Set<string>[],
   options: RowOptions,
   counts: TableCounts,
   idOf: (row: unknown[]) => string,
-): Promise<unknown[][]> {
+): unknown[][] {
   let kept = rows;
-  for (const fk of plan.foreignKeys) {
-    const at = fk.columns.map((name) => plan.columns.findIndex((c) => c.name === name));
-    const keyOf = (row: unknown[]) => at.map((i) => row[i]);
-    const keys = kept.map(keyOf).filter((key) => key.every((v) => v !== null));
-    if (keys.length === 0) continue;
-    const found = await options.parents!(fk, keys);
+  for (const [n, fk] of plan.foreignKeys.entries()) {
+    if (missing[n]!.size === 0) continue;
+    const keyOf = keyReader(plan, fk);
     kept = kept.filter((row) => {
       const key = keyOf(row);
-      if (key.some((v) => v === null) || found.has(JSON.stringify(key))) return true;
+      if (key.some((v) => v === null) || !missing[n]!.has(JSON.stringify(key))) return true;
       counts.orphans++;
       options.onReject({
         table: plan.table,

@@ -1,5 +1,5 @@
 import { agentAvailabilityContract } from './agent-availability.contract.js';
-import { bulkContract } from './bulk.contract.js';
+import { bulkContract, suspendedKeysContract, tableReaderContract } from './bulk.contract.js';
 import { conversationLinkContract } from './conversation-link.contract.js';
 import type { ContractContext } from './engines.js';
 import { hookOutboxContract } from './hook-outbox.contract.js';
@@ -26,6 +26,8 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   voiceContract,
   settingsContract,
   bulkContract,
+  suspendedKeysContract,
+  tableReaderContract,
   hookOutboxContract,
   inboundQueueContract,
   operationContract,

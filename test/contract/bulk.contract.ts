@@ -83,3 +83,63 @@ export function bulkContract({ fresh }: ContractContext): void {
     });
   });
 }
+
+const DELETION = ['session_id', 'message_id', 'deletion_type', 'created_at'];
+const deletion = (session: string, message: string): unknown[] => [session, message, 'user_input', new Date(Date.UTC(2026, 0, 2))];
+
+export function suspendedKeysContract({ fresh, another }: ContractContext): void {
+  describe('BulkLoader foreign-key suspension', () => {
+    it('suspend, load parents and children, restore: the schema is as migrated and the keys hold again', async () => {
+      const store = await fresh();
+      const before = await store.inspector.schema();
+      const tables = before.tables.map((t) => t.name);
+      await store.bulk.suspendForeignKeys(tables);
+      try {
+        await store.bulk.load('sessions', COLUMNS, [[row(1), row(2)]]);
+        await store.bulk.load('pending_message_deletions', DELETION, [[deletion('s1', 'm1'), deletion('s2', 'm2')]]);
+      } finally {
+        await store.bulk.restoreForeignKeys();
+      }
+      expect(diffSchemas(before, await store.inspector.schema())).toEqual([]);
+      expect(await store.bulk.restoreForeignKeys()).toBe(0);
+      await expect(store.bulk.load('pending_message_deletions', DELETION, [[deletion('nope', 'm3')]])).rejects.toMatchObject({
+        code: 'TC_FOREIGN_KEY',
+      });
+      expect(await store.repositories.pendingDeletions.list('s1', 'user_input')).toHaveLength(1);
+      // The cascade is back too.
+      await store.repositories.sessions.delete('s1');
+      expect(await store.repositories.pendingDeletions.list('s1', 'user_input')).toEqual([]);
+    });
+
+    it('keys suspended by one store are restored by another (an interrupted copy resumed by a new process)', async () => {
+      const first = await fresh();
+      const before = await first.inspector.schema();
+      await first.bulk.suspendForeignKeys(['pending_message_deletions', 'session_tokens']);
+      await first.bulk.suspendForeignKeys(['pending_message_deletions']);
+      await first.close();
+      const second = await another();
+      await second.bulk.restoreForeignKeys();
+      expect(diffSchemas(before, await second.inspector.schema())).toEqual([]);
+      expect(await second.bulk.restoreForeignKeys()).toBe(0);
+    });
+  });
+}
+
+export function tableReaderContract({ fresh, reader }: ContractContext): void {
+  describe('TableReader', () => {
+    it('missingKeys names exactly the keys without a row; orphanCount counts rows without a parent', async () => {
+      const store = await fresh();
+      await store.bulk.load('sessions', COLUMNS, [[row(1), row(2)]]);
+      await store.bulk.load('pending_message_deletions', DELETION, [[deletion('s1', 'm1'), deletion('s2', 'm2'), deletion('s2', 'm3')]]);
+      const source = reader();
+      expect(await source.missingKeys('sessions', ['id'], [['s1'], ['s2'], ['s1']])).toEqual(new Set());
+      expect(await source.missingKeys('sessions', ['id'], [['s1'], ['x'], ['y'], ['x']])).toEqual(new Set(['["x"]', '["y"]']));
+      expect(await source.missingKeys('sessions', ['id', 'title'], [['s1', 'title 1'], ['s2', 'title 1']])).toEqual(new Set(['["s2","title 1"]']));
+      expect(await source.missingKeys('sessions', ['id'], [])).toEqual(new Set());
+      expect(await source.orphanCount('pending_message_deletions', ['session_id'], 'sessions', ['id'])).toBe(0);
+      // Against another column every row is an orphan, except where the values happen to match.
+      expect(await source.orphanCount('pending_message_deletions', ['session_id'], 'sessions', ['title'])).toBe(3);
+      expect(await source.orphanCount('pending_message_deletions', ['message_id'], 'pending_message_deletions', ['message_id'])).toBe(0);
+    });
+  });
+}

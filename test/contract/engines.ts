@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
+import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-reader.js';
+import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
 import type { Clock } from '../../src/ports/clock.js';
+import type { TableReader } from '../../src/ports/table-reader.js';
 import type { EngineName, Store } from '../../src/ports/store.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -30,6 +33,8 @@ export interface ContractContext {
   another: (options?: FreshOptions) => Promise<Store>;
   /** How a child process opens the database of the last `fresh()` store. */
   connection: () => ConnectionSpec;
+  /** A TableReader (as `copy` uses) on the database of the last `fresh()` store, closed after the test. */
+  reader: () => TableReader;
 }
 
 export type ConnectionSpec = { engine: 'sqlite'; path: string } | { engine: 'postgresql'; url: string };
@@ -45,6 +50,8 @@ export interface Engine {
   /** Makes the current database empty and migrated. */
   reset(): Promise<void>;
   connection(): ConnectionSpec;
+  /** A new TableReader on the current database. */
+  reader(): TableReader;
 }
 
 function sqliteEngine(): Engine {
@@ -68,6 +75,7 @@ function sqliteEngine(): Engine {
       await store.close();
     },
     connection: () => ({ engine: 'sqlite', path: current!.path }),
+    reader: () => new SqliteTableReader(current!.path),
   };
 }
 
@@ -103,6 +111,7 @@ function postgresEngine(): Engine {
       }
     },
     connection: () => ({ engine: 'postgresql', url: db!.url }),
+    reader: () => new PostgresTableReader({ url: db!.url }, db!.url),
   };
 }
 
@@ -112,11 +121,12 @@ export const ENGINES: Record<EngineName, () => Engine> = { sqlite: sqliteEngine,
 export function describeEngine(name: EngineName, contracts: ((context: ContractContext) => void)[]): void {
   const engine = ENGINES[name]();
   const open: Store[] = [];
+  const readers: TableReader[] = [];
   describe(`${name} engine`, () => {
     beforeAll(() => engine.setup());
     afterAll(() => engine.teardown());
     afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
+      await Promise.all([...open.splice(0), ...readers.splice(0)].map((s) => s.close()));
     });
     const context: ContractContext = {
       capabilities: engine.capabilities,
@@ -132,6 +142,11 @@ export function describeEngine(name: EngineName, contracts: ((context: ContractC
         return store;
       },
       connection: () => engine.connection(),
+      reader() {
+        const reader = engine.reader();
+        readers.push(reader);
+        return reader;
+      },
     };
     for (const contract of contracts) contract(context);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
@@ -8,6 +9,7 @@ import type { Io } from '../../src/cli/command.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { createInstanceLock } from '../../src/container.js';
 import { main } from '../../src/cli/main.js';
+import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { Store } from '../../src/ports/store.js';
 import { buildLegacyDatabase, RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
@@ -157,6 +159,32 @@ describe('teleclaude-db copy', () => {
     expect(sessions).toHaveLength(30);
     expect(sessions.every((s) => s.ownerPerson !== null)).toBe(true);
     expect(sessions.filter((s) => s.ownerPerson === 'alice' && s.ownerUid === 1001).length).toBeGreaterThan(0);
+  });
+
+  it('rejects orphans of a file of ours written without foreign keys, leaves the target’s keys in place, and verifies', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 20));
+    const raw = new Database(source);
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare(`INSERT INTO session_tokens (token, session_id, principal, role, issued_at, expires_at) SELECT 'orphan-token', 'gone', principal, role, issued_at, expires_at FROM session_tokens LIMIT 1`).run();
+    raw.close();
+    const target = await pgUrl();
+    const rejects = join(dirname(source), 'rejects.jsonl');
+    const result = await copy('--from', source, '--to', target, '--reject-file', rejects, '--verify');
+    expect(result.code, result.output).toBe(0);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { table: string; id: string; reason: string });
+    expect(lines).toEqual([expect.objectContaining({ table: 'session_tokens', id: 'orphan-token', reason: expect.stringContaining('orphan') })]);
+    const store = open(target);
+    try {
+      expect(await store.repositories.sessionTokens.validate('orphan-token')).toBeNull();
+      // Every foreign key is back: the schema equals a freshly migrated one.
+      const fresh = await sqliteFile();
+      const reference = new SqliteStore({ path: fresh });
+      await reference.migrator.up();
+      expect(diffSchemas(await reference.inspector.schema(), await store.inspector.schema())).toEqual([]);
+      await reference.close();
+    } finally {
+      await store.close();
+    }
   });
 
   describe.each(['postgresql', 'sqlite'])('legacy import into %s', (engine) => {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
+import { isCopyBookkeeping } from '../../src/ports/bulk-loader.js';
 import type { ColumnShape, SchemaSnapshot, TableShape } from '../../src/ports/inspector.js';
 import type { Store } from '../../src/ports/store.js';
 import { dependencyOrder } from '../../src/transfer/plan.js';
@@ -44,7 +45,7 @@ export class RowFactory {
     schema: SchemaSnapshot,
     readonly counts: (table: string) => number,
   ) {
-    this.order = dependencyOrder(schema.tables.filter((t) => t.name !== 'copy_progress'));
+    this.order = dependencyOrder(schema.tables.filter((t) => !isCopyBookkeeping(t.name)));
     this.byName = new Map(schema.tables.map((t) => [t.name, t]));
   }
 

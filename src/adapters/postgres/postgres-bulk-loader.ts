@@ -1,5 +1,5 @@
 import { ForeignKeyError } from '../../domain/errors.js';
-import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
 import { CopyIn, copyText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS } from './postgres-fts.js';
@@ -13,6 +13,9 @@ interface ColumnType {
 }
 
 const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
+const SUSPENDED = quoteIdent(COPY_SUSPENDED_KEYS_TABLE);
+/** Serialises the copy's bookkeeping DDL (CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator). */
+const BOOKKEEPING_LOCK = `SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy_progress'))`;
 
 /** One batch as COPY text: a line per row, tab-separated values. */
 function encodeBatch(batch: unknown[][], types: ColumnType[]): string {
@@ -134,10 +137,9 @@ export class PostgresBulkLoader implements BulkLoader {
     );
   }
 
-  /** CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator; an advisory lock serialises them. */
   private async createJournal(): Promise<void> {
     await this.database.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy_progress'))`);
+      await tx.query(BOOKKEEPING_LOCK);
       await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL)`);
     });
   }
@@ -152,6 +154,47 @@ export class PostgresBulkLoader implements BulkLoader {
   async dropJournal(): Promise<void> {
     this.journalReady = null;
     await this.database.query(`DROP TABLE IF EXISTS ${JOURNAL}`);
+  }
+
+  async suspendForeignKeys(tables: string[]): Promise<void> {
+    if (tables.length === 0) return;
+    await this.database.transaction(async (tx) => {
+      await tx.query(BOOKKEEPING_LOCK);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS ${SUSPENDED} (table_name text NOT NULL, name text NOT NULL, definition text NOT NULL, PRIMARY KEY (table_name, name))`,
+      );
+      const { rows } = await tx.query<{ table_name: string; name: string; definition: string }>(
+        `SELECT t.relname AS table_name, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+         WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1::text[])
+         ORDER BY 1, 2`,
+        [tables],
+      );
+      for (const key of rows) {
+        await tx.query(`INSERT INTO ${SUSPENDED} (table_name, name, definition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+          key.table_name,
+          key.name,
+          key.definition,
+        ]);
+        await tx.query(`ALTER TABLE ${quoteIdent(key.table_name)} DROP CONSTRAINT ${quoteIdent(key.name)}`);
+      }
+    });
+  }
+
+  async restoreForeignKeys(): Promise<number> {
+    return this.database.transaction(async (tx) => {
+      await tx.query(BOOKKEEPING_LOCK);
+      const { rows: exists } = await tx.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [SUSPENDED]);
+      if (!exists[0]!.present) return 0;
+      // Each key is checked in one pass over its table, which may take a while on a big one.
+      await tx.query('SET LOCAL statement_timeout = 0');
+      const { rows } = await tx.query<{ table_name: string; name: string; definition: string }>(
+        `SELECT table_name, name, definition FROM ${SUSPENDED} ORDER BY table_name, name`,
+      );
+      for (const key of rows) await tx.query(`ALTER TABLE ${quoteIdent(key.table_name)} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}`);
+      await tx.query(`DROP TABLE ${SUSPENDED}`);
+      return rows.length;
+    });
   }
 
   /**

@@ -21,6 +21,7 @@ interface Column {
 /** Reads the tables of a PostgreSQL schema (read-only work on a small pool of its own). */
 export class PostgresTableReader implements TableReader {
   readonly decodesValues = true;
+  readonly enforcesForeignKeys = true;
   private readonly database: PostgresDatabase;
   private columns: Map<string, Column[]> | null = null;
 
@@ -69,15 +70,31 @@ export class PostgresTableReader implements TableReader {
     }
   }
 
-  async existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
+  async missingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
+    const unique = new Map(keys.map((key) => [JSON.stringify(key), key]));
+    if (unique.size === 0) return new Set();
     const types = new Map(((await this.columnMap()).get(table) ?? []).map((c) => [c.name, c.type]));
-    const arrays = columns.map((_, i) => keys.map((k) => k[i]));
-    const { rows } = await this.database.query(
-      `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}
-       WHERE (${columns.map(quoteIdent).join(', ')}) IN (SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${types.get(c) ?? 'text'}[]`).join(', ')}))`,
-      arrays,
-    );
-    return new Set(rows.map((r) => JSON.stringify(columns.map((c) => r[c]))));
+    const arrays = columns.map((_, i) => [...unique.values()].map((k) => k[i]));
+    const list = columns.map(quoteIdent).join(', ');
+    const param = (i: number) => `$${i + 1}::${types.get(columns[i]!) ?? 'text'}[]`;
+    // One column (every key of this schema): = ANY probes the referenced unique index key by key.
+    const where =
+      columns.length === 1
+        ? `${list} = ANY(${param(0)})`
+        : `(${list}) IN (SELECT * FROM unnest(${columns.map((_, i) => param(i)).join(', ')}))`;
+    // Referenced columns are unique, so a full count means nothing is missing.
+    const { rows: counted } = await this.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(table)} WHERE ${where}`, arrays);
+    if (counted[0]!.n === unique.size) return new Set();
+    const { rows } = await this.database.query(`SELECT ${list} FROM ${quoteIdent(table)} WHERE ${where}`, arrays);
+    const missing = new Set(unique.keys());
+    for (const row of rows) missing.delete(JSON.stringify(columns.map((c) => row[c])));
+    return missing;
+  }
+
+  async orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number> {
+    const { rows } = await this.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(table)} AS c WHERE ${columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')}
+       AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(parent)} AS p WHERE ${columns.map((c, i) => `p.${quoteIdent(parentColumns[i]!)} = c.${quoteIdent(c)}`).join(' AND ')})`);
+    return rows[0]!.n;
   }
 
   async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {

@@ -20,6 +20,7 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
  */
 export class SqliteTableReader implements TableReader {
   readonly decodesValues = false;
+  readonly enforcesForeignKeys = false;
   private readonly db: SqliteDb;
   private keys = new Map<string, string[]>();
 
@@ -58,19 +59,29 @@ export class SqliteTableReader implements TableReader {
     }
   }
 
-  async existingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const width = columns.length;
+  async missingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>> {
+    const unique = new Map(keys.map((key) => [JSON.stringify(key), key]));
+    const missing = new Set(unique.keys());
+    const all = [...unique.values()];
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
     // SQLite allows 32766 bound parameters per statement.
-    const chunk = Math.max(1, Math.floor(30_000 / width));
-    for (let start = 0; start < keys.length; start += chunk) {
-      const part = keys.slice(start, start + chunk);
-      const tuple = `(${columns.map(() => '?').join(', ')})`;
+    const chunk = Math.max(1, Math.floor(30_000 / columns.length));
+    for (let start = 0; start < all.length; start += chunk) {
+      const part = all.slice(start, start + chunk);
       const sql = `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE (${columns.map(quote).join(', ')}) IN (VALUES ${part.map(() => tuple).join(', ')})`;
-      const rows = this.db.prepare(sql).raw(true).all(...part.flat()) as unknown[][];
-      for (const row of rows) found.add(JSON.stringify(row));
+      for (const row of this.db.prepare(sql).raw(true).all(...part.flat()) as unknown[][]) missing.delete(JSON.stringify(row));
     }
-    return found;
+    return missing;
+  }
+
+  async orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number> {
+    const sql = `SELECT count(*) AS n FROM ${quote(table)} AS c WHERE ${columns.map((c) => `c.${quote(c)} IS NOT NULL`).join(' AND ')}
+       AND NOT EXISTS (SELECT 1 FROM ${quote(parent)} AS p WHERE ${columns.map((c, i) => `p.${quote(parentColumns[i]!)} = c.${quote(c)}`).join(' AND ')})`;
+    try {
+      return (this.db.prepare(sql).get() as { n: number }).n;
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
   }
 
   async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {

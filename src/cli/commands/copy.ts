@@ -6,7 +6,7 @@ import type { DatabaseConfig } from '../../config/config-schema.js';
 import { createInstanceLock, createStore, createTableReader } from '../../container.js';
 import { InstanceLockedError } from '../../domain/errors.js';
 import { describeHolder } from '../../ports/instance-lock.js';
-import { COPY_JOURNAL_TABLE } from '../../ports/bulk-loader.js';
+import { isCopyBookkeeping } from '../../ports/bulk-loader.js';
 import type { Store } from '../../ports/store.js';
 import type { TableReader } from '../../ports/table-reader.js';
 import { copyDatabase, type CopyOptions } from '../../transfer/copier.js';
@@ -32,7 +32,7 @@ function positiveInt(value: unknown, name: string): number | undefined {
 
 async function dataRows(store: Store): Promise<number> {
   const counts = await store.inspector.rowCounts();
-  return Object.entries(counts).reduce((sum, [table, n]) => (table === COPY_JOURNAL_TABLE ? sum : sum + n), 0);
+  return Object.entries(counts).reduce((sum, [table, n]) => (isCopyBookkeeping(table) ? sum : sum + n), 0);
 }
 
 export const copyCommand: Command = {
