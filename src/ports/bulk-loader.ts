@@ -11,9 +11,18 @@ export function isCopyBookkeeping(table: string): boolean {
 }
 
 /**
+ * A JSON value still in its text form, as an SQLite source stores it: a bulk loader
+ * stores it without the parse and re-serialisation a parsed value costs, and refuses a
+ * load whose text is not well-formed JSON (nothing of that table is written).
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
  * Fast whole-table writes for tools that move many rows at once (`seed`, `copy`), below
- * the repositories: rows are arrays of domain values (Date, boolean, parsed JSON,
- * number, string, null) in the order of `columns` (snake_case column names); the adapter
+ * the repositories: rows are arrays of domain values (Date, boolean, parsed JSON
+ * or JsonText, number, string, null) in the order of `columns` (snake_case column names); the adapter
  * encodes them for its engine from the column types of the schema.
  */
 export interface BulkLoader {

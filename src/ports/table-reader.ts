@@ -51,6 +51,12 @@ export interface TableReader {
    */
   orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number>;
   /**
+   * How many rows of `table` hold a value in one of `columns` that is not well-formed JSON
+   * text (NULL aside; a blank value counts as malformed), in one pass: when there are
+   * none, a copy can pass the JSON on as text instead of parsing every value.
+   */
+  malformedJsonCount(table: string, columns: string[]): Promise<number>;
+  /**
    * Constant defaults of the columns of `table` as plain values (`'{}'` -> '{}', `0` -> 0,
    * `false` -> false). Columns without a default or with an expression default (now(),
    * CURRENT_TIMESTAMP) are absent.

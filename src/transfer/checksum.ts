@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { JsonText } from '../ports/bulk-loader.js';
 import type { TypeClass } from '../ports/inspector.js';
 
 /** JSON with object keys sorted, so `{b, a}` from jsonb and `{a, b}` from SQLite text hash alike. */
@@ -42,7 +43,7 @@ export class TableChecksum {
       if (v === null || v === undefined) return null;
       const type = this.types[i];
       if (type === 'timestamp') return v instanceof Date ? v.getTime() : v;
-      if (type === 'json') return canonicalJson(v);
+      if (type === 'json') return canonicalJson(v instanceof JsonText ? JSON.parse(v.text) : v);
       return v;
     });
     const digest = createHash('sha256').update(JSON.stringify(canonical)).digest();

@@ -1,3 +1,4 @@
+import { JsonText } from '../ports/bulk-loader.js';
 import type { TypeClass } from '../ports/inspector.js';
 
 /** What happened to one value on its way to the target, counted per table. */
@@ -45,10 +46,11 @@ const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
  * A converter from the values a source stores to the domain value of a target column of
  * `typeClass`, counting into `counts`. `typed`: the source already returns Dates,
  * booleans and parsed JSON (PostgreSQL). `legacy`: numbers in timestamp columns below
- * 1e11 are epoch seconds (the older daemon), not milliseconds. Returns null for values
+ * 1e11 are epoch seconds (the older daemon), not milliseconds. `jsonText`: JSON text
+ * (already known to be well-formed) passes as JsonText, unparsed. Returns null for values
  * that mean "no value" ('' in a non-text column), an InvalidValue for unreadable ones.
  */
-export function converter(typeClass: TypeClass, counts: ConversionCounts, options: { typed: boolean; legacy: boolean }): Converter {
+export function converter(typeClass: TypeClass, counts: ConversionCounts, options: { typed: boolean; legacy: boolean; jsonText?: boolean }): Converter {
   const blank = (v: unknown) => typeof v === 'string' && v.trim() === '';
   switch (typeClass) {
     case 'timestamp':
@@ -80,6 +82,7 @@ export function converter(typeClass: TypeClass, counts: ConversionCounts, option
       return (v) => {
         if (options.typed || typeof v !== 'string') return v;
         if (blank(v)) return counts.coerced++, null;
+        if (options.jsonText) return counts.converted++, new JsonText(v);
         try {
           const parsed: unknown = JSON.parse(v);
           counts.converted++;

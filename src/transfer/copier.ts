@@ -105,7 +105,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           reports.push(report('skipped', journal.get(table.table)!));
           return;
         }
-        const rows = convertedRows(table, await rowOptions(table, parents, onReject), counts);
+        const rows = convertedRows(table, { ...(await rowOptions(table, parents, onReject)), jsonText: await wellFormedJson(table, source) }, counts);
         if (options.dryRun) {
           let n = 0;
           for await (const batch of rows) n += batch.length;
@@ -183,6 +183,17 @@ function autoIdColumn(table: TablePlan): string | null {
   if (table.primaryKey.length !== 1) return null;
   const column = table.columns.find((c) => c.name === table.primaryKey[0]);
   return column?.typeClass === 'integer' ? column.name : null;
+}
+
+/**
+ * Whether the JSON of a table can go to the target as text, unparsed: the source hands
+ * out text (SQLite) and one pass finds no malformed value, so there is nothing to report
+ * and the target's check (jsonb input, or the SQLite loader's) can only pass.
+ */
+async function wellFormedJson(table: TablePlan, source: TableReader): Promise<boolean> {
+  const columns = table.columns.flatMap((c) => (c.typeClass === 'json' && c.source ? [c.source] : []));
+  if (source.decodesValues || !table.source || columns.length === 0) return false;
+  return (await source.malformedJsonCount(table.source, columns)) === 0;
 }
 
 /**

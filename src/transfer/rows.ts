@@ -36,6 +36,8 @@ export interface RowOptions {
   parents?: ParentLookup;
   owner?: { person: string; uid: number };
   onReject: (reject: Reject) => void;
+  /** JSON columns pass as JsonText, unparsed (the caller knows every value is well-formed). */
+  jsonText?: boolean;
 }
 
 const OWNER_TABLE = 'sessions';
@@ -60,7 +62,7 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
     fill: column.fill,
     from: at(column.source),
     fallback: at(column.fallbackSource),
-    convert: converter(column.typeClass, counts, { typed, legacy: options.legacy }),
+    convert: converter(column.typeClass, counts, { typed, legacy: options.legacy, jsonText: options.jsonText }),
   }));
   const pk = plan.primaryKey.map((name) => plan.columns.findIndex((c) => c.name === name));
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
+import { JsonText } from '../../src/ports/bulk-loader.js';
 import type { ContractContext } from './engines.js';
 
 const COLUMNS = ['id', 'computer_name', 'title', 'adapter_metadata', 'initiated_by_ai', 'created_at', 'last_activity'];
@@ -64,6 +65,16 @@ export function bulkContract({ fresh }: ContractContext): void {
       await store.bulk.dropJournal();
       expect(await store.bulk.journal()).toEqual(new Map());
       expect(await store.repositories.sessions.count()).toBe(2);
+    });
+
+    it('JSON as text is stored as JSON; malformed text fails the load, naming nothing written', async () => {
+      const store = await fresh();
+      const asText = (i: number, json: string) => [...row(i).slice(0, 3), new JsonText(json), ...row(i).slice(4)];
+      await store.bulk.load('sessions', COLUMNS, [[asText(1, '{"telegram": {"topicId": 7}, "name": "caf\\u00e9"}')]]);
+      expect((await store.repositories.sessions.get('s1'))!.adapterMetadata).toEqual({ telegram: { topicId: 7 }, name: 'café' });
+      const failed = await store.bulk.load('sessions', COLUMNS, [[asText(2, '{"ok": true}'), asText(3, '{"broken": ')]]).catch((e: unknown) => e);
+      expect(failed).toMatchObject({ code: 'TC_VALIDATION' });
+      expect(await store.repositories.sessions.count()).toBe(1);
     });
 
     it('clear empties every listed table in one go, in any order', async () => {

@@ -187,6 +187,28 @@ describe('teleclaude-db copy', () => {
     }
   });
 
+  it.each(['postgresql', 'sqlite'])('reports a malformed JSON value of a file of ours in the reject file and copies the rest (into %s)', async (engine) => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
+    const raw = new Database(source);
+    raw.pragma('ignore_check_constraints = ON'); // the schema's json_valid() checks: a hand edit bypassing them
+    const { id } = raw.prepare(`SELECT id FROM sessions ORDER BY id LIMIT 1`).get() as { id: string };
+    raw.prepare(`UPDATE sessions SET adapter_metadata = '{"telegram": ' WHERE id = ?`).run(id);
+    raw.close();
+    const target = engine === 'postgresql' ? await pgUrl() : await sqliteFile();
+    const rejects = join(dirname(source), `rejects-${engine}.jsonl`);
+    const result = await copy('--from', source, '--to', target, '--reject-file', rejects, '--verify');
+    expect(result.code, result.output).toBe(0);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ table: 'sessions', id, column: 'adapter_metadata', value: '{"telegram": ', reason: 'malformed JSON' })]);
+    const store = open(target);
+    try {
+      expect(await store.repositories.sessions.count()).toBe(10);
+      expect((await store.repositories.sessions.get(id))!.adapterMetadata).toEqual({});
+    } finally {
+      await store.close();
+    }
+  });
+
   describe.each(['postgresql', 'sqlite'])('legacy import into %s', (engine) => {
     it('imports every non-orphan row, puts every orphan and malformed value in the reject file, and verifies', async () => {
       const scratch = await sqliteFile(async () => {});

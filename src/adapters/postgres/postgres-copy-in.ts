@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { JsonText } from '../../ports/bulk-loader.js';
 
 /** The part of pg's Connection a COPY FROM STDIN drives (pg has no public COPY API; pg-copy-streams uses the same hooks). */
 interface CopyConnection {
@@ -13,7 +14,7 @@ interface CopyConnection {
 export function copyText(value: unknown, json: boolean): string {
   if (value === null || value === undefined) return '\\N';
   let text: string;
-  if (json) text = JSON.stringify(value);
+  if (json) text = value instanceof JsonText ? value.text : JSON.stringify(value);
   else if (value instanceof Date) text = value.toISOString();
   else if (typeof value === 'boolean') return value ? 't' : 'f';
   else if (typeof value === 'number') return String(value);

@@ -1,4 +1,5 @@
 import { searchWords } from '../../domain/search.js';
+import { JsonText } from '../../ports/bulk-loader.js';
 /**
  * A tsquery text requiring every word: each word becomes a quoted lexeme (quotes and
  * backslashes escaped) joined by `&`, so no user text is ever read as an operator
@@ -32,7 +33,10 @@ function vectorText(parts: readonly unknown[]): string {
 
 /** `facts::text` with its escapes (`\n`, `\"`, `\u00e9`) turned into separators, as the trigger does. */
 function jsonText(value: unknown): string {
-  return value === null || value === undefined ? '' : JSON.stringify(value).replace(/\\(u[0-9a-fA-F]{4}|.)/gs, ' ');
+  if (value === null || value === undefined) return '';
+  // Text as JSON.stringify writes it, which is what jsonb prints: \uXXXX escapes only for control characters.
+  const text = value instanceof JsonText ? (value.text.includes('\\u') ? JSON.stringify(JSON.parse(value.text)) : value.text) : JSON.stringify(value);
+  return text.replace(/\\(u[0-9a-fA-F]{4}|.)/gs, ' ');
 }
 
 /** Per table with a search vector: its vector text from the row's column values. */

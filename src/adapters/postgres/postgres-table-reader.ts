@@ -97,6 +97,29 @@ export class PostgresTableReader implements TableReader {
     return rows[0]!.n;
   }
 
+  async malformedJsonCount(table: string, columns: string[]): Promise<number> {
+    const types = new Map(((await this.columnMap()).get(table) ?? []).map((c) => [c.name, c.type]));
+    // json and jsonb hold nothing else; other columns are read and parsed here (PostgreSQL 15 has no pg_input_is_valid).
+    const text = columns.filter((c) => !/^jsonb?$/.test(types.get(c) ?? ''));
+    if (text.length === 0) return 0;
+    let malformed = 0;
+    for await (const batch of this.rows(table, text, 1000)) {
+      for (const row of batch) {
+        const bad = row.some((value) => {
+          if (value === null) return false;
+          try {
+            JSON.parse(String(value));
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        if (bad) malformed++;
+      }
+    }
+    return malformed;
+  }
+
   async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {
     const defaults: Record<string, string | number | boolean> = {};
     for (const column of (await this.columnMap()).get(table) ?? []) {

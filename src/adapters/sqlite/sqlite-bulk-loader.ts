@@ -1,16 +1,26 @@
-import { COPY_JOURNAL_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
+import { ValidationError } from '../../domain/errors.js';
+import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type SqliteDatabase } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
 
-function encoder(typeClass: TypeClass): (value: unknown) => unknown {
+function encoder(typeClass: TypeClass, table: string, column: string): (value: unknown) => unknown {
   switch (typeClass) {
     case 'timestamp':
       return (v) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : typeof v === 'number' ? v : new Date(v as string).getTime());
     case 'boolean':
       return (v) => (v === null || v === undefined ? null : v ? 1 : 0);
     case 'json':
-      return (v) => (v === null || v === undefined ? null : JSON.stringify(v));
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (!(v instanceof JsonText)) return JSON.stringify(v);
+        try {
+          JSON.parse(v.text);
+        } catch {
+          throw new ValidationError(`${table}.${column}`, 'not well-formed JSON');
+        }
+        return v.text;
+      };
     default:
       return (v) => (v === undefined ? null : v);
   }
@@ -107,7 +117,7 @@ export class SqliteBulkLoader implements BulkLoader {
     return columns.map((c) => {
       const type = types.get(c);
       if (!type) throw new TypeError(`unknown column ${table}.${c}`);
-      return encoder(type);
+      return encoder(type, table, c);
     });
   }
 }

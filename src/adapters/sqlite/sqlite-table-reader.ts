@@ -84,6 +84,17 @@ export class SqliteTableReader implements TableReader {
     }
   }
 
+  async malformedJsonCount(table: string, columns: string[]): Promise<number> {
+    if (columns.length === 0) return 0;
+    // json_valid() with its default flags accepts exactly RFC 8259 JSON, as PostgreSQL does.
+    const sql = `SELECT count(*) AS n FROM ${quote(table)} WHERE ${columns.map((c) => `(${quote(c)} IS NOT NULL AND NOT json_valid(${quote(c)}))`).join(' OR ')}`;
+    try {
+      return (this.db.prepare(sql).get() as { n: number }).n;
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+  }
+
   async columnDefaults(table: string): Promise<Record<string, string | number | boolean>> {
     const defaults: Record<string, string | number | boolean> = {};
     for (const column of this.columnInfo(table)) {

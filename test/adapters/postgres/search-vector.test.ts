@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { JsonText } from '../../../src/ports/bulk-loader.js';
 import { createPgDatabase } from '../../support/databases.js';
 
 /** Texts that stress the word rules: case, Unicode, punctuation, JSON escapes, long words. */
@@ -55,6 +56,20 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
     expect(pairs).toHaveLength(rows.length);
     for (const p of pairs) expect(p.bulk, `row ${p.id}`).toBe(p.trigger);
     expect(pairs.some((p) => p.bulk.includes("'straße'"))).toBe(true);
+
+    // The same rows with their JSON as text, as the older daemon wrote it (Python's json.dumps:
+    // non-ASCII as \uXXXX escapes, a space after each comma), passed on unparsed.
+    const pythonJson = (value: unknown) =>
+      new JsonText(JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/","/g, '", "'));
+    const asText = rows.map((row) => row.map((v, i) => (i === 0 ? (v as number) + 200000 : Array.isArray(v) ? pythonJson(v) : v)));
+    expect(asText.some((row) => (row[6] as JsonText).text.includes('\\u00dc'))).toBe(true);
+    await store.bulk.load('memory_observations', columns, [asText]);
+    const { rows: textPairs } = await store.database.query<{ id: number; bulk: string; trigger: string; same: boolean }>(
+      `SELECT a.id, a.search_vector::text AS bulk, b.search_vector::text AS trigger, a.facts = b.facts AND a.concepts = b.concepts AS same
+       FROM memory_observations a JOIN memory_observations b ON b.id = a.id - 100000 WHERE a.id > 200000 ORDER BY a.id`,
+    );
+    expect(textPairs).toHaveLength(rows.length);
+    for (const p of textPairs) expect([p.bulk, p.same], `row ${p.id}`).toEqual([p.trigger, true]);
   });
 
   it('mirrors: the vector sent by the bulk loader is the one the trigger computes', async () => {
