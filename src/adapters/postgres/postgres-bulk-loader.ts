@@ -1,7 +1,7 @@
 import { ForeignKeyError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
-import { CopyIn, copyText } from './postgres-copy-in.js';
+import { CopyIn, copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS } from './postgres-fts.js';
 import { quoteIdent, translatePostgresError, type PostgresDatabase } from './postgres-database.js';
 
@@ -17,15 +17,23 @@ const SUSPENDED = quoteIdent(COPY_SUSPENDED_KEYS_TABLE);
 /** Serialises the copy's bookkeeping DDL (CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator). */
 const BOOKKEEPING_LOCK = `SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy_progress'))`;
 
+type Encode = (value: unknown) => string;
+
+/** How a column's values are written: timestamps also from epoch ms or date text. */
+function encoder(type: ColumnType): Encode {
+  if (!type.timestamp) return (v) => copyText(v, type.json);
+  return (v) => {
+    if (v === null || v === undefined) return '\\N';
+    return timestampText(v instanceof Date ? v.getTime() : typeof v === 'number' ? v : new Date(v as string).getTime());
+  };
+}
+
 /** One batch as COPY text: a line per row, tab-separated values. */
-function encodeBatch(batch: unknown[][], types: ColumnType[]): string {
+function encodeBatch(batch: unknown[][], encoders: Encode[]): string {
   let text = '';
   for (const row of batch) {
-    for (let i = 0; i < types.length; i++) {
-      let v = row[i];
-      if (types[i]!.timestamp && v !== null && v !== undefined && !(v instanceof Date)) v = new Date(v as string | number);
-      text += (i === 0 ? '' : '\t') + copyText(v, types[i]!.json);
-    }
+    text += encoders[0]!(row[0]);
+    for (let i = 1; i < encoders.length; i++) text += '\t' + encoders[i]!(row[i]);
     text += '\n';
   }
   return text;
@@ -72,13 +80,13 @@ export class PostgresBulkLoader implements BulkLoader {
   ): Promise<number> {
     const vector = await this.searchVector(table, columns);
     const copyColumns = vector ? [...columns, 'search_vector'] : columns;
-    const types = await this.columnTypes(table, copyColumns);
+    const encoders = (await this.columnTypes(table, copyColumns)).map(encoder);
     if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
     async function* chunks(): AsyncIterable<string> {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
-        yield encodeBatch(vector ? batch.map(vector) : batch, types);
+        yield encodeBatch(vector ? batch.map(vector) : batch, encoders);
         written += batch.length;
         options.onBatch?.(written);
       }

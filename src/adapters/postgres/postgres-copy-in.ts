@@ -10,16 +10,51 @@ interface CopyConnection {
   stream: NodeJS.WritableStream & { writableNeedDrain?: boolean };
 }
 
-/** A value in COPY's text format: \N for NULL; backslash, tab, newline and CR escaped. */
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const escaped = (c: string) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r');
+
+/** Text for COPY's text format: backslash, tab, newline and CR escaped. */
+function escape(text: string): string {
+  return SPECIAL.test(text) ? text.replace(SPECIALS, escaped) : text;
+}
+
+const DAY_MS = 86_400_000;
+/** 10000-01-01: beyond it toISOString() writes a six-digit year. */
+const YEAR_10000_MS = 253_402_300_800_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+let cachedDay = NaN;
+let cachedDate = '';
+
+/**
+ * Epoch milliseconds as `new Date(ms).toISOString()` writes them (UTC, `Z`), without a
+ * Date: rows come mostly in time order, so the date part of the last day is reused.
+ */
+export function timestampText(ms: number): string {
+  if (!(ms >= 0 && ms < YEAR_10000_MS)) return new Date(ms).toISOString(); // throws RangeError for NaN, like a Date would
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  let rest = ms - day * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = Math.floor(rest - seconds * 1000);
+  return `${cachedDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
+/** A value in COPY's text format: \N for NULL; JSON columns as JSON text; Dates in ISO form. */
 export function copyText(value: unknown, json: boolean): string {
   if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (json) text = value instanceof JsonText ? value.text : JSON.stringify(value);
-  else if (value instanceof Date) text = value.toISOString();
-  else if (typeof value === 'boolean') return value ? 't' : 'f';
-  else if (typeof value === 'number') return String(value);
-  else text = typeof value === 'string' ? value : String(value);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : text;
+  if (json) return escape(value instanceof JsonText ? value.text : JSON.stringify(value));
+  if (value instanceof Date) return timestampText(value.getTime());
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return String(value);
+  return escape(typeof value === 'string' ? value : String(value));
 }
 
 /**
