@@ -10,9 +10,12 @@ describe('COPY text encoding', () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
       samples.push((seed / 2 ** 31) * 253_402_300_800_000);
     }
-    // Before 1970 and from the year 10000 on, Date does the work.
-    samples.push(-1, -86_400_001, 253_402_300_800_000, 8.64e15);
+    // Before 1970, Date does the work.
+    samples.push(-1, -86_400_001);
     for (const ms of samples) expect(timestampText(ms), String(ms)).toBe(new Date(ms).toISOString());
+    // From the year 10000 on, without toISOString's + and leading zeros (PostgreSQL's form).
+    expect(timestampText(253_402_300_800_000)).toBe('10000-01-01T00:00:00.000Z');
+    expect(timestampText(8.64e15)).toBe('275760-09-13T00:00:00.000Z');
     // Going back and forth between days must not reuse a stale date.
     expect([timestampText(86_400_000 * 3 + 5), timestampText(5), timestampText(86_400_000 * 3 + 5)]).toEqual([
       '1970-01-04T00:00:00.005Z',

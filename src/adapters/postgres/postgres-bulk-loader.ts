@@ -1,8 +1,9 @@
 import { ForeignKeyError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
+import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { CopyIn, copyText, timestampText } from './postgres-copy-in.js';
-import { SEARCH_VECTORS } from './postgres-fts.js';
+import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
 import { quoteIdent, translatePostgresError, type PostgresDatabase } from './postgres-database.js';
 
 interface ColumnType {
@@ -19,8 +20,9 @@ const BOOKKEEPING_LOCK = `SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy
 
 type Encode = (value: unknown) => string;
 
-/** How a column's values are written: timestamps also from epoch ms or date text. */
+/** How a column's values are written as text: timestamps also from epoch ms or date text, vectors from their lexemes. */
 function encoder(type: ColumnType): Encode {
+  if (type.sql === 'tsvector') return (v) => copyText(Array.isArray(v) ? tsVectorText(v as string[]) : v, false);
   if (!type.timestamp) return (v) => copyText(v, type.json);
   return (v) => {
     if (v === null || v === undefined) return '\\N';
@@ -80,16 +82,24 @@ export class PostgresBulkLoader implements BulkLoader {
   ): Promise<number> {
     const vector = await this.searchVector(table, columns);
     const copyColumns = vector ? [...columns, 'search_vector'] : columns;
-    const encoders = (await this.columnTypes(table, copyColumns)).map(encoder);
+    const types = await this.columnTypes(table, copyColumns);
+    // The binary format when every column type has a writer (all of this package's do).
+    const binary = types.map((type, i) => binaryEncoder(type.sql, `${table}.${copyColumns[i]}`));
+    const encoders = binary.every((e) => e !== null) ? (binary as BinaryEncode[]) : null;
+    const textEncoders = types.map(encoder);
     if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
-    async function* chunks(): AsyncIterable<string> {
+    async function* chunks(): AsyncIterable<string | Buffer> {
+      const out = encoders ? new BinaryWriter(64 * 1024) : null;
+      if (out) yield BINARY_HEADER;
       for await (const batch of batches) {
         if (batch.length === 0) continue;
-        yield encodeBatch(vector ? batch.map(vector) : batch, encoders);
+        const rows = vector ? batch.map(vector) : batch;
+        yield out ? encodeBinaryBatch(rows, encoders!, out) : encodeBatch(rows, textEncoders);
         written += batch.length;
         options.onBatch?.(written);
       }
+      if (out) yield BINARY_TRAILER;
     }
     let client: pg.PoolClient;
     try {
@@ -106,7 +116,10 @@ export class PostgresBulkLoader implements BulkLoader {
       await client.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
       const deferred = await deferIndexes(client, table);
-      const copy = new CopyIn(`COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks());
+      const copy = new CopyIn(
+        `COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN${encoders ? ' (FORMAT binary)' : ''}`,
+        chunks(),
+      );
       void client.query(copy);
       await copy.done;
       for (const definition of deferred) await client.query(definition);

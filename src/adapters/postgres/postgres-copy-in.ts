@@ -29,9 +29,13 @@ let cachedDate = '';
 /**
  * Epoch milliseconds as `new Date(ms).toISOString()` writes them (UTC, `Z`), without a
  * Date: rows come mostly in time order, so the date part of the last day is reused.
+ * Years past 9999 lose toISOString's `+` and leading zeros, which PostgreSQL refuses.
  */
 export function timestampText(ms: number): string {
-  if (!(ms >= 0 && ms < YEAR_10000_MS)) return new Date(ms).toISOString(); // throws RangeError for NaN, like a Date would
+  if (!(ms >= 0 && ms < YEAR_10000_MS)) {
+    const iso = new Date(ms).toISOString(); // throws RangeError for NaN, like a Date would
+    return iso.startsWith('+') ? iso.replace(/^\+0*/, '') : iso;
+  }
   const day = Math.floor(ms / DAY_MS);
   if (day !== cachedDay) {
     cachedDay = day;
@@ -47,18 +51,22 @@ export function timestampText(ms: number): string {
   return `${cachedDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
+/** A non-JSON value as text: Dates in ISO form, booleans as t/f. */
+export function plainText(value: unknown): string {
+  if (value instanceof Date) return timestampText(value.getTime());
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return typeof value === 'string' ? value : String(value);
+}
+
 /** A value in COPY's text format: \N for NULL; JSON columns as JSON text; Dates in ISO form. */
 export function copyText(value: unknown, json: boolean): string {
   if (value === null || value === undefined) return '\\N';
   if (json) return escape(value instanceof JsonText ? value.text : JSON.stringify(value));
-  if (value instanceof Date) return timestampText(value.getTime());
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'number') return String(value);
-  return escape(typeof value === 'string' ? value : String(value));
+  return escape(plainText(value));
 }
 
 /**
- * `COPY ... FROM STDIN` fed from an async source of text-format chunks, as a pg
+ * `COPY ... FROM STDIN` fed from an async source of chunks (text, or Buffers in either format), as a pg
  * Submittable: `client.query(copy)` runs it on the client's connection in turn with its
  * other queries, and `copy.done` settles when the server has taken (or refused) every
  * row. A failing source aborts the COPY (CopyFail) and `done` rejects with its error.
@@ -72,7 +80,7 @@ export class CopyIn implements pg.Submittable {
 
   constructor(
     private readonly text: string,
-    private readonly chunks: AsyncIterable<string>,
+    private readonly chunks: AsyncIterable<string | Buffer>,
   ) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }
@@ -103,7 +111,7 @@ export class CopyIn implements pg.Submittable {
     try {
       for await (const chunk of this.chunks) {
         if (this.serverError) return;
-        connection.sendCopyFromChunk(Buffer.from(chunk, 'utf8'));
+        connection.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
         if (connection.stream.writableNeedDrain) await new Promise((resolve) => connection.stream.once('drain', resolve));
       }
       if (!this.serverError) connection.endCopyFrom();

@@ -15,20 +15,19 @@ export function tsQuery(words: readonly string[]): string {
 const MAX_LEXEME_BYTES = 2047;
 
 /**
- * A row's search vector in tsvector input form (`'word' 'word' ...`), computed by the
- * rules of the trigger in migration 003 (lowercase, words of letters and digits, JSON
- * escapes as separators): bulk writers send it with the row so PostgreSQL does not
- * run the trigger's regular expressions for every row.
+ * A row's search vector as its distinct lexemes, computed by the rules of the trigger in
+ * migration 003 (lowercase, words of letters and digits, JSON escapes as separators):
+ * bulk writers send it with the row so PostgreSQL does not run the trigger's regular
+ * expressions for every row.
  */
-function vectorText(parts: readonly unknown[]): string {
+function lexemes(parts: readonly unknown[]): string[] {
   const text = parts.filter((p) => p !== null && p !== undefined).join(' ');
-  const words = new Set(searchWords(text));
-  let out = '';
-  for (const word of words) {
-    if (Buffer.byteLength(word) > MAX_LEXEME_BYTES) continue;
-    out += out ? ` '${word}'` : `'${word}'`;
-  }
-  return out;
+  return [...new Set(searchWords(text))].filter((word) => word.length * 3 <= MAX_LEXEME_BYTES || Buffer.byteLength(word) <= MAX_LEXEME_BYTES);
+}
+
+/** Lexemes in tsvector input form: `'word' 'word' ...` (words hold no quotes or backslashes). */
+export function tsVectorText(words: readonly string[]): string {
+  return words.map((w) => `'${w}'`).join(' ');
 }
 
 /** `facts::text` with its escapes (`\n`, `\"`, `\u00e9`) turned into separators, as the trigger does. */
@@ -39,8 +38,8 @@ function jsonText(value: unknown): string {
   return text.replace(/\\(u[0-9a-fA-F]{4}|.)/gs, ' ');
 }
 
-/** Per table with a search vector: its vector text from the row's column values. */
-export const SEARCH_VECTORS: Readonly<Record<string, (column: (name: string) => unknown) => string>> = {
-  memory_observations: (c) => vectorText([c('title'), c('subtitle'), c('narrative'), jsonText(c('facts')), jsonText(c('concepts'))]),
-  mirrors: (c) => vectorText([c('title'), c('conversation_text')]),
+/** Per table with a search vector: its lexemes from the row's column values. */
+export const SEARCH_VECTORS: Readonly<Record<string, (column: (name: string) => unknown) => string[]>> = {
+  memory_observations: (c) => lexemes([c('title'), c('subtitle'), c('narrative'), jsonText(c('facts')), jsonText(c('concepts'))]),
+  mirrors: (c) => lexemes([c('title'), c('conversation_text')]),
 };
