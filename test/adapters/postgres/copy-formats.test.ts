@@ -54,7 +54,7 @@ describe('PostgreSQL bulk load formats', () => {
   ] as const) {
     it(`${table}: every value reads back as written`, async () => {
       const input = rows();
-      const values = input.map((r) => columns.map((c) => (c === 'plain' ? [r.t, r.id] : c === 'n' ? r.b : r[c as keyof typeof r])));
+      const values: unknown[][] = input.map((r) => columns.map((c) => (c === 'plain' ? [r.t, r.id] : c === 'n' ? r.b : r[c as keyof typeof r])));
       values.push([1000, ...columns.slice(1).map(() => null)]);
       expect(await store.bulk.load(table, [...columns], [values])).toBe(values.length);
       const { rows: back } = await store.database.query<Record<string, unknown>>(
@@ -76,7 +76,7 @@ describe('PostgreSQL bulk load formats', () => {
   }
 
   it('a value the column cannot hold fails the load naming the column, and nothing is written', async () => {
-    const base = [5000, 't', 1, 1.5, true, new Date(), {}, [], []];
+    const base: unknown[] = [5000, 't', 1, 1.5, true, new Date(), {}, [], []];
     const cases: [number, unknown, RegExp][] = [
       [0, 2 ** 31, /binary_types\.id: out of range/],
       [2, 1.5, /binary_types\.b: not an integer/],
