@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 
 /** The admin URL of the test server; throws (failing the test) with instructions when there is none. */
 export function pgAdminUrl(): string {
@@ -38,6 +39,30 @@ export async function createPgDatabase(prefix = 'tc_test'): Promise<{ url: strin
     name,
     url: withDatabase(pgAdminUrl(), name),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/**
+ * For one test file: a migrated PostgresStore on a database of its own, created before
+ * the file's tests and closed and dropped after them. Read `store` inside tests only.
+ */
+export function migratedPgStoreForFile(prefix: string): { readonly store: PostgresStore } {
+  let db: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
+  let store: PostgresStore | undefined;
+  beforeAll(async () => {
+    db = await createPgDatabase(prefix);
+    store = new PostgresStore({ url: db.url }, 'x');
+    await store.migrator.up();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+  return {
+    get store() {
+      if (!store) throw new Error('the store exists only while the tests of the file run');
+      return store;
+    },
   };
 }
 

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { JsonText } from '../../../src/ports/bulk-loader.js';
-import { createPgDatabase } from '../../support/databases.js';
+import { migratedPgStoreForFile } from '../../support/databases.js';
 
 /** Values at the edges of each type, loaded through the bulk loader and read back as PostgreSQL stores them. */
 const TIMES = [
@@ -19,21 +18,13 @@ const TEXTS = ['', 'plain', 'tab\tnew\nline\r back\\slash', 'é'.repeat(64), `${
 const BIGINTS = [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 32 + 1, -(2 ** 32), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
 
 describe('PostgreSQL bulk load formats', () => {
-  let db: Awaited<ReturnType<typeof createPgDatabase>>;
-  let store: PostgresStore;
+  const pg = migratedPgStoreForFile('tc_formats');
   beforeAll(async () => {
-    db = await createPgDatabase('tc_formats');
-    store = new PostgresStore({ url: db.url }, 'x');
-    await store.migrator.up();
-    await store.database.query(`CREATE TABLE binary_types (
+    await pg.store.database.query(`CREATE TABLE binary_types (
       id integer PRIMARY KEY, t text, b bigint, f double precision, ok boolean, at timestamptz, doc jsonb, plain json, v tsvector)`);
     // numeric has no binary writer: this table goes through the text format.
-    await store.database.query(`CREATE TABLE text_types (
+    await pg.store.database.query(`CREATE TABLE text_types (
       id integer PRIMARY KEY, t text, b bigint, n numeric, ok boolean, at timestamptz, doc jsonb, v tsvector)`);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await db?.drop();
   });
 
   const rows = () =>
@@ -56,8 +47,8 @@ describe('PostgreSQL bulk load formats', () => {
       const input = rows();
       const values: unknown[][] = input.map((r) => columns.map((c) => (c === 'plain' ? [r.t, r.id] : c === 'n' ? r.b : r[c as keyof typeof r])));
       values.push([1000, ...columns.slice(1).map(() => null)]);
-      expect(await store.bulk.load(table, [...columns], [values])).toBe(values.length);
-      const { rows: back } = await store.database.query<Record<string, unknown>>(
+      expect(await pg.store.bulk.load(table, [...columns], [values])).toBe(values.length);
+      const { rows: back } = await pg.store.database.query<Record<string, unknown>>(
         `SELECT id, t, b::text AS b, ok, at, (extract(epoch FROM at) * 1000)::bigint AS ms, doc, v::text AS v FROM ${table} ORDER BY id`,
       );
       expect(back).toHaveLength(values.length);
@@ -83,13 +74,13 @@ describe('PostgreSQL bulk load formats', () => {
       [4, 'yes', /binary_types\.ok: not a boolean/],
       [5, 'not a date', /binary_types\.at: not a timestamp/],
     ];
-    const before = (await store.database.query<{ n: number }>('SELECT count(*)::int AS n FROM binary_types')).rows[0]!.n;
+    const before = (await pg.store.database.query<{ n: number }>('SELECT count(*)::int AS n FROM binary_types')).rows[0]!.n;
     for (const [column, value, message] of cases) {
       const row = base.slice();
       row[column] = value;
-      const error = await store.bulk.load('binary_types', ['id', 't', 'b', 'f', 'ok', 'at', 'doc', 'plain', 'v'], [[[5001, 'fine', 2, 2, false, new Date(), {}, [], []], row]]).catch((e: unknown) => e);
+      const error = await pg.store.bulk.load('binary_types', ['id', 't', 'b', 'f', 'ok', 'at', 'doc', 'plain', 'v'], [[[5001, 'fine', 2, 2, false, new Date(), {}, [], []], row]]).catch((e: unknown) => e);
       expect(error, String(value)).toMatchObject({ code: 'TC_VALIDATION', message: expect.stringMatching(message) });
     }
-    expect((await store.database.query<{ n: number }>('SELECT count(*)::int AS n FROM binary_types')).rows[0]!.n).toBe(before);
+    expect((await pg.store.database.query<{ n: number }>('SELECT count(*)::int AS n FROM binary_types')).rows[0]!.n).toBe(before);
   });
 });

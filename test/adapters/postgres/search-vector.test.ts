@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { describe, expect, it } from 'vitest';
 import { JsonText } from '../../../src/ports/bulk-loader.js';
-import { createPgDatabase } from '../../support/databases.js';
+import { migratedPgStoreForFile } from '../../support/databases.js';
 
 /** Texts that stress the word rules: case, Unicode, punctuation, JSON escapes, long words. */
 const TEXTS = [
@@ -18,17 +17,7 @@ const TEXTS = [
 const FACTS = [[], ['a\nb', 'c"d', 'e\\f', 'g\u0001h'], ['Ünïcödé', 'tab\tsep', '\u2028line']];
 
 describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () => {
-  let db: Awaited<ReturnType<typeof createPgDatabase>>;
-  let store: PostgresStore;
-  beforeAll(async () => {
-    db = await createPgDatabase('tc_vectors');
-    store = new PostgresStore({ url: db.url }, 'x');
-    await store.migrator.up();
-  });
-  afterAll(async () => {
-    await store?.close();
-    await db?.drop();
-  });
+  const pg = migratedPgStoreForFile('tc_vectors');
 
   it('memory_observations: the vector sent by the bulk loader is the one the trigger computes', async () => {
     const rows: unknown[][] = [];
@@ -40,16 +29,16 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
       }
     }
     const columns = ['id', 'memory_session_id', 'project', 'type', 'title', 'subtitle', 'facts', 'narrative', 'concepts', 'created_at'];
-    await store.bulk.load('memory_observations', columns, [rows]);
+    await pg.store.bulk.load('memory_observations', columns, [rows]);
     // Through the trigger: the same rows inserted by plain SQL, without a vector.
     for (const row of rows) {
-      await store.database.query(
+      await pg.store.database.query(
         `INSERT INTO memory_observations (id, memory_session_id, project, type, title, subtitle, facts, narrative, concepts, created_at)
          VALUES ($1 + 100000, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         row.map((v) => (Array.isArray(v) ? JSON.stringify(v) : v)),
       );
     }
-    const { rows: pairs } = await store.database.query<{ id: number; bulk: string; trigger: string }>(
+    const { rows: pairs } = await pg.store.database.query<{ id: number; bulk: string; trigger: string }>(
       `SELECT a.id, a.search_vector::text AS bulk, b.search_vector::text AS trigger
        FROM memory_observations a JOIN memory_observations b ON b.id = a.id + 100000 ORDER BY a.id`,
     );
@@ -63,8 +52,8 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
       new JsonText(JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/","/g, '", "'));
     const asText = rows.map((row) => row.map((v, i) => (i === 0 ? (v as number) + 200000 : Array.isArray(v) ? pythonJson(v) : v)));
     expect(asText.some((row) => (row[6] as JsonText).text.includes('\\u00dc'))).toBe(true);
-    await store.bulk.load('memory_observations', columns, [asText]);
-    const { rows: textPairs } = await store.database.query<{ id: number; bulk: string; trigger: string; same: boolean }>(
+    await pg.store.bulk.load('memory_observations', columns, [asText]);
+    const { rows: textPairs } = await pg.store.database.query<{ id: number; bulk: string; trigger: string; same: boolean }>(
       `SELECT a.id, a.search_vector::text AS bulk, b.search_vector::text AS trigger, a.facts = b.facts AND a.concepts = b.concepts AS same
        FROM memory_observations a JOIN memory_observations b ON b.id = a.id - 100000 WHERE a.id > 200000 ORDER BY a.id`,
     );
@@ -76,15 +65,15 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
     const columns = ['source_identity', 'agent', 'title', 'conversation_text', 'message_count', 'metadata', 'created_at', 'updated_at'];
     const now = new Date();
     const rows = TEXTS.map((text, i) => [`bulk-${i}`, 'claude', TEXTS[(i + 1) % TEXTS.length], text, 1, {}, now, now]);
-    await store.bulk.load('mirrors', columns, [rows]);
+    await pg.store.bulk.load('mirrors', columns, [rows]);
     for (const [i, text] of TEXTS.entries()) {
-      await store.database.query(
+      await pg.store.database.query(
         `INSERT INTO mirrors (source_identity, agent, title, conversation_text, message_count, metadata, created_at, updated_at)
          VALUES ($1, 'claude', $2, $3, 1, '{}', now(), now())`,
         [`sql-${i}`, TEXTS[(i + 1) % TEXTS.length], text],
       );
     }
-    const { rows: pairs } = await store.database.query<{ bulk: string; trigger: string }>(
+    const { rows: pairs } = await pg.store.database.query<{ bulk: string; trigger: string }>(
       `SELECT a.search_vector::text AS bulk, b.search_vector::text AS trigger
        FROM mirrors a JOIN mirrors b ON b.source_identity = 'sql-' || substr(a.source_identity, 6)
        WHERE a.source_identity LIKE 'bulk-%'`,
@@ -94,8 +83,8 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
   });
 
   it('an update that changes the text recomputes the vector', async () => {
-    await store.database.query("UPDATE mirrors SET conversation_text = 'entirely fresh words' WHERE source_identity = 'bulk-0'");
-    const { rows } = await store.database.query<{ v: string }>("SELECT search_vector::text AS v FROM mirrors WHERE source_identity = 'bulk-0'");
+    await pg.store.database.query("UPDATE mirrors SET conversation_text = 'entirely fresh words' WHERE source_identity = 'bulk-0'");
+    const { rows } = await pg.store.database.query<{ v: string }>("SELECT search_vector::text AS v FROM mirrors WHERE source_identity = 'bulk-0'");
     expect(rows[0]!.v).toContain("'fresh'");
     expect(rows[0]!.v).not.toContain("'hello'");
   });
