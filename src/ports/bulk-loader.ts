@@ -30,15 +30,16 @@ export interface BulkLoader {
    * Writes every batch into `table` inside ONE transaction that commits at the end, so a
    * failure or a killed process leaves the table as it was. With `replace`, the table's
    * rows are deleted first in the same transaction. With `journal`, the table and its row
-   * count are recorded in `COPY_JOURNAL_TABLE` in the same transaction, so the journal
-   * lists a table exactly when its rows are committed. Returns the number of rows written.
+   * count (and `source`, a label of where the rows came from) are recorded in
+   * `COPY_JOURNAL_TABLE` in the same transaction, so the journal lists a table exactly
+   * when its rows are committed. Returns the number of rows written.
    * Constraint violations surface as domain errors (ConflictError, ForeignKeyError, ...).
    */
   load(
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options?: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void },
+    options?: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void },
   ): Promise<number>;
   /**
    * Empties every table in `tables` in ONE transaction, whatever order they are listed in
@@ -52,6 +53,8 @@ export interface BulkLoader {
   resetIdentity(table: string, column: string): Promise<void>;
   /** Tables recorded in the journal, with the rows written; empty when there is no journal. */
   journal(): Promise<Map<string, number>>;
+  /** The `source` labels recorded in the journal (empty when there is none). */
+  journalSources(): Promise<Set<string>>;
   /** Drops the journal table (nothing happens when there is none). */
   dropJournal(): Promise<void>;
   /**

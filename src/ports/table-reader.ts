@@ -68,6 +68,12 @@ export interface TableReader {
    * whose constraints leave nothing to fill, the server's start time.
    */
   lastWritten(): Promise<Date>;
+  /**
+   * A label of the data as it is now, by which a resumed copy recognises its source:
+   * SQLite, the file's path and when it (or its WAL) was last written; PostgreSQL, where
+   * the database is (a change to its rows cannot be seen cheaply).
+   */
+  fingerprint(): Promise<string>;
   /** Closes the connection. Idempotent. */
   close(): Promise<void>;
 }

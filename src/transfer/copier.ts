@@ -54,13 +54,15 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const sourceTables = await source.tables();
   const kind = await detectSource(source, sourceTables, target.migrator.names());
   const writing = !options.dryRun && !options.verifyOnly;
+  const journal = writing ? await target.bulk.journal() : new Map<string, number>();
+  const fingerprint = await source.fingerprint();
+  if (writing && options.resume && journal.size > 0) await sameSource(target, fingerprint);
   // An interrupted copy left its target's foreign keys suspended: put them back, so the
   // plan below sees them (load order, orphan checks); they are suspended again for the load.
   if (writing) await target.bulk.restoreForeignKeys();
   const schema = await target.inspector.schema();
   const defaults = new Map(await Promise.all(schema.tables.map(async (t) => [t.name, await targetReader.columnDefaults(t.name)] as const)));
   const plan = planCopy(kind, schema, defaults, sourceTables, await source.lastWritten());
-  const journal = writing ? await target.bulk.journal() : new Map<string, number>();
   const reports: TableReport[] = [];
   const rejectFile = !writing ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
   let rejects = 0;
@@ -115,6 +117,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
           replace: true,
           journal: true,
+          source: fingerprint,
           onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
         });
         reports.push(report('copied', written));
@@ -146,6 +149,19 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   } finally {
     rejectFile?.close();
   }
+}
+
+/**
+ * A resumed copy must read what the interrupted one read: tables copied from another
+ * source, or from this one before it changed, would not fit together.
+ */
+async function sameSource(target: Store, fingerprint: string): Promise<void> {
+  const other = [...(await target.bulk.journalSources())].find((recorded) => recorded !== fingerprint);
+  if (other === undefined) return;
+  throw new Error(
+    `--resume: the interrupted copy read ${other}, but this source is ${fingerprint}. A copy resumes only from the same, ` +
+      'unchanged source; copy into an empty database instead (teleclaude-db reset --yes empties this one).',
+  );
 }
 
 /**

@@ -59,11 +59,14 @@ export function bulkContract({ fresh }: ContractContext): void {
       await expect(store.bulk.load('sessions', COLUMNS, failing(), { journal: true })).rejects.toMatchObject({ code: 'TC_CONFLICT' });
       expect((await store.bulk.journal()).has('sessions')).toBe(false);
       await store.bulk.load('sessions', COLUMNS, [[row(1), row(2)]], { journal: true, replace: true });
-      await store.bulk.load('system_settings', ['key', 'value', 'updated_at'], [[['k', 'v', new Date()]]], { journal: true });
+      expect(await store.bulk.journalSources()).toEqual(new Set());
+      await store.bulk.load('system_settings', ['key', 'value', 'updated_at'], [[['k', 'v', new Date()]]], { journal: true, source: 'old.db, last written X' });
       expect(await store.bulk.journal()).toEqual(new Map([['sessions', 2], ['system_settings', 1]]));
+      expect(await store.bulk.journalSources()).toEqual(new Set(['old.db, last written X']));
       await store.bulk.dropJournal();
       await store.bulk.dropJournal();
       expect(await store.bulk.journal()).toEqual(new Map());
+      expect(await store.bulk.journalSources()).toEqual(new Set());
       expect(await store.repositories.sessions.count()).toBe(2);
     });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { join } from 'node:path';
@@ -95,6 +95,35 @@ describe('copy survives SIGKILL', () => {
       await after.end();
     }
     expect(interrupted).toBeGreaterThanOrEqual(4);
+  });
+
+  it('--resume refuses another source, or the same one changed since the interruption', async () => {
+    const target = await pgUrl();
+    const probe = new pg.Client({ connectionString: target });
+    await probe.connect();
+    const journalHas = async () => Number((await probe.query(`SELECT count(*) AS n FROM ${COPY_JOURNAL_TABLE}`)).rows[0].n) >= 2;
+    const run = await child(['--from', source, '--to', target, '--batch-size', '200'], journalHas);
+    await probe.end();
+    expect(run.killed).toBe(true);
+
+    const other = sqlitePath();
+    copyFileSync(source, other);
+    const elsewhere = await copy('--from', other, '--to', target, '--resume');
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.output).toContain(`the interrupted copy read ${source}, last written`);
+    expect(elsewhere.output).toContain(`this source is ${other}`);
+
+    const { mtime } = statSync(source);
+    utimesSync(source, mtime, new Date(mtime.getTime() + 60_000)); // as if the daemon had written since
+    try {
+      const changed = await copy('--from', source, '--to', target, '--resume');
+      expect(changed.code).toBe(1);
+      expect(changed.output).toMatch(/resumes only from the same, unchanged source/);
+    } finally {
+      utimesSync(source, mtime, mtime);
+    }
+    const resumed = await copy('--from', source, '--to', target, '--resume', '--verify');
+    expect(resumed.code, resumed.output).toBe(0);
   });
 
   it('a resumed legacy import leaves the same reject file as an uninterrupted one', async () => {

@@ -78,7 +78,7 @@ export class PostgresBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
+    options: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const vector = await this.searchVector(table, columns);
     const copyColumns = vector ? [...columns, 'search_vector'] : columns;
@@ -123,7 +123,7 @@ export class PostgresBulkLoader implements BulkLoader {
       void client.query(copy);
       await copy.done;
       for (const definition of deferred) await client.query(definition);
-      if (options.journal) await record(client, table, written);
+      if (options.journal) await record(client, table, written, options.source ?? null);
       await client.query('COMMIT');
       return written;
     } catch (error) {
@@ -161,7 +161,9 @@ export class PostgresBulkLoader implements BulkLoader {
   private async createJournal(): Promise<void> {
     await this.database.transaction(async (tx) => {
       await tx.query(BOOKKEEPING_LOCK);
-      await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name text PRIMARY KEY, row_count bigint NOT NULL, source text)`);
+      // A journal left by an earlier version has no source column.
+      await tx.query(`ALTER TABLE ${JOURNAL} ADD COLUMN IF NOT EXISTS source text`);
     });
   }
 
@@ -170,6 +172,16 @@ export class PostgresBulkLoader implements BulkLoader {
     if (!exists[0]!.present) return new Map();
     const { rows } = await this.database.query<{ table_name: string; row_count: number }>(`SELECT table_name, row_count FROM ${JOURNAL}`);
     return new Map(rows.map((r) => [r.table_name, r.row_count]));
+  }
+
+  async journalSources(): Promise<Set<string>> {
+    const { rows: exists } = await this.database.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [JOURNAL]);
+    if (!exists[0]!.present) return new Set();
+    // to_jsonb(j) reads the column when a journal of an earlier version lacks it.
+    const { rows } = await this.database.query<{ source: string }>(
+      `SELECT DISTINCT to_jsonb(j) ->> 'source' AS source FROM ${JOURNAL} j WHERE to_jsonb(j) ->> 'source' IS NOT NULL`,
+    );
+    return new Set(rows.map((r) => r.source));
   }
 
   async dropJournal(): Promise<void> {
@@ -262,10 +274,10 @@ export class PostgresBulkLoader implements BulkLoader {
   }
 }
 
-async function record(tx: pg.ClientBase, table: string, rows: number): Promise<void> {
+async function record(tx: pg.ClientBase, table: string, rows: number, source: string | null): Promise<void> {
   await tx.query(
-    `INSERT INTO ${JOURNAL} (table_name, row_count) VALUES ($1, $2)
-     ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
-    [table, rows],
+    `INSERT INTO ${JOURNAL} (table_name, row_count, source) VALUES ($1, $2, $3)
+     ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count, source = excluded.source`,
+    [table, rows, source],
   );
 }

@@ -134,6 +134,10 @@ export class PostgresTableReader implements TableReader {
     return rows[0]!.at;
   }
 
+  async fingerprint(): Promise<string> {
+    return this.location;
+  }
+
   close(): Promise<void> {
     return this.database.close();
   }

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
-import { quoteIdent, type SqliteDatabase } from './sqlite-database.js';
+import { quoteIdent, type SqliteDatabase, type SqliteDb } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
 
 function encoder(typeClass: TypeClass, table: string, column: string): (value: unknown) => unknown {
@@ -28,6 +28,10 @@ function encoder(typeClass: TypeClass, table: string, column: string): (value: u
 
 const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
 
+function journalHasSource(db: SqliteDb): boolean {
+  return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(COPY_JOURNAL_TABLE, 'source') !== undefined;
+}
+
 export class SqliteBulkLoader implements BulkLoader {
   private types: Map<string, Map<string, TypeClass>> | null = null;
 
@@ -37,7 +41,7 @@ export class SqliteBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; journal?: boolean; onBatch?: (rowsSoFar: number) => void } = {},
+    options: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void } = {},
   ): Promise<number> {
     const encoders = await this.encoders(table, columns);
     const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
@@ -58,10 +62,13 @@ export class SqliteBulkLoader implements BulkLoader {
       }
       if (options.journal) {
         await tx.run((db) => {
-          db.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name TEXT PRIMARY KEY NOT NULL, row_count INTEGER NOT NULL)`);
+          db.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (table_name TEXT PRIMARY KEY NOT NULL, row_count INTEGER NOT NULL, source TEXT)`);
+          // A journal left by an earlier version has no source column.
+          if (!journalHasSource(db)) db.exec(`ALTER TABLE ${JOURNAL} ADD COLUMN source TEXT`);
           db.prepare(
-            `INSERT INTO ${JOURNAL} (table_name, row_count) VALUES (?, ?) ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count`,
-          ).run(table, written);
+            `INSERT INTO ${JOURNAL} (table_name, row_count, source) VALUES (?, ?, ?)
+             ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count, source = excluded.source`,
+          ).run(table, written, options.source ?? null);
         });
       }
       return written;
@@ -93,6 +100,14 @@ export class SqliteBulkLoader implements BulkLoader {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(COPY_JOURNAL_TABLE)) return new Map();
       const rows = db.prepare(`SELECT table_name, row_count FROM ${JOURNAL}`).all() as { table_name: string; row_count: number }[];
       return new Map(rows.map((r) => [r.table_name, r.row_count]));
+    });
+  }
+
+  async journalSources(): Promise<Set<string>> {
+    return this.database.run((db) => {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(COPY_JOURNAL_TABLE) || !journalHasSource(db)) return new Set();
+      const rows = db.prepare(`SELECT DISTINCT source FROM ${JOURNAL} WHERE source IS NOT NULL`).all() as { source: string }[];
+      return new Set(rows.map((r) => r.source));
     });
   }
 

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
 import { openSqlite, quoteIdent as quote, translateSqliteError, type SqliteDb } from './sqlite-database.js';
 import { sqliteDataTables } from './sqlite-inspector.js';
@@ -105,7 +105,14 @@ export class SqliteTableReader implements TableReader {
   }
 
   async lastWritten(): Promise<Date> {
-    return new Date(Math.trunc(statSync(this.location).mtimeMs));
+    // Committed writes may still sit in the WAL, which readers see too.
+    const wal = `${this.location}-wal`;
+    const times = [statSync(this.location).mtimeMs, ...(existsSync(wal) ? [statSync(wal).mtimeMs] : [])];
+    return new Date(Math.trunc(Math.max(...times)));
+  }
+
+  async fingerprint(): Promise<string> {
+    return `${this.location}, last written ${(await this.lastWritten()).toISOString()}`;
   }
 
   async close(): Promise<void> {

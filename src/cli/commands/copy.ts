@@ -59,6 +59,7 @@ Options:
   --from SOURCE         database to copy from (never written to)
   --to TARGET           database to copy into; refused when it holds data, unless --resume
   --resume              continue an interrupted copy: finished tables are skipped, the rest redone
+                        (only from the same source, unchanged since the interruption)
   --dry-run             read the source and report rows, conversions and rejects; write nothing
   --verify              afterwards compare row counts and checksums of every table (exit 1 on a
                         difference); on a target that already holds the copy, only verify
