@@ -105,9 +105,13 @@ export function maintenanceIntervalMs(config: DatabaseConfig): number {
   return config.engine === 'sqlite' ? config.sqlite.checkpointIntervalMs : 0;
 }
 
-/** A read-only reader on the database of `config` (SQLite: opened read-only; the file must exist). */
-export function createTableReader(config: DatabaseConfig): TableReader {
-  if (config.engine === 'sqlite') return new SqliteTableReader(config.sqlite.path);
+/**
+ * A read-only reader on the database of `config` (SQLite: opened read-only; the file must
+ * exist). `snapshot`: an SQLite file is read as one snapshot, as of the first read (for a
+ * copy's source; PostgreSQL reads are per statement either way).
+ */
+export function createTableReader(config: DatabaseConfig, options: { snapshot?: boolean } = {}): TableReader {
+  if (config.engine === 'sqlite') return new SqliteTableReader(config.sqlite.path, options);
   return new PostgresTableReader(postgresOptions(config), describeLocation(config));
 }
 

@@ -8,8 +8,10 @@ export interface SourceTable {
 /**
  * Reads whole tables of any database (this package's on either engine, or the older
  * daemon's SQLite file) for tools such as `copy`, without writing to it: an SQLite
- * file is opened read-only. Rows come as the driver returns them (numbers, strings,
- * Dates, parsed JSON, ...); mapping and conversion belong to the caller.
+ * file is opened read-only, and a copy's source is read as one snapshot (as of the
+ * first read); on PostgreSQL each statement sees what is committed when it starts. Rows come as the
+ * driver returns them (numbers, strings, Dates, parsed JSON, ...); mapping and
+ * conversion belong to the caller.
  */
 export interface TableReader {
   /** Where the data lives, for humans (password masked). */

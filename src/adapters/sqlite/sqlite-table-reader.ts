@@ -16,7 +16,10 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
 
 /**
  * Reads an SQLite file (this package's or the older daemon's) through a read-only
- * connection: nothing it does can write to the file.
+ * connection: nothing it does can write to the file. With `snapshot`, every read
+ * happens in one read transaction, so the reader sees the file as it was at its first
+ * read, whatever a process that starts writing meanwhile does (like pg_dump's single
+ * snapshot): for a copy's source, not for a database the caller itself is writing.
  */
 export class SqliteTableReader implements TableReader {
   readonly decodesValues = false;
@@ -24,8 +27,13 @@ export class SqliteTableReader implements TableReader {
   private readonly db: SqliteDb;
   private keys = new Map<string, string[]>();
 
-  constructor(readonly location: string) {
+  constructor(
+    readonly location: string,
+    options: { snapshot?: boolean } = {},
+  ) {
     this.db = openSqlite({ path: location, readonly: true });
+    // Deferred: the snapshot is taken by the first read.
+    if (options.snapshot) this.db.exec('BEGIN');
   }
 
   async tables(): Promise<SourceTable[]> {

@@ -90,7 +90,7 @@ Examples:
       if (holder) {
         throw new InstanceLockedError(`a daemon is using the source (${describeHolder(holder)}); stop it before copying`, holder);
       }
-      const reader = createTableReader(source.config);
+      const reader = createTableReader(source.config, { snapshot: true });
       closers.push(() => reader.close());
       if (!dryRun) {
         // And none may start on the target while it is half filled.
