@@ -68,7 +68,6 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
   const idOf = (row: unknown[]) => pk.map((i) => String(row[i])).join('/');
 
-  let pending: { rows: unknown[][]; lookups: Promise<Set<string>[]> } | null = null;
   for await (const batch of options.reader.rows(plan.source, read, options.batchSize)) {
     counts.read += batch.length;
     const out: unknown[][] = new Array(batch.length);
@@ -107,18 +106,8 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
       }
       out[r] = row;
     }
-    if (!options.parents) {
-      yield out;
-      continue;
-    }
-    // The parent lookups (a round trip to the target) run while the next batch is read and
-    // converted; the rows are filtered, and orphans reported, in batch order.
-    const lookups = orphanLookups(plan, out, options.parents);
-    lookups.catch(() => {}); // awaited below; the consumer may stop before that
-    if (pending) yield dropOrphans(plan, pending.rows, await pending.lookups, options, counts, idOf);
-    pending = { rows: out, lookups };
+    yield options.parents ? dropOrphans(plan, out, await orphanLookups(plan, out, options.parents), options, counts, idOf) : out;
   }
-  if (pending) yield dropOrphans(plan, pending.rows, await pending.lookups, options, counts, idOf);
 }
 
 function empty(value: unknown): boolean {
