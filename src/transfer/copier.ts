@@ -204,7 +204,7 @@ function autoIdColumn(table: TablePlan): string | null {
 /**
  * Whether the JSON of a table can go to the target as text, unparsed: the source hands
  * out text (SQLite) and one pass finds no malformed value, so there is nothing to report
- * and the target's check (jsonb input, or the SQLite loader's) can only pass.
+ * and the target's check (jsonb input, or the SQLite schema's json_valid()) can only pass.
  */
 async function wellFormedJson(table: TablePlan, source: TableReader): Promise<boolean> {
   const columns = table.columns.flatMap((c) => (c.typeClass === 'json' && c.source ? [c.source] : []));

@@ -1,26 +1,17 @@
-import { ValidationError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type SqliteDatabase, type SqliteDb } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
 
-function encoder(typeClass: TypeClass, table: string, column: string): (value: unknown) => unknown {
+function encoder(typeClass: TypeClass): (value: unknown) => unknown {
   switch (typeClass) {
     case 'timestamp':
       return (v) => (v === null || v === undefined ? null : v instanceof Date ? v.getTime() : typeof v === 'number' ? v : new Date(v as string).getTime());
     case 'boolean':
       return (v) => (v === null || v === undefined ? null : v ? 1 : 0);
     case 'json':
-      return (v) => {
-        if (v === null || v === undefined) return null;
-        if (!(v instanceof JsonText)) return JSON.stringify(v);
-        try {
-          JSON.parse(v.text);
-        } catch {
-          throw new ValidationError(`${table}.${column}`, 'not well-formed JSON');
-        }
-        return v.text;
-      };
+      // JSON text is stored as it is: the schema's CHECK (json_valid(...)) refuses malformed text.
+      return (v) => (v === null || v === undefined ? null : v instanceof JsonText ? v.text : JSON.stringify(v));
     default:
       return (v) => (v === undefined ? null : v);
   }
@@ -132,7 +123,7 @@ export class SqliteBulkLoader implements BulkLoader {
     return columns.map((c) => {
       const type = types.get(c);
       if (!type) throw new TypeError(`unknown column ${table}.${c}`);
-      return encoder(type, table, c);
+      return encoder(type);
     });
   }
 }
