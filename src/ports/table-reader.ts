@@ -41,9 +41,8 @@ export interface TableReader {
   rows(table: string, columns: string[], batchSize: number): AsyncIterable<unknown[][]>;
   /**
    * Which of `keys` (each the values of `columns`, in order) have no row in `table`: the
-   * result holds `JSON.stringify(key)` of every key not found (empty when all exist, the
-   * usual case, which the adapters answer without shipping the keys back); keys are
-   * compared as the engine compares the stored values.
+   * result holds `JSON.stringify(key)` of every key not found (empty when all exist);
+   * keys are compared as the engine compares the stored values.
    */
   missingKeys(table: string, columns: string[], keys: unknown[][]): Promise<Set<string>>;
   /**

@@ -82,9 +82,6 @@ export class PostgresTableReader implements TableReader {
       columns.length === 1
         ? `${list} = ANY(${param(0)})`
         : `(${list}) IN (SELECT * FROM unnest(${columns.map((_, i) => param(i)).join(', ')}))`;
-    // Referenced columns are unique, so a full count means nothing is missing.
-    const { rows: counted } = await this.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(table)} WHERE ${where}`, arrays);
-    if (counted[0]!.n === unique.size) return new Set();
     const { rows } = await this.database.query(`SELECT ${list} FROM ${quoteIdent(table)} WHERE ${where}`, arrays);
     const missing = new Set(unique.keys());
     for (const row of rows) missing.delete(JSON.stringify(columns.map((c) => row[c])));
@@ -92,8 +89,11 @@ export class PostgresTableReader implements TableReader {
   }
 
   async orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number> {
-    const { rows } = await this.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(table)} AS c WHERE ${columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')}
-       AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(parent)} AS p WHERE ${columns.map((c, i) => `p.${quoteIdent(parentColumns[i]!)} = c.${quoteIdent(c)}`).join(' AND ')})`);
+    const present = columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ');
+    const matches = columns.map((c, i) => `p.${quoteIdent(parentColumns[i]!)} = c.${quoteIdent(c)}`).join(' AND ');
+    const { rows } = await this.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${quoteIdent(table)} AS c WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(parent)} AS p WHERE ${matches})`,
+    );
     return rows[0]!.n;
   }
 

@@ -83,8 +83,9 @@ export class SqliteTableReader implements TableReader {
   }
 
   async orphanCount(table: string, columns: string[], parent: string, parentColumns: string[]): Promise<number> {
-    const sql = `SELECT count(*) AS n FROM ${quote(table)} AS c WHERE ${columns.map((c) => `c.${quote(c)} IS NOT NULL`).join(' AND ')}
-       AND NOT EXISTS (SELECT 1 FROM ${quote(parent)} AS p WHERE ${columns.map((c, i) => `p.${quote(parentColumns[i]!)} = c.${quote(c)}`).join(' AND ')})`;
+    const present = columns.map((c) => `c.${quote(c)} IS NOT NULL`).join(' AND ');
+    const matches = columns.map((c, i) => `p.${quote(parentColumns[i]!)} = c.${quote(c)}`).join(' AND ');
+    const sql = `SELECT count(*) AS n FROM ${quote(table)} AS c WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${quote(parent)} AS p WHERE ${matches})`;
     try {
       return (this.db.prepare(sql).get() as { n: number }).n;
     } catch (error) {
