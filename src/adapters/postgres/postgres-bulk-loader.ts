@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { CopyIn, copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
-import { quoteIdent, translatePostgresError, type PostgresDatabase } from './postgres-database.js';
+import { quoteIdent, translatePostgresError, type PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
 
 interface ColumnType {
   /** format_type(), e.g. `timestamp with time zone`. */
@@ -168,15 +168,13 @@ export class PostgresBulkLoader implements BulkLoader {
   }
 
   async journal(): Promise<Map<string, number>> {
-    const { rows: exists } = await this.database.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [JOURNAL]);
-    if (!exists[0]!.present) return new Map();
+    if (!(await exists(this.database, JOURNAL))) return new Map();
     const { rows } = await this.database.query<{ table_name: string; row_count: number }>(`SELECT table_name, row_count FROM ${JOURNAL}`);
     return new Map(rows.map((r) => [r.table_name, r.row_count]));
   }
 
   async journalSources(): Promise<Set<string>> {
-    const { rows: exists } = await this.database.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [JOURNAL]);
-    if (!exists[0]!.present) return new Set();
+    if (!(await exists(this.database, JOURNAL))) return new Set();
     // to_jsonb(j) reads the column when a journal of an earlier version lacks it.
     const { rows } = await this.database.query<{ source: string }>(
       `SELECT DISTINCT to_jsonb(j) ->> 'source' AS source FROM ${JOURNAL} j WHERE to_jsonb(j) ->> 'source' IS NOT NULL`,
@@ -217,8 +215,7 @@ export class PostgresBulkLoader implements BulkLoader {
   async restoreForeignKeys(): Promise<number> {
     return this.database.transaction(async (tx) => {
       await tx.query(BOOKKEEPING_LOCK);
-      const { rows: exists } = await tx.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [SUSPENDED]);
-      if (!exists[0]!.present) return 0;
+      if (!(await exists(tx, SUSPENDED))) return 0;
       // Each key is checked in one pass over its table, which may take a while on a big one.
       await tx.query('SET LOCAL statement_timeout = 0');
       const { rows } = await tx.query<{ table_name: string; name: string; definition: string }>(
@@ -272,6 +269,12 @@ export class PostgresBulkLoader implements BulkLoader {
       return type;
     });
   }
+}
+
+/** Whether the table `quoted` (an identifier as quoteIdent writes it) exists on the search path. */
+async function exists(executor: PostgresExecutor, quoted: string): Promise<boolean> {
+  const { rows } = await executor.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [quoted]);
+  return rows[0]!.present;
 }
 
 async function record(tx: pg.ClientBase, table: string, rows: number, source: string | null): Promise<void> {
