@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import { CopyIn } from './postgres-copy-in.js';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
 export interface PostgresOptions {
@@ -49,7 +51,26 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
   };
 }
 
-/** A new pool with an 'error' listener: an idle client dropped by the server must not crash the process. */
+/**
+ * The first error of each live client. Every client this package holds gets its listener
+ * (`watch`) before it can emit anything and keeps it until it is garbage: pg emits
+ * 'error' on a client whose connection dies even while a query is in flight, and an
+ * 'error' event nobody listens to ends the process.
+ */
+const connectionErrors = new WeakMap<pg.ClientBase, Error>();
+
+function watch(client: pg.ClientBase): void {
+  client.on('error', (error: Error) => {
+    if (!connectionErrors.has(client)) connectionErrors.set(client, error);
+  });
+}
+
+/** The error that broke `client`'s connection, if it broke. */
+function brokenBy(client: pg.ClientBase): Error | undefined {
+  return connectionErrors.get(client);
+}
+
+/** A new pool whose every client is watched from the moment it connects. */
 export function createPool(options: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     ...clientConfig(options),
@@ -57,6 +78,10 @@ export function createPool(options: PostgresOptions): pg.Pool {
     max: options.pool?.max ?? 10,
     idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 30_000,
   });
+  // pg-pool removes its own (idle) listener when it hands a client out. 'connect' is
+  // emitted for a new client before its first checkout, while that idle listener is
+  // still attached, so a client is never without a listener.
+  pool.on('connect', watch);
   pool.on('error', () => {
     // An idle client lost its connection (server restart, network). The pool drops it
     // and the next query opens a new one; nothing else needs to happen here.
@@ -64,11 +89,68 @@ export function createPool(options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/** One transaction's statements, on its own connection. */
+export interface PostgresTransaction extends PostgresExecutor {
+  /** Runs `COPY ... FROM STDIN` (`statement`) fed by `chunks`; resolves with the rows the server took. */
+  copyFrom(statement: string, chunks: AsyncIterable<string | Buffer>): Promise<number>;
+}
+
+/**
+ * `fn` on `client`, which is inside BEGIN: COMMIT when it resolves, ROLLBACK when it
+ * throws. A client whose ROLLBACK fails is marked broken so that it is never reused.
+ */
+async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
+  let finished = false;
+  const usable = () => {
+    if (finished) throw new TypeError('transaction repositories used after the transaction ended');
+  };
+  const tx: PostgresTransaction = {
+    async query(text, params) {
+      usable();
+      try {
+        return await client.query(text, params);
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+    async copyFrom(statement, chunks) {
+      usable();
+      const copy = new CopyIn(statement, chunks);
+      client.query(copy);
+      try {
+        return await copy.done;
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+  };
+  try {
+    const result = await fn(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (!brokenBy(client)) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        if (!brokenBy(client)) connectionErrors.set(client, rollbackError as Error);
+      }
+    }
+    throw error;
+  } finally {
+    finished = true;
+  }
+}
+
 /** The pool of a store: owns checkout, transactions and release, and translates errors. */
 export class PostgresDatabase implements PostgresExecutor {
+  /** Set while a transaction's function runs, to refuse pool work from inside it. */
+  private readonly inTransaction = new AsyncLocalStorage<{ active: boolean }>();
+
   constructor(readonly pool: pg.Pool) {}
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.refuseInsideTransaction('store.repositories');
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.pool.query<R>(text, params);
@@ -79,40 +161,31 @@ export class PostgresDatabase implements PostgresExecutor {
     }
   }
 
-  /** BEGIN ... COMMIT on one checked-out client; ROLLBACK when `fn` throws. The client is released once. */
-  async transaction<T>(fn: (executor: PostgresExecutor) => Promise<T>): Promise<T> {
-    const client = await this.begin();
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    let finished = false;
-    const executor: PostgresExecutor = {
-      async query(text, params) {
-        if (finished) throw new TypeError('transaction repositories used after the transaction ended');
-        try {
-          return await client.query(text, params);
-        } catch (error) {
-          throw translatePostgresError(error);
-        }
-      },
-    };
+  /** Like `query`, with each row as an array of its values in column order. */
+  async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
+    this.refuseInsideTransaction('store.repositories');
     try {
-      const result = await fn(executor);
-      await executor.query('COMMIT');
-      return result;
+      return (await this.pool.query({ text, values: params ?? [], rowMode: 'array' })).rows as unknown[][];
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken ??= rollbackError as Error;
-      }
-      throw error;
+      throw translatePostgresError(error);
+    }
+  }
+
+  /**
+   * BEGIN ... COMMIT on one checked-out client; ROLLBACK when `fn` throws. The client is
+   * released once, and destroyed when its connection broke. Pool work started from
+   * inside `fn` (store.repositories instead of the transaction's) is a TypeError: it
+   * would wait for a pool slot the transaction may be holding, and not see its writes.
+   */
+  async transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
+    this.refuseInsideTransaction('store.transaction');
+    const client = await this.begin();
+    const state = { active: true };
+    try {
+      return await this.inTransaction.run(state, () => commitOrRollback(client, fn));
     } finally {
-      finished = true;
-      client.off('error', onError);
-      client.release(broken);
+      state.active = false;
+      client.release(brokenBy(client));
     }
   }
 
@@ -120,7 +193,17 @@ export class PostgresDatabase implements PostgresExecutor {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  /** A checked-out client inside BEGIN, skipping pooled clients whose session the server has ended. */
+  private refuseInsideTransaction(what: string): void {
+    if (this.inTransaction.getStore()?.active) {
+      throw new TypeError(`${what} used inside store.transaction(): use the transaction's repositories (tx) instead`);
+    }
+  }
+
+  /**
+   * A checked-out client inside BEGIN. A client whose connection turns out dead (a
+   * pooled client the server ended while it was idle) is destroyed and another one
+   * taken: BEGIN changes nothing, so running it again is always safe.
+   */
   private async begin(): Promise<pg.PoolClient> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient;
@@ -133,8 +216,9 @@ export class PostgresDatabase implements PostgresExecutor {
         await client.query('BEGIN');
         return client;
       } catch (error) {
-        client.release(error as Error);
-        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+        const broken = brokenBy(client) ?? (sessionTerminated(error) ? (error as Error) : undefined);
+        client.release(broken ?? (error as Error));
+        if (!(broken && attempt < this.staleRetries())) throw translatePostgresError(error);
       }
     }
   }
@@ -143,6 +227,67 @@ export class PostgresDatabase implements PostgresExecutor {
   private staleRetries(): number {
     return (this.pool.options.max ?? 10) + 1;
   }
+}
+
+/** A connection of its own (not pooled), for work that needs one session throughout. */
+export interface PostgresSession extends PostgresExecutor {
+  /** The underlying client, for migration code written against pg; never to be ended directly. */
+  readonly client: pg.ClientBase;
+  /** BEGIN ... COMMIT on this session; ROLLBACK when `fn` throws. */
+  transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T>;
+  /** Runs `listener` once if the connection ends other than by `end()` (server restart, network loss). */
+  onLost(listener: (error: Error) => void): void;
+  /** Closes the connection; the server releases the session's advisory locks. Never throws. */
+  end(): Promise<void>;
+}
+
+/** Opens a dedicated session with the store's settings and the given overrides. */
+export async function openSession(options: PostgresOptions, overrides: pg.ClientConfig = {}): Promise<PostgresSession> {
+  const client = new pg.Client({ ...clientConfig(options), ...overrides });
+  watch(client);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw translatePostgresError(error);
+  }
+  let ending = false;
+  let lost: Error | undefined;
+  const lostListeners: ((error: Error) => void)[] = [];
+  const markLost = (error: Error) => {
+    if (ending || lost) return;
+    lost = error;
+    for (const listener of lostListeners) listener(error);
+    client.end().catch(() => {});
+  };
+  client.on('error', markLost);
+  client.on('end', () => markLost(brokenBy(client) ?? new Error('the connection ended')));
+  return {
+    client,
+    async query(text, params) {
+      try {
+        return await client.query(text, params);
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+    async transaction(fn) {
+      try {
+        await client.query('BEGIN');
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+      return commitOrRollback(client, fn);
+    },
+    onLost(listener) {
+      if (lost) listener(lost);
+      else lostListeners.push(listener);
+    },
+    async end() {
+      ending = true;
+      await client.end().catch(() => {});
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
-import { clientConfig, quoteIdent, translatePostgresError, type PostgresOptions } from './postgres-database.js';
+import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession } from './postgres-database.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
 export interface PostgresMigration {
@@ -18,95 +18,78 @@ export interface PostgresMigration {
  */
 export function createPostgresMigrator(options: PostgresOptions, migrations: readonly PostgresMigration[]): Migrator {
   const schema = options.schema ?? 'public';
-  let client: pg.Client | null = null;
+  let locked: PostgresSession | null = null;
 
-  async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    if (client) return fn(client);
-    const c = new pg.Client({ ...clientConfig(options), application_name: 'teleclaude-migrate', statement_timeout: 0 });
-    c.on('error', () => {
-      // Reported through the failing query; the client is discarded below.
-    });
+  /** `fn` on the session that holds the migration lock, or on a session of its own. */
+  async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {
+    if (locked) return fn(locked);
+    const session = await openSession(options, { application_name: 'teleclaude-migrate', statement_timeout: 0 });
     try {
-      await c.connect();
-    } catch (error) {
-      throw translatePostgresError(error);
-    }
-    try {
-      return await fn(c);
+      return await fn(session);
     } catch (error) {
       throw translatePostgresError(error);
     } finally {
-      await c.end().catch(() => {});
+      await session.end();
     }
   }
 
   const driver: MigrationDriver<PostgresMigration> = {
     withLock: (fn) =>
-      withClient(async (c) => {
+      withSession(async (session) => {
         const key = "hashtextextended('teleclaude:migrate:' || current_database() || ':' || $1, 0)";
-        await c.query(`SELECT pg_advisory_lock(${key})`, [schema]);
-        client = c;
+        await session.query(`SELECT pg_advisory_lock(${key})`, [schema]);
+        locked = session;
         try {
-          await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-          await c.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
+          await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+          await session.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
             name text PRIMARY KEY,
             applied_at timestamptz NOT NULL DEFAULT now()
           )`);
           return await fn();
         } finally {
-          client = null;
-          await c.query(`SELECT pg_advisory_unlock(${key})`, [schema]).catch(() => {});
+          locked = null;
+          await session.query(`SELECT pg_advisory_unlock(${key})`, [schema]).catch(() => {});
         }
       }),
     recorded: () =>
-      withClient(async (c) => {
-        const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      withSession(async (session) => {
+        const exists = await session.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
           `${quoteIdent(schema)}.schema_migrations`,
         ]);
         if (!exists.rows[0]?.t) return [];
-        const rows = await c.query<{ name: string; applied_at: Date }>(
+        const rows = await session.query<{ name: string; applied_at: Date }>(
           `SELECT name, applied_at FROM ${quoteIdent(schema)}.schema_migrations ORDER BY applied_at, name`,
         );
         return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at }));
       }),
     apply: (migration) =>
-      withClient((c) =>
-        inTransaction(c, async () => {
-          const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
+      withSession((session) =>
+        session.transaction(async (tx) => {
+          const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
           if (seen.rowCount) return false;
-          await step(c, migration.up);
-          await c.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
+          await step(session, migration.up);
+          await tx.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
           return true;
         }),
       ),
     revert: (migration) =>
-      withClient((c) =>
-        inTransaction(c, async () => {
-          const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
+      withSession((session) =>
+        session.transaction(async (tx) => {
+          const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
           if (!seen.rowCount) return false;
-          await step(c, migration.down);
-          await c.query('DELETE FROM schema_migrations WHERE name = $1', [migration.name]);
+          await step(session, migration.down);
+          await tx.query('DELETE FROM schema_migrations WHERE name = $1', [migration.name]);
           return true;
         }),
       ),
-    dropBookkeeping: () => withClient(async (c) => void (await c.query(`DROP TABLE IF EXISTS ${quoteIdent(schema)}.schema_migrations`))),
+    dropBookkeeping: () =>
+      withSession(async (session) => void (await session.query(`DROP TABLE IF EXISTS ${quoteIdent(schema)}.schema_migrations`))),
   };
   return createMigrator(driver, migrations);
 }
 
-async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await fn();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
-}
-
-async function step(client: pg.Client, work: PostgresMigration['up']): Promise<void> {
-  if (typeof work === 'string') await client.query(work);
-  else await work(client);
+/** One direction of a migration, on the migration's session (inside its transaction). */
+async function step(session: PostgresSession, work: PostgresMigration['up']): Promise<void> {
+  if (typeof work === 'string') await session.query(work);
+  else await work(session.client);
 }
