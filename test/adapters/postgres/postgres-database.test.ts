@@ -43,6 +43,26 @@ describe('PostgreSQL pool setup', () => {
     await database.close();
   });
 
+  it('store.repositories inside store.transaction with a one-connection pool and no connect timeout is a TypeError, not a wait for the slot the transaction holds', async () => {
+    const store = new PostgresStore({ url: db.url, pool: { max: 1 }, connectTimeoutMs: 0 }, 'x');
+    try {
+      await store.migrator.up();
+      const outcome = await store.transaction(async (tx) => {
+        await tx.settings.set('one-slot', 'v');
+        const misuse = store.repositories.settings.get('one-slot').then(
+          () => 'answered',
+          (error: unknown) => error,
+        );
+        const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
+        return Promise.race([misuse, timeout]);
+      });
+      expect(outcome).toBeInstanceOf(TypeError);
+      expect(await store.repositories.settings.get('one-slot')).toBe('v');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close ends the pool', async () => {
     const store = new PostgresStore({ url: db.url }, 'x');
     await store.database.query('SELECT 1');
