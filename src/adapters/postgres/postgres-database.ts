@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CopyIn } from './postgres-copy-in.js';
-import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { ConfigError, ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
 export interface PostgresOptions {
   /** A connection string, or the parts below. */
@@ -303,14 +303,62 @@ function sessionTerminated(error: unknown): boolean {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
+/** TLS handshake failures of Node that mean the configured trust does not match the server's certificate. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Why the server refused a connection for a reason that retrying cannot fix (the
+ * settings are wrong), or null. The server's own messages name the user, database and
+ * host, never the password.
+ */
+function configurationProblem(e: Error & { code?: string }): string | null {
+  const message = e.message.split('\n')[0]!;
+  switch (e.code) {
+    case '28P01':
+      return `wrong password, or no such role (${message})`;
+    case '3D000':
+      return `no such database (${message})`;
+    case '28000':
+      if (/^role .* does not exist/.test(message)) return `no such role (${message})`;
+      if (/pg_hba\.conf rejects/.test(message)) return `the server's pg_hba.conf rejects connections for this host, user and database (${message})`;
+      if (/no pg_hba\.conf entry/.test(message)) {
+        // The server names the encryption of the attempt; without TLS, a hostssl-only rule is the likely miss.
+        return /no encryption|SSL off/.test(message)
+          ? `no line of the server's pg_hba.conf admits this host, user and database without TLS; if it admits them only over TLS, set ssl (${message})`
+          : `no line of the server's pg_hba.conf admits this host, user and database (${message})`;
+      }
+      return `the server refused the login (${message})`;
+    case '42501':
+      return /permission denied for database/.test(message) ? `the role may not connect to this database (${message})` : null;
+  }
+  if (e.code && CERTIFICATE_CODES.has(e.code)) return `the server's TLS certificate is not trusted by the ssl settings (${message})`;
+  if (/^The server does not support SSL connections/.test(message)) return 'ssl is set but the server does not accept TLS connections';
+  if (/client password must be a (non-empty )?string|^Password must be a string/.test(message)) {
+    return 'the server asks for a password and none is configured';
+  }
+  return null;
+}
+
 /**
  * SQLSTATE 23505/23503/23502/23514 become ConflictError/ForeignKeyError/ValidationError;
- * lost or refused connections (class 08, 57P01-57P03, socket errors) and timeouts become
- * UnavailableError. Anything else passes through unchanged.
+ * connections refused for a wrong setting (password, role, database, pg_hba.conf, TLS)
+ * become ConfigError; lost or refused connections (class 08, 57P01-57P03, socket errors)
+ * and timeouts become UnavailableError. Anything else passes through unchanged.
  */
 export function translatePostgresError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const e = error as Error & { code?: string; constraint?: string; column?: string; table?: string; detail?: string };
+  const configuration = configurationProblem(e);
+  if (configuration) return new ConfigError('database.postgresql', `cannot connect: ${configuration}`, { cause: error });
   switch (e.code) {
     case '23505':
       return new ConflictError(`unique constraint violated: ${e.constraint ?? ''} ${e.detail ?? ''}`.trim(), { cause: error });
