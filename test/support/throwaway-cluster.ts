@@ -17,7 +17,8 @@ export interface ThrowawayCluster {
   url: string;
   start(): void;
   stop(mode?: 'fast' | 'immediate'): void;
-  restart(): void;
+  /** `fast`: stop, then start. `immediate`: `pg_ctl restart -m immediate` (no checkpoint, crash recovery on start). */
+  restart(mode?: 'fast' | 'immediate'): void;
   /** Makes the server re-read its configuration files (pg_hba.conf, postgresql.conf). */
   reload(): void;
   destroy(): void;
@@ -92,7 +93,11 @@ export async function startThrowawayCluster(options: { password?: string } = {})
     url: `postgresql://postgres${options.password ? `:${encodeURIComponent(options.password)}` : ''}@127.0.0.1:${port}/postgres`,
     start: () => run('pg_ctl', ['-D', data, '-l', log, '-o', settings, '-w', '-t', '60', 'start']),
     stop: (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
-    restart() {
+    restart(mode = 'fast') {
+      if (mode === 'immediate') {
+        run('pg_ctl', ['-D', data, '-l', log, '-o', settings, '-m', 'immediate', '-w', '-t', '60', 'restart']);
+        return;
+      }
       cluster.stop('fast');
       cluster.start();
     },
