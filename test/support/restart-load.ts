@@ -110,5 +110,9 @@ await stopped;
 stopping = true;
 await work;
 await store.close();
+// A crash must be visible: nothing in the package may swallow errors process-wide.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  if (process.listenerCount(event) > 0) say(`unexpected ${process.listenerCount(event)} ${event} listener(s) installed`);
+}
 process.stdin.destroy();
 say('closed');

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CopyIn } from './postgres-copy-in.js';
-import { ConfigError, ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
 export interface PostgresOptions {
   /** A connection string, or the parts below. */
@@ -355,7 +355,7 @@ function configurationProblem(e: Error & { code?: string }): string | null {
  * and timeouts become UnavailableError. Anything else passes through unchanged.
  */
 export function translatePostgresError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!(error instanceof Error) || error instanceof TeleclaudeError) return error;
   const e = error as Error & { code?: string; constraint?: string; column?: string; table?: string; detail?: string };
   const configuration = configurationProblem(e);
   if (configuration) return new ConfigError('database.postgresql', `cannot connect: ${configuration}`, { cause: error });

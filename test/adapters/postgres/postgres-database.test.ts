@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, PostgresDatabase } from '../../../src/adapters/postgres/postgres-database.js';
+import { createPool, PostgresDatabase, translatePostgresError } from '../../../src/adapters/postgres/postgres-database.js';
+import { UnavailableError } from '../../../src/domain/errors.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { createPgDatabase } from '../../support/databases.js';
 
@@ -61,6 +62,11 @@ describe('PostgreSQL pool setup', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('an error already translated passes through translation unchanged (no "unavailable: unavailable:")', () => {
+    const translated = new UnavailableError('database unavailable: Connection terminated unexpectedly');
+    expect(translatePostgresError(translated)).toBe(translated);
   });
 
   it('close ends the pool', async () => {

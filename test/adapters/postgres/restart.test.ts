@@ -9,10 +9,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const unavailable = throwawayUnavailable();
 const RESTARTS = 20;
 
-async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+async function until(what: string, condition: () => boolean, timeoutMs: number, state: () => unknown): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state())}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -64,6 +64,7 @@ describe.skipIf(unavailable)(`PostgreSQL immediate restarts under load (throwawa
           } else if (kind !== 'closed') unexpected.push(line);
         }
       });
+      const state = () => ({ held, sessions: sessions.length, events: events.length, delivered: delivered.length, lost: lost.length, failures, unexpected, stderr });
       const alive = () => {
         if (exited) throw new Error(`the load process exited early: ${stderr}`);
         return true;
@@ -73,13 +74,13 @@ describe.skipIf(unavailable)(`PostgreSQL immediate restarts under load (throwawa
         for (let restart = 1; restart <= RESTARTS; restart++) {
           // Each round starts with the lock held again and the work flowing again after the last restart.
           const [s, d] = [sessions.length, delivered.length];
-          await until(`the lock and the work to recover before restart ${restart}`, () => alive() && held && sessions.length >= s + 5 && delivered.length >= d + 2, 30_000);
+          await until(`the lock and the work to recover before restart ${restart}`, () => alive() && held && sessions.length >= s + 5 && delivered.length >= d + 2, 30_000, state);
           const lostBefore = lost.length;
           cluster.restart('immediate');
-          await until(`the lock-loss signal of restart ${restart}`, () => alive() && lost.length === lostBefore + 1, 15_000);
+          await until(`the lock-loss signal of restart ${restart}`, () => alive() && lost.length === lostBefore + 1, 15_000, state);
         }
         const [s, d] = [sessions.length, delivered.length];
-        await until('the work to recover after the last restart', () => alive() && held && sessions.length >= s + 5 && delivered.length >= d + 2, 30_000);
+        await until('the work to recover after the last restart', () => alive() && held && sessions.length >= s + 5 && delivered.length >= d + 2, 30_000, state);
       } finally {
         child.stdin.end('stop\n');
       }
