@@ -23,9 +23,10 @@ export interface MirrorRepository {
   /** Mirrors matching the filters, by timestampStart descending (nulls last), then id descending; default limit 100. */
   list(options?: MirrorListOptions): Promise<Mirror[]>;
   /**
-   * Full-text search over title and conversationText with the semantics of `searchWords`
-   * (domain/search.ts): whole words, case-insensitive, EVERY word of the query must occur;
-   * the query is plain text, never a query language, and a query without words returns [].
+   * Full-text search over title and conversationText with the semantics of `searchTerms`
+   * (domain/search.ts): whole words, case-insensitive, EVERY term of the query must occur;
+   * a word directly followed by `*` matches as a prefix; otherwise the query is plain text,
+   * never a query language, and a query without words returns [].
    * Filters (agent, project) must hold. Newest first (createdAt descending, then id
    * descending); at most `limit` (default 20).
    */

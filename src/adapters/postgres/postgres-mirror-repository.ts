@@ -11,7 +11,7 @@ import {
   type MirrorTombstone,
   type TombstoneInput,
 } from '../../domain/mirror.js';
-import { searchWords } from '../../domain/search.js';
+import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
@@ -60,12 +60,12 @@ export class PostgresMirrorRepository implements MirrorRepository {
 
   async search(query: string, options?: MirrorSearchOptions): Promise<Mirror[]> {
     const { agent, project, limit } = options as Filters;
-    const words = searchWords(query);
-    if (words.length === 0) return [];
+    const terms = searchTerms(query);
+    if (terms.length === 0) return [];
     const { rows } = await this.db.query(
-      `SELECT ${mirrors.columnList} FROM mirrors WHERE search_vector @@ to_tsquery('simple', $4) AND ${FILTERS}
+      `SELECT ${mirrors.columnList} FROM mirrors WHERE search_vector @@ $4::tsquery AND ${FILTERS}
        ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [agent ?? null, project ?? null, limit, tsQuery(words)],
+      [agent ?? null, project ?? null, limit, tsQuery(terms)],
     );
     return rows.map((row) => mirrors.fromRow(row));
   }

@@ -11,7 +11,7 @@ import {
   type MirrorTombstone,
   type TombstoneInput,
 } from '../../domain/mirror.js';
-import { searchWords } from '../../domain/search.js';
+import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -67,10 +67,10 @@ export class SqliteMirrorRepository implements MirrorRepository {
   }
 
   search(query: string, options?: MirrorSearchOptions): Promise<Mirror[]> {
-    const words = searchWords(query);
-    if (words.length === 0) return Promise.resolve([]);
+    const terms = searchTerms(query);
+    if (terms.length === 0) return Promise.resolve([]);
     const where = ['id IN (SELECT rowid FROM mirrors_fts WHERE mirrors_fts MATCH ?)'];
-    const params: unknown[] = [ftsMatch(words)];
+    const params: unknown[] = [ftsMatch(terms)];
     filters(options as Filters, where, params);
     params.push((options as Filters).limit);
     return this.select(`WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, params);

@@ -8,6 +8,7 @@ const TEXTS = [
   'ÉCOLE café Straße İstanbul ΣΊΣΥΦΟΣ',
   'mail a.b@example.com, see https://x.io/a-b?c=d#e and C:\\path\\to\\file.txt',
   'snake_case kebab-case camelCase 3.14 v1.2.3 1e-7 ½ ² ١٢٣',
+  'scientific look-alikes 1e5x 2e2e x1e5 12e3',
   'quotes "double" \'single\' back\\slash tab\there new\nline',
   'emoji 🚀 and 日本語のテキスト with 中文',
   `${'x'.repeat(3000)} short`,
