@@ -134,3 +134,30 @@ export function newTombstone(input: z.output<typeof TombstoneInput>, now: Date):
 
 /** Columns an upsert of an existing mirror leaves alone. */
 export const MIRROR_KEPT_ON_UPSERT = ['source_identity', 'created_at'];
+
+/** What the mirror worker knows of a transcript file: the mirror made from it and when. */
+export interface MirrorTranscriptState {
+  sourceIdentity: Mirror['sourceIdentity'];
+  updatedAt: Date;
+}
+
+/** The session a transcript belongs to, as the mirror processors label a mirror with it. */
+export interface MirrorSessionContext {
+  sessionId: string;
+  computer: string;
+  agent: string | null;
+  project: string | null;
+  transcriptPath: string | null;
+}
+
+export const MirrorSessionIdOptions = z
+  .object({ computer: NonEmpty.optional() })
+  .strict()
+  .default({});
+export type MirrorSessionIdOptions = z.input<typeof MirrorSessionIdOptions>;
+
+export const SessionContextQuery = z
+  .object({ sessionId: NonEmpty.optional(), transcriptPath: NonEmpty.optional() })
+  .strict()
+  .refine((q) => q.sessionId !== undefined || q.transcriptPath !== undefined, 'must give sessionId or transcriptPath');
+export type SessionContextQuery = z.input<typeof SessionContextQuery>;
