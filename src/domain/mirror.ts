@@ -98,7 +98,11 @@ export const MirrorListOptions = z
 export type MirrorListOptions = z.input<typeof MirrorListOptions>;
 
 export const MirrorSearchOptions = z
-  .object({ agent: NonEmpty.optional(), project: NonEmpty.optional(), limit: SearchLimit.default(20) })
+  .object({
+    agent: z.union([NonEmpty, z.array(NonEmpty).min(1, 'must list at least one agent').max(100, 'must list at most 100 agents')]).optional(),
+    project: NonEmpty.optional(),
+    limit: SearchLimit.default(20),
+  })
   .strict()
   .default({ limit: 20 });
 export type MirrorSearchOptions = z.input<typeof MirrorSearchOptions>;

@@ -32,7 +32,8 @@ export interface MirrorRepository {
    * (domain/search.ts): whole words, case-insensitive, EVERY term of the query must occur;
    * a word directly followed by `*` matches as a prefix; otherwise the query is plain text,
    * never a query language, and a query without words returns [].
-   * Filters (agent, project) must hold. Newest first (createdAt descending, then id
+   * Filters must hold: `agent` (one agent, or a list of which any: the daemon's
+   * `search_mirrors(query, agents)`), `project`. Newest first (createdAt descending, then id
    * descending); at most `limit` (default 20).
    */
   search(query: string, options?: MirrorSearchOptions): Promise<Mirror[]>;

@@ -135,7 +135,14 @@ export function fullTextContract({ fresh }: ContractContext): void {
         const got = await store.repositories.mirrors.search(query, { agent: 'claude', project: 'teleclaude', limit: 1000 });
         expect(got.map((m) => m.id)).toEqual(oracleSearch(subset, mirrorTexts, query));
         expect((await store.repositories.mirrors.search(query, { limit: 2 })).map((m) => m.id)).toEqual(oracleSearch(corpus, mirrorTexts, query, 2));
+        // Several agents: a mirror of any of them (the daemon's `search_mirrors(query, agents)`).
+        const either = corpus.filter((m) => m.agent === 'claude' || m.agent === 'codex');
+        const gotEither = await store.repositories.mirrors.search(query, { agent: ['claude', 'codex'], limit: 1000 });
+        expect(gotEither.map((m) => m.id)).toEqual(oracleSearch(either, mirrorTexts, query));
+        expect(gotEither.length).toBeLessThan(oracleSearch(corpus, mirrorTexts, query).length);
       }
+      await expect(store.repositories.mirrors.search('x', { agent: [] })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.agent' });
+      await expect(store.repositories.mirrors.search('x', { agent: ['claude', ''] })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.agent.1' });
     });
 
     it('the index follows updates and deletes', async () => {

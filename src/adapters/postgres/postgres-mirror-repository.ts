@@ -24,9 +24,13 @@ import { tsQuery } from './postgres-fts.js';
 
 const mirrors = new PostgresCodec(mirrorFields);
 const tombstones = new PostgresCodec(mirrorTombstoneFields);
-const FILTERS = '($1::text IS NULL OR agent = $1) AND ($2::text IS NULL OR project = $2)';
+const FILTERS = '($1::text[] IS NULL OR agent = ANY($1)) AND ($2::text IS NULL OR project = $2)';
 
-type Filters = { agent?: string; project?: string; limit: number };
+type Filters = { agent?: string | string[]; project?: string; limit: number };
+
+function agents(agent: string | string[] | undefined): string[] | null {
+  return agent === undefined ? null : ([] as string[]).concat(agent);
+}
 
 export class PostgresMirrorRepository implements MirrorRepository {
   constructor(
@@ -57,7 +61,7 @@ export class PostgresMirrorRepository implements MirrorRepository {
     const { agent, project, limit } = options as Filters;
     const { rows } = await this.db.query(
       `SELECT ${mirrors.columnList} FROM mirrors WHERE ${FILTERS} ORDER BY timestamp_start DESC NULLS LAST, id DESC LIMIT $3`,
-      [agent ?? null, project ?? null, limit],
+      [agents(agent), project ?? null, limit],
     );
     return rows.map((row) => mirrors.fromRow(row));
   }
@@ -69,7 +73,7 @@ export class PostgresMirrorRepository implements MirrorRepository {
     const { rows } = await this.db.query(
       `SELECT ${mirrors.columnList} FROM mirrors WHERE search_vector @@ $4::tsquery AND ${FILTERS}
        ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [agent ?? null, project ?? null, limit, tsQuery(terms)],
+      [agents(agent), project ?? null, limit, tsQuery(terms)],
     );
     return rows.map((row) => mirrors.fromRow(row));
   }

@@ -25,12 +25,13 @@ import { ftsMatch } from './sqlite-fts.js';
 const mirrors = new SqliteCodec(mirrorFields);
 const tombstones = new SqliteCodec(mirrorTombstoneFields);
 
-type Filters = { agent?: string; project?: string; limit: number };
+type Filters = { agent?: string | string[]; project?: string; limit: number };
 
 function filters(options: Filters, where: string[], params: unknown[]): void {
   if (options.agent !== undefined) {
-    where.push('agent = ?');
-    params.push(options.agent);
+    const agents = ([] as string[]).concat(options.agent);
+    where.push(`agent IN (${agents.map(() => '?').join(', ')})`);
+    params.push(...agents);
   }
   if (options.project !== undefined) {
     where.push('project = ?');
