@@ -120,10 +120,16 @@ export const SummaryInput = z
 export type SummaryInput = z.input<typeof SummaryInput>;
 
 export const RecentOptions = z
-  .object({ type: ObservationTypeInput.optional(), limit: Limit.default(50) })
+  .object({ type: ObservationTypeInput.optional(), identityKey: z.string().optional(), limit: Limit.default(50) })
   .strict()
   .default({ limit: 50 });
 export type RecentOptions = z.input<typeof RecentOptions>;
+
+export const IdsOptions = z
+  .object({ project: NonEmpty.optional() })
+  .strict()
+  .default({});
+export type IdsOptions = z.input<typeof IdsOptions>;
 
 export const MemorySearchOptions = z
   .object({

@@ -98,7 +98,11 @@ export const MirrorListOptions = z
 export type MirrorListOptions = z.input<typeof MirrorListOptions>;
 
 export const MirrorSearchOptions = z
-  .object({ agent: NonEmpty.optional(), project: NonEmpty.optional(), limit: SearchLimit.default(20) })
+  .object({
+    agent: z.union([NonEmpty, z.array(NonEmpty).min(1, 'must list at least one agent').max(100, 'must list at most 100 agents')]).optional(),
+    project: NonEmpty.optional(),
+    limit: SearchLimit.default(20),
+  })
   .strict()
   .default({ limit: 20 });
 export type MirrorSearchOptions = z.input<typeof MirrorSearchOptions>;
@@ -134,3 +138,30 @@ export function newTombstone(input: z.output<typeof TombstoneInput>, now: Date):
 
 /** Columns an upsert of an existing mirror leaves alone. */
 export const MIRROR_KEPT_ON_UPSERT = ['source_identity', 'created_at'];
+
+/** What the mirror worker knows of a transcript file: the mirror made from it and when. */
+export interface MirrorTranscriptState {
+  sourceIdentity: Mirror['sourceIdentity'];
+  updatedAt: Date;
+}
+
+/** The session a transcript belongs to, as the mirror processors label a mirror with it. */
+export interface MirrorSessionContext {
+  sessionId: string;
+  computer: string;
+  agent: string | null;
+  project: string | null;
+  transcriptPath: string | null;
+}
+
+export const MirrorSessionIdOptions = z
+  .object({ computer: NonEmpty.optional() })
+  .strict()
+  .default({});
+export type MirrorSessionIdOptions = z.input<typeof MirrorSessionIdOptions>;
+
+export const SessionContextQuery = z
+  .object({ sessionId: NonEmpty.optional(), transcriptPath: NonEmpty.optional() })
+  .strict()
+  .refine((q) => q.sessionId !== undefined || q.transcriptPath !== undefined, 'must give sessionId or transcriptPath');
+export type SessionContextQuery = z.input<typeof SessionContextQuery>;

@@ -186,6 +186,9 @@ export const SessionPatch = z
   .refine((patch) => Object.keys(patch).length > 0, 'must set at least one field');
 export type SessionPatch = z.input<typeof SessionPatch>;
 
+/** Every field of a session, by name: what `getField` may read. */
+export const SESSION_FIELD_NAMES = Object.keys(sessionFields) as [keyof Session, ...(keyof Session)[]];
+
 /** Fields `findOneBy` may search on. */
 export const SESSION_LOOKUP_FIELDS = [
   'tmuxSessionName',

@@ -1,10 +1,13 @@
+import { z } from 'zod';
 import {
+  LINK_MODES,
   LinkCreateInput,
   LinkStatusInput,
   MemberInput,
   MemberInputs,
   type ConversationLink,
   type LinkMember,
+  type LinkMode,
   type LinkStatus,
 } from '../domain/conversation-link.js';
 import { Id } from '../domain/validation.js';
@@ -27,8 +30,13 @@ export interface ConversationLinkRepository {
   members(linkId: string): Promise<LinkMember[]>;
   /** Active links that `sessionId` is a member of. */
   activeLinksForSession(sessionId: string): Promise<ConversationLink[]>;
-  /** Active links that both sessions are members of. */
-  linksBetween(sessionA: string, sessionB: string): Promise<ConversationLink[]>;
+  /**
+   * Active links that both sessions are members of, of one `mode` when given (the daemon's
+   * `get_active_links_between_sessions(a, b, mode=...)`: a direct link and a gathering of
+   * the same two sessions are different conversations). Newest first, like every listing
+   * here: the daemon's `get_active_link_between_sessions` (its oldest) is the last element.
+   */
+  linksBetween(sessionA: string, sessionB: string, mode?: LinkMode): Promise<ConversationLink[]>;
   /**
    * Adds the member or updates its name, number, role and computer, in one atomic upsert
    * (joinedAt is kept on update). Throws `ForeignKeyError` when the link does not exist.
@@ -62,6 +70,7 @@ export const conversationLinkRepositoryInputs: InputSchemas<ConversationLinkRepo
   linksBetween: [
     ['sessionA', Id],
     ['sessionB', Id],
+    ['mode', z.enum(LINK_MODES).optional()],
   ],
   upsertMember: [
     ['linkId', Id],

@@ -23,10 +23,13 @@ export interface HookOutboxRepository {
    */
   claimBatch(options: ClaimBatchOptions): Promise<HookEvent[]>;
   /**
-   * Marks the event delivered (deliveredAt = now) and releases its lock. Idempotent: a
-   * delivered event keeps its first deliveredAt.
+   * Marks the event delivered (deliveredAt = now) and releases its lock: it is done and never
+   * claimed again. `error` records why a done event was not processed (malformed payload,
+   * non-retryable failure, coalesced away) as lastError; without it lastError is cleared, as
+   * the daemon's `mark_hook_outbox_delivered(id, error=None)` does. Idempotent: a delivered
+   * event keeps its first deliveredAt and lastError.
    */
-  markDelivered(id: number): Promise<void>;
+  markDelivered(id: number, error?: string): Promise<void>;
   /**
    * Records a failed attempt: attemptCount + 1 (in SQL, so concurrent updates are not lost),
    * lastError, the next due time, lock released. Throws `ConflictError` for a delivered event.
@@ -40,7 +43,10 @@ export const hookOutboxRepositoryInputs: InputSchemas<HookOutboxRepository> = {
   enqueue: [['', HookEventInput]],
   get: [['id', AutoId]],
   claimBatch: [['', claimBatchOptions(HOOK_LOCK_TTL_MS)]],
-  markDelivered: [['id', AutoId]],
+  markDelivered: [
+    ['id', AutoId],
+    ['error', z.string().optional()],
+  ],
   markFailed: [
     ['id', AutoId],
     ['error', z.string()],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InboundEnqueueInput, type InboundMessage } from '../domain/inbound-queue.js';
 import { HOUR } from '../domain/fields.js';
-import { AutoId, DurationMs } from '../domain/validation.js';
+import { AutoId, DurationMs, Limit } from '../domain/validation.js';
 import { INBOUND_LOCK_TTL_MS } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
@@ -35,13 +35,22 @@ export interface InboundQueueRepository {
    * then 300 s). `ConflictError` when delivered or expired.
    */
   markFailed(id: number, error: string): Promise<void>;
-  /** Final: status expired, processedAt = now, lock released. Idempotent; `ConflictError` when delivered. */
-  markExpired(id: number): Promise<void>;
   /**
-   * The session's pending and failed messages that are due (nextRetryAt null or <= now),
-   * first in first out (createdAt, then id).
+   * Final: status expired, processedAt = now, lock released, and `reason` (why the message
+   * was dropped, as the daemon's `mark_inbound_expired(id, error)` records it) stored as
+   * lastError; without a reason lastError keeps the last failure. Idempotent: expiring an
+   * expired message changes nothing. `ConflictError` when delivered.
    */
-  listPending(sessionId: string): Promise<InboundMessage[]>;
+  markExpired(id: number, reason?: string): Promise<void>;
+  /**
+   * The session's messages that `claim` would take now, first in first out by id, at most
+   * `limit` (default 100): pending and failed messages that are due (nextRetryAt null or
+   * <= now) and not locked, or whose lock is older than `lockTtlMs` (default 300 s), as the
+   * daemon's `fetch_inbound_pending(limit, lock_cutoff)`. One deliberate addition: a
+   * processing message whose lock is older than `lockTtlMs` (its worker died) is listed too,
+   * since `claim` takes it over; the daemon's query never returned it again.
+   */
+  listPending(sessionId: string, options?: ListPendingOptions): Promise<InboundMessage[]>;
   /** Expires every pending, processing and failed message of the session; returns how many. */
   expireForSession(sessionId: string): Promise<number>;
   /** Ids of sessions with at least one pending or failed message, sorted. */
@@ -51,6 +60,11 @@ export interface InboundQueueRepository {
 }
 
 const SessionId = z.string().min(1, 'must not be empty');
+const ListPendingOptions = z
+  .object({ limit: Limit.default(100), lockTtlMs: DurationMs.default(INBOUND_LOCK_TTL_MS) })
+  .strict()
+  .default({ limit: 100, lockTtlMs: INBOUND_LOCK_TTL_MS });
+export type ListPendingOptions = z.input<typeof ListPendingOptions>;
 
 export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> = {
   enqueue: [['', InboundEnqueueInput]],
@@ -64,8 +78,14 @@ export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> 
     ['id', AutoId],
     ['error', z.string()],
   ],
-  markExpired: [['id', AutoId]],
-  listPending: [['sessionId', SessionId]],
+  markExpired: [
+    ['id', AutoId],
+    ['reason', z.string().optional()],
+  ],
+  listPending: [
+    ['sessionId', SessionId],
+    ['options', ListPendingOptions],
+  ],
   expireForSession: [['sessionId', SessionId]],
   sessionsWithPending: [],
   cleanup: [['olderThanMs', DurationMs.default(72 * HOUR)]],

@@ -1,4 +1,5 @@
 import { ListenerSessionId, TmuxSessionName, type Listener } from '../domain/listener.js';
+import { DurationMs } from '../domain/validation.js';
 import type { InputSchemas } from './validation.js';
 
 /**
@@ -24,10 +25,22 @@ export interface ListenerRepository {
   popForTarget(targetSessionId: string): Promise<Listener[]>;
   /** Removes every pair where `caller` listens; returns how many. */
   removeForCaller(callerSessionId: string): Promise<number>;
+  /** Every pair (the daemon's `get_all_listeners`, for monitoring and the restart notice). */
+  listAll(): Promise<Listener[]>;
   /** Number of pairs. */
   count(): Promise<number>;
-  /** Sets registeredAt = now on every pair (after a daemon restart); returns how many. */
-  resetTimestamps(): Promise<number>;
+  /**
+   * The distinct targets (sorted, byte order) with at least one listener registered more than
+   * `maxAgeMs` ago (registeredAt < now - maxAgeMs): the daemon's periodic health check of
+   * sessions someone has waited on too long. Reads only: the caller resets each target's
+   * timestamps with `resetTimestamps(target)` so the next check does not report it again.
+   */
+  staleTargets(maxAgeMs: number): Promise<string[]>;
+  /**
+   * Sets registeredAt = now on the pairs of `targetSessionId` (after its health check), or on
+   * every pair when no target is given (after a daemon restart); returns how many.
+   */
+  resetTimestamps(targetSessionId?: string): Promise<number>;
 }
 
 export const listenerRepositoryInputs: InputSchemas<ListenerRepository> = {
@@ -44,6 +57,8 @@ export const listenerRepositoryInputs: InputSchemas<ListenerRepository> = {
   listForCaller: [['callerSessionId', ListenerSessionId]],
   popForTarget: [['targetSessionId', ListenerSessionId]],
   removeForCaller: [['callerSessionId', ListenerSessionId]],
+  listAll: [],
   count: [],
-  resetTimestamps: [],
+  staleTargets: [['maxAgeMs', DurationMs]],
+  resetTimestamps: [['targetSessionId', ListenerSessionId.optional()]],
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  SESSION_FIELD_NAMES,
   SESSION_LOOKUP_FIELDS,
   SessionCreateInput,
   SessionListFilter,
@@ -23,8 +24,25 @@ export interface SessionRepository {
   /** The session with this id, closed or not; `null` when there is none. */
   get(id: string): Promise<Session | null>;
   /**
-   * The newest (by createdAt) open session (not closed, closedAt null) whose `field` equals
-   * `value`; `initializing` sessions only with `includeInitializing`. `null` when none matches.
+   * One field of one session, read with one single-column query (the hook receiver and the
+   * CLI read `nativeSessionId`, `tmuxSessionName` and the like from short-lived processes).
+   * `field` is any field name of `Session` (an allow-list: anything else is a
+   * ValidationError); the value is typed and decoded as in `get`. `null` when the session
+   * does not exist or the field is null, as the daemon's `get_session_field`.
+   */
+  getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null>;
+  /**
+   * The newest (by createdAt, then id) open session (closedAt null, status not closed) whose
+   * `field` equals `value`, `null` when none matches. By default only an `active` session
+   * matches, as in the daemon: a headless session (tmuxSessionName '') or a closing one must
+   * not receive input meant for a live one. `includeInitializing` widens it, as the daemon's
+   * `include_initializing` does, to every open session (initializing, headless, closing),
+   * for callers resolving a session that is still starting.
+   *
+   * The newest first, deliberately unlike the daemon's unordered first row (in practice the
+   * oldest): when a crash leaves a session open and its tmux name or native id is reused,
+   * the stale row is the older one; the daemon's hook receiver (`_fetch_session_id_sync`)
+   * also takes the most recent.
    */
   findOneBy(field: SessionLookupField, value: string, options?: { includeInitializing?: boolean }): Promise<Session | null>;
   /**
@@ -78,6 +96,10 @@ export const sessionRepositoryInputs: InputSchemas<SessionRepository> = {
   create: [['', SessionCreateInput]],
   createHeadless: [['', SessionCreateInput]],
   get: [['id', Id]],
+  getField: [
+    ['id', Id],
+    ['field', z.enum(SESSION_FIELD_NAMES)],
+  ],
   findOneBy: [
     ['field', z.enum(SESSION_LOOKUP_FIELDS)],
     ['value', z.string()],

@@ -56,6 +56,23 @@ export function conversationLinkContract({ fresh }: ContractContext): void {
       expect(await r.conversationLinks.linksBetween('c', 'z')).toEqual([]);
     });
 
+    it('linksBetween with a mode keeps only links of that mode', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const direct = await r.conversationLinks.create({ mode: 'direct_link' }, [{ sessionId: 'a' }, { sessionId: 'b' }]);
+      clock.advance(1000);
+      const gathering = await r.conversationLinks.create({ mode: 'gathering_link' }, [{ sessionId: 'a' }, { sessionId: 'b' }]);
+      clock.advance(1000);
+      const direct2 = await r.conversationLinks.create({ mode: 'direct_link' }, [{ sessionId: 'b' }, { sessionId: 'a' }]);
+      await r.conversationLinks.create({ mode: 'gathering_link' }, [{ sessionId: 'a' }, { sessionId: 'c' }]);
+      expect((await r.conversationLinks.linksBetween('a', 'b', 'direct_link')).map((l) => l.linkId)).toEqual([direct2.linkId, direct.linkId]);
+      expect((await r.conversationLinks.linksBetween('b', 'a', 'gathering_link')).map((l) => l.linkId)).toEqual([gathering.linkId]);
+      expect((await r.conversationLinks.linksBetween('a', 'b')).map((l) => l.linkId)).toEqual([direct2.linkId, gathering.linkId, direct.linkId]);
+      expect(await r.conversationLinks.linksBetween('a', 'c', 'direct_link')).toEqual([]);
+      await expect(r.conversationLinks.linksBetween('a', 'b', 'group' as 'direct_link')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'mode' });
+      await expect(r.conversationLinks.linksBetween('', 'b')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sessionA' });
+    });
+
     it('upsertMember adds or updates a member and keeps joinedAt; removeMember reports whether it existed', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });

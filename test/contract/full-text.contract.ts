@@ -10,6 +10,7 @@ import type { ContractContext } from './engines.js';
 /** Words the corpus is made of: plain ones, query-language look-alikes, punctuation-laden and Unicode. */
 const VOCABULARY = [
   'sqlite', 'postgres', 'WAL', 'checkpoint', 'migration', 'lock', 'token', 'queue', 'deploy', 'daemon', 'tmux', 'voice',
+  'migrations', 'migrate', 'locked', 'lockfile', 'tokens', '1e5x', '2e2e', 'ab12cd', 'x1e5', 'Преобразование', 'Прага',
   'Telegram', 'discord', 'MiXeD', 'AND', 'OR', 'NOT', 'NEAR', "don't", '"quoted"', '(paren)', 'key:value', 'pre*', '-minus',
   'v1.2.3', 'abc123', '3.14', 'x&y', 'a|b', '!bang', '<->', 'foo_bar', 'e-mail', 'ann@example.com', 'https://x.com/a?b=c',
   '/usr/bin/env', 'café', 'Ärger', 'straße', 'naïve', 'Москва', '東京', 'Ωmega', 'ümlaut', 'emoji😀here', "it's", 'C++',
@@ -24,6 +25,11 @@ const QUERIES = [
   'foo_bar', 'bar', "don't", 'don', 'v1.2.3', '3.14', 'abc123', 'abc', 'x&y', 'a|b', 'bang', 'line break', 'nbreak', 'nslash',
   'back', 'tab here', 'there', 'say hi', 'emoji😀here', '😀', 'it s', 'c', "'; DROP TABLE mirrors; --", 'sqlite" OR "1',
   "sqlite' | 'postgres", '\\', 'e-mail', 'mail', 'quoted', 'mixed', 'telegram discord', 'nothingmatchesthis',
+  // Prefixes: a word directly followed by `*`.
+  'migrat*', 'MIGRAT*', 'migration*', 'lock*', 'lock* token*', 'tok* sqlite', 'sqlite* postgres*', 'pre* paren*', 'c*', 'caf*',
+  'CAFÉ*', 'stra*', 'москв*', 'пр*', 'пра*', '東*', 'ωm*', 'ab*', 'ab1*', '1e*', '1e5*', '1e5x*', 'x*', 'x1*', '2e2*', '3*', 'v1*',
+  'e*', 'em*', 'emoji*', 'nothing*', 'zzz*', '*lock', 'lock *', 'lock**', '* *', '"lock"*', 'lock*"', 'lo*ck', 'don*', 'it*',
+  'lock* lock', 'lock lock*', 'locked* lock*', "sqlite*' | 'x", 'a*:*', 'key*:value*',
 ];
 
 async function seedObservations(store: Store, clock: ManualClock): Promise<MemoryObservation[]> {
@@ -80,22 +86,28 @@ export function fullTextContract({ fresh }: ContractContext): void {
       const store = await fresh({ clock });
       const corpus = await seedObservations(store, clock);
       let nonEmpty = 0;
+      let prefixHits = 0;
       for (const query of QUERIES) {
         const expected = oracleSearch(corpus, observationTexts, query);
         if (expected.length > 0) nonEmpty++;
+        // A prefix query that finds more than the whole word does: the prefix really widened it.
+        if (/[\p{L}\p{Nd}]\*/u.test(query) && expected.length > oracleSearch(corpus, observationTexts, query.replace(/\*/g, ' ')).length) prefixHits++;
         const got = await store.repositories.memory.search(query, { limit: 1000 });
         expect({ query, ids: got.map((o) => o.id) }).toEqual({ query, ids: expected });
       }
       expect(nonEmpty).toBeGreaterThanOrEqual(40);
+      expect(prefixHits).toBeGreaterThanOrEqual(15);
     });
 
-    it('memory.search applies project, type and identityKey filters and the limit', async () => {
+    it('memory.search applies project, type and identityKey filters and the limit; identityKey also keeps the unscoped', async () => {
       const clock = new ManualClock();
       const store = await fresh({ clock });
       const corpus = await seedObservations(store, clock);
-      for (const query of ['sqlite', 'postgres wal', 'café', 'and']) {
+      const holds = (o: MemoryObservation, [k, v]: [string, unknown]) =>
+        k === 'identityKey' ? o.identityKey === null || o.identityKey === v : o[k as keyof MemoryObservation] === v;
+      for (const query of ['sqlite', 'postgres wal', 'café', 'and', 'migrat*']) {
         for (const filter of [{ project: 'website' }, { type: 'gotcha' as const }, { identityKey: 'alpha' }, { project: 'teleclaude', identityKey: 'beta' }]) {
-          const subset = corpus.filter((o) => Object.entries(filter).every(([k, v]) => o[k as keyof MemoryObservation] === v));
+          const subset = corpus.filter((o) => Object.entries(filter).every((entry) => holds(o, entry)));
           const got = await store.repositories.memory.search(query, { ...filter, limit: 1000 });
           expect({ query, filter, ids: got.map((o) => o.id) }).toEqual({ query, filter, ids: oracleSearch(subset, observationTexts, query) });
         }
@@ -123,7 +135,14 @@ export function fullTextContract({ fresh }: ContractContext): void {
         const got = await store.repositories.mirrors.search(query, { agent: 'claude', project: 'teleclaude', limit: 1000 });
         expect(got.map((m) => m.id)).toEqual(oracleSearch(subset, mirrorTexts, query));
         expect((await store.repositories.mirrors.search(query, { limit: 2 })).map((m) => m.id)).toEqual(oracleSearch(corpus, mirrorTexts, query, 2));
+        // Several agents: a mirror of any of them (the daemon's `search_mirrors(query, agents)`).
+        const either = corpus.filter((m) => m.agent === 'claude' || m.agent === 'codex');
+        const gotEither = await store.repositories.mirrors.search(query, { agent: ['claude', 'codex'], limit: 1000 });
+        expect(gotEither.map((m) => m.id)).toEqual(oracleSearch(either, mirrorTexts, query));
+        expect(gotEither.length).toBeLessThan(oracleSearch(corpus, mirrorTexts, query).length);
       }
+      await expect(store.repositories.mirrors.search('x', { agent: [] })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.agent' });
+      await expect(store.repositories.mirrors.search('x', { agent: ['claude', ''] })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.agent.1' });
     });
 
     it('the index follows updates and deletes', async () => {

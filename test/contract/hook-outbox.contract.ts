@@ -79,6 +79,24 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       await expect(r.hookOutbox.markDelivered(12345)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
     });
 
+    it('markDelivered records an optional error as lastError, clears an earlier one without it, and keeps the first outcome', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const dropped = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      const retried = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await r.hookOutbox.markDelivered(dropped, 'payload is not JSON');
+      expect(await r.hookOutbox.get(dropped)).toMatchObject({ deliveredAt: clock.now(), lastError: 'payload is not JSON', lockedAt: null });
+      await r.hookOutbox.markFailed(retried, 'timeout', clock.now());
+      await r.hookOutbox.markDelivered(retried);
+      expect(await r.hookOutbox.get(retried)).toMatchObject({ deliveredAt: clock.now(), lastError: null, attemptCount: 1 });
+      clock.advance(1000);
+      await r.hookOutbox.markDelivered(retried, 'late');
+      await r.hookOutbox.markDelivered(dropped);
+      expect(await r.hookOutbox.get(retried)).toMatchObject({ lastError: null, deliveredAt: new Date(clock.now().getTime() - 1000) });
+      expect(await r.hookOutbox.get(dropped)).toMatchObject({ lastError: 'payload is not JSON' });
+      expect(await r.hookOutbox.claimBatch({ limit: 10 })).toEqual([]);
+    });
+
     it('markFailed counts the attempt, records the error and reschedules with the lock released', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
@@ -136,6 +154,10 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       await expect(r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', payload: { n: 10n } })).rejects.toMatchObject({ field: 'payload' });
       await expect(r.hookOutbox.enqueue({ sessionId: '', eventType: 'x' })).rejects.toMatchObject({ field: 'sessionId' });
       await expect(r.hookOutbox.markFailed(0, 'x', new Date())).rejects.toMatchObject({ field: 'id' });
+      const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      await expect(r.hookOutbox.markDelivered(id, 42 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'error' });
+      expect(await r.hookOutbox.get(id)).toMatchObject({ deliveredAt: null, lastError: null });
+      await r.hookOutbox.markDelivered(id);
       expect(await r.hookOutbox.claimBatch({ limit: 100 })).toEqual([]);
     });
   });

@@ -119,6 +119,41 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       expect(delays).toEqual([5, 10, 20, 40, 80, 160, 300, 300]);
     });
 
+    it('listPending returns at most limit messages by id, skips held locks and lists a message whose lock went stale', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await r.inboundQueue.enqueue(text('s', { content: `m${i}` })))!);
+      expect((await r.inboundQueue.listPending('s', { limit: 2 })).map((m) => m.id)).toEqual(ids.slice(0, 2));
+      await r.inboundQueue.claim(ids[0]!);
+      expect((await r.inboundQueue.listPending('s', { limit: 2 })).map((m) => m.id)).toEqual(ids.slice(1, 3));
+      clock.advance(60 * SECOND);
+      expect((await r.inboundQueue.listPending('s', { limit: 1 })).map((m) => m.id)).toEqual([ids[1]]);
+      expect((await r.inboundQueue.listPending('s', { limit: 1, lockTtlMs: 60 * SECOND })).map((m) => m.id)).toEqual([ids[1]]);
+      expect((await r.inboundQueue.listPending('s', { limit: 1, lockTtlMs: 60 * SECOND - 1 })).map((m) => m.id)).toEqual([ids[0]]);
+      clock.advance(240 * SECOND + 1);
+      expect((await r.inboundQueue.listPending('s')).map((m) => m.id)).toEqual(ids);
+      expect(await r.inboundQueue.claim(ids[0]!)).toMatchObject({ id: ids[0], status: 'processing' });
+      expect((await r.inboundQueue.listPending('s')).map((m) => m.id)).toEqual(ids.slice(1));
+      expect(await r.inboundQueue.listPending('other')).toEqual([]);
+    });
+
+    it('markExpired records the reason as lastError; a repeated expiry keeps the first; without a reason the last failure stays', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const a = (await r.inboundQueue.enqueue(text('s')))!;
+      const b = (await r.inboundQueue.enqueue(text('s')))!;
+      await r.inboundQueue.markExpired(a, 'session closed');
+      expect(await r.inboundQueue.get(a)).toMatchObject({ status: 'expired', lastError: 'session closed', processedAt: clock.now() });
+      clock.advance(1000);
+      await r.inboundQueue.markExpired(a, 'again');
+      expect(await r.inboundQueue.get(a)).toMatchObject({ lastError: 'session closed', processedAt: new Date(clock.now().getTime() - 1000) });
+      await r.inboundQueue.claim(b);
+      await r.inboundQueue.markFailed(b, 'tmux gone');
+      await r.inboundQueue.markExpired(b);
+      expect(await r.inboundQueue.get(b)).toMatchObject({ status: 'expired', lastError: 'tmux gone' });
+    });
+
     it('delivered and expired are final: transitions out of them are conflicts, repeating them is idempotent', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
@@ -185,6 +220,13 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       await expect(r.inboundQueue.enqueue(text('s', { unknownField: 1 }))).rejects.toMatchObject({ code: 'TC_VALIDATION' });
       await expect(r.inboundQueue.claim(1, -1)).rejects.toMatchObject({ field: 'lockTtlMs' });
       await expect(r.inboundQueue.cleanup(-1)).rejects.toMatchObject({ field: 'olderThanMs' });
+      await expect(r.inboundQueue.listPending('s', { limit: 0 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.limit' });
+      await expect(r.inboundQueue.listPending('s', { lockTtlMs: -1 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.lockTtlMs' });
+      await expect(r.inboundQueue.listPending('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sessionId' });
+      const id = (await r.inboundQueue.enqueue(text('s')))!;
+      await expect(r.inboundQueue.markExpired(id, 7 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'reason' });
+      expect(await r.inboundQueue.get(id)).toMatchObject({ status: 'pending', lastError: null });
+      await r.inboundQueue.markDelivered(id);
       expect(await r.inboundQueue.sessionsWithPending()).toEqual([]);
     });
   });

@@ -70,8 +70,52 @@ export function listenerContract({ fresh }: ContractContext): void {
       expect(await r.listeners.count()).toBe(0);
     });
 
+    it('staleTargets lists each target with a listener older than maxAge once; resetTimestamps(target) resets only that target', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      await r.listeners.register('t2', 'c1', 'x');
+      await r.listeners.register('t2', 'c2', 'x');
+      await r.listeners.register('t1', 'c1', 'x');
+      clock.advance(60_000);
+      await r.listeners.register('t3', 'c1', 'x');
+      await r.listeners.register('t1', 'c3', 'x');
+      clock.advance(1);
+      expect(await r.listeners.staleTargets(60_001)).toEqual([]);
+      expect(await r.listeners.staleTargets(60_000)).toEqual(['t1', 't2']);
+      expect(await r.listeners.staleTargets(0)).toEqual(['t1', 't2', 't3']);
+      expect(await r.listeners.resetTimestamps('t2')).toBe(2);
+      expect(await r.listeners.staleTargets(60_000)).toEqual(['t1']);
+      expect((await r.listeners.listForTarget('t2')).map((l) => l.registeredAt)).toEqual([clock.now(), clock.now()]);
+      expect((await r.listeners.listForTarget('t3'))[0]!.registeredAt).toEqual(new Date(clock.now().getTime() - 1));
+      expect(await r.listeners.resetTimestamps('nobody')).toBe(0);
+      expect(await r.listeners.count()).toBe(5);
+    });
+
+    it('listAll returns every pair in registration order', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      expect(await r.listeners.listAll()).toEqual([]);
+      await r.listeners.register('t2', 'c2', 'x2');
+      clock.advance(1);
+      await r.listeners.register('t1', 'c1', 'x1');
+      await r.listeners.register('t0', 'c1', 'x1');
+      const all = await r.listeners.listAll();
+      expect(all.map((l) => [l.targetSessionId, l.callerSessionId, l.callerTmuxSession])).toEqual([
+        ['t2', 'c2', 'x2'],
+        ['t0', 'c1', 'x1'],
+        ['t1', 'c1', 'x1'],
+      ]);
+    });
+
     it('bad input is refused with a ValidationError naming the field, and nothing is written', async () => {
       const { repositories: r } = await fresh();
+      await r.listeners.register('t', 'c', 'x');
+      const before = await r.listeners.listAll();
+      await expect(r.listeners.staleTargets(-1)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'maxAgeMs' });
+      await expect(r.listeners.staleTargets(1.5)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'maxAgeMs' });
+      await expect(r.listeners.resetTimestamps('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'targetSessionId' });
+      expect(await r.listeners.listAll()).toEqual(before);
+      await r.listeners.unregister('t', 'c');
       await expect(r.listeners.register('', 'c', 'x')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'targetSessionId' });
       await expect(r.listeners.register('t', '', 'x')).rejects.toMatchObject({ field: 'callerSessionId' });
       await expect(r.listeners.register('t', 'c', null as unknown as string)).rejects.toMatchObject({ field: 'callerTmuxSession' });

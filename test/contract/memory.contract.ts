@@ -35,6 +35,72 @@ export function memoryContract({ fresh }: ContractContext): void {
       expect(await r.memory.getByIds([])).toEqual([]);
     });
 
+    it('getByIds with a project keeps only that project, in the order of ids', async () => {
+      const { repositories: r } = await fresh();
+      const a = await r.memory.save(base);
+      const other = await r.memory.save({ ...base, project: 'other' });
+      const b = await r.memory.save(base);
+      expect((await r.memory.getByIds([b.id, other.id, a.id], 'tc')).map((o) => o.id)).toEqual([b.id, a.id]);
+      expect((await r.memory.getByIds([b.id, other.id], 'other')).map((o) => o.id)).toEqual([other.id]);
+      expect(await r.memory.getByIds([a.id], 'nobody')).toEqual([]);
+    });
+
+    it('batchFetch returns the ids newest first, of one project when given', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const a = await r.memory.save(base);
+      clock.advance(1000);
+      const other = await r.memory.save({ ...base, project: 'other' });
+      const b = await r.memory.save(base);
+      clock.advance(1000);
+      const c = await r.memory.save(base);
+      expect((await r.memory.batchFetch([a.id, c.id, other.id, b.id, a.id, 424242])).map((o) => o.id)).toEqual([c.id, b.id, other.id, a.id]);
+      expect((await r.memory.batchFetch([a.id, c.id, other.id], { project: 'tc' })).map((o) => o.id)).toEqual([c.id, a.id]);
+      expect(await r.memory.batchFetch([])).toEqual([]);
+    });
+
+    it('timeline returns the observations around the anchor of its project, in time order, each once', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const ids: number[] = [];
+      // Three per second: neighbours that share the anchor's createdAt are ordered by id.
+      for (let i = 0; i < 12; i++) {
+        if (i % 3 === 0) clock.advance(1000);
+        ids.push((await r.memory.save({ ...base, title: `t${i}` })).id);
+        await r.memory.save({ ...base, project: 'other', title: `o${i}` });
+      }
+      const anchor = ids[5]!;
+      expect((await r.memory.timeline(anchor)).map((o) => o.id)).toEqual(ids.slice(2, 9));
+      expect((await r.memory.timeline(anchor, 1, 4)).map((o) => o.id)).toEqual(ids.slice(4, 10));
+      expect((await r.memory.timeline(anchor, 0, 0)).map((o) => o.id)).toEqual([anchor]);
+      expect((await r.memory.timeline(ids[0]!, 5, 1)).map((o) => o.id)).toEqual(ids.slice(0, 2));
+      expect((await r.memory.timeline(ids[11]!, 2, 9)).map((o) => o.id)).toEqual(ids.slice(9, 12));
+      expect((await r.memory.timeline(anchor, 100, 100)).map((o) => o.id)).toEqual(ids);
+      expect(await r.memory.timeline(999_999)).toEqual([]);
+      const [full] = await r.memory.timeline(anchor, 0, 0);
+      expect(full).toEqual((await r.memory.getByIds([anchor]))[0]);
+    });
+
+    it('recent with identityKey keeps that identity and the unscoped observations', async () => {
+      const { repositories: r } = await fresh();
+      const none = await r.memory.save(base);
+      const alpha = await r.memory.save({ ...base, identityKey: 'alpha' });
+      await r.memory.save({ ...base, identityKey: 'beta' });
+      const gotcha = await r.memory.save({ ...base, type: 'gotcha', identityKey: 'alpha' });
+      expect((await r.memory.recent('tc', { identityKey: 'alpha' })).map((o) => o.id)).toEqual([gotcha.id, alpha.id, none.id]);
+      expect((await r.memory.recent('tc', { identityKey: 'alpha', type: 'decision' })).map((o) => o.id)).toEqual([alpha.id, none.id]);
+      expect((await r.memory.recent('tc', { identityKey: 'nobody' })).map((o) => o.id)).toEqual([none.id]);
+    });
+
+    it('search with identityKey keeps that identity and the unscoped observations, not other identities', async () => {
+      const { repositories: r } = await fresh();
+      const none = await r.memory.save({ ...base, title: 'walrus' });
+      const alpha = await r.memory.save({ ...base, title: 'walrus', identityKey: 'alpha' });
+      await r.memory.save({ ...base, title: 'walrus', identityKey: 'beta' });
+      expect((await r.memory.search('walrus', { identityKey: 'alpha' })).map((o) => o.id)).toEqual([alpha.id, none.id]);
+      expect((await r.memory.search('walrus')).length).toBe(3);
+    });
+
     it('delete reports whether the observation existed', async () => {
       const { repositories: r } = await fresh();
       const o = await r.memory.save(base);
@@ -88,6 +154,13 @@ export function memoryContract({ fresh }: ContractContext): void {
       await expect(r.memory.search('x', { limit: 0 })).rejects.toMatchObject({ field: 'options.limit' });
       await expect(r.memory.getByIds([1, 0])).rejects.toMatchObject({ field: 'ids.1' });
       await expect(r.memory.manualSessionFor('')).rejects.toMatchObject({ field: 'project' });
+      await expect(r.memory.getByIds([1], '')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'project' });
+      await expect(r.memory.batchFetch([1.5])).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'ids.0' });
+      await expect(r.memory.batchFetch([1], { project: 'tc', type: 'x' } as never)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options' });
+      await expect(r.memory.timeline(0)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'anchorId' });
+      await expect(r.memory.timeline(1, -1)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'before' });
+      await expect(r.memory.timeline(1, 3, 2.5)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'after' });
+      await expect(r.memory.recent('tc', { identityKey: 5 as unknown as string })).rejects.toMatchObject({ field: 'options.identityKey' });
       const counts = await store.inspector.rowCounts();
       expect([counts.memory_observations, counts.memory_manual_sessions]).toEqual([0, 0]);
     });

@@ -75,9 +75,117 @@ export function mirrorContract({ fresh }: ContractContext): void {
       expect(await r.mirrors.tombstone({ sourceIdentity: 'never-mirrored', agent: 'codex' })).toMatchObject({ sourceIdentity: 'never-mirrored' });
     });
 
+    it('getTombstone returns the recorded file facts; deleteTombstone removes only that tombstone', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      await r.mirrors.upsert({ sourceIdentity: 'keep', agent: 'claude' });
+      const t = await r.mirrors.tombstone({ sourceIdentity: 's', agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10 });
+      const other = await r.mirrors.tombstone({ sourceIdentity: 'o', agent: 'codex', fileSize: 3 });
+      expect(await r.mirrors.getTombstone('s')).toEqual(t);
+      expect(await r.mirrors.getTombstone('s')).toMatchObject({ agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10, createdAt: clock.now() });
+      expect(await r.mirrors.getTombstone('nope')).toBeNull();
+      expect(await r.mirrors.deleteTombstone('s')).toBe(true);
+      expect(await r.mirrors.deleteTombstone('s')).toBe(false);
+      expect(await r.mirrors.getTombstone('s')).toBeNull();
+      expect(await r.mirrors.isTombstoned('s')).toBe(false);
+      expect(await r.mirrors.getTombstone('o')).toEqual(other);
+      expect(await r.mirrors.get('keep')).not.toBeNull();
+    });
+
+    it('delete removes one mirror without a tombstone and reports whether it existed', async () => {
+      const { repositories: r } = await fresh();
+      await r.mirrors.upsert({ sourceIdentity: 'a', agent: 'claude', title: 'gone', sessionId: 'sess' });
+      await r.mirrors.upsert({ sourceIdentity: 'b', agent: 'claude', sessionId: 'sess' });
+      expect(await r.mirrors.delete('a')).toBe(true);
+      expect(await r.mirrors.delete('a')).toBe(false);
+      expect(await r.mirrors.get('a')).toBeNull();
+      expect(await r.mirrors.search('gone')).toEqual([]);
+      expect(await r.mirrors.isTombstoned('a')).toBe(false);
+      expect(await r.mirrors.get('b')).not.toBeNull();
+    });
+
+    it('getBySessionId prefers an exact id, then the shortest id with the prefix, then the latest update; literal and case-sensitive', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const long = await r.mirrors.upsert({ sourceIdentity: '1', agent: 'claude', sessionId: 'abc-123-long', computer: 'mac' });
+      clock.advance(1);
+      const exact = await r.mirrors.upsert({ sourceIdentity: '2', agent: 'claude', sessionId: 'abc-123', computer: 'mac' });
+      const olderTwin = await r.mirrors.upsert({ sourceIdentity: '3', agent: 'codex', sessionId: 'abc-999', computer: 'box' });
+      clock.advance(1);
+      const newerTwin = await r.mirrors.upsert({ sourceIdentity: '4', agent: 'codex', sessionId: 'abc-998', computer: 'mac' });
+      await r.mirrors.upsert({ sourceIdentity: '5', agent: 'codex', sessionId: 'a_c%x', computer: 'mac' });
+      expect((await r.mirrors.getBySessionId('abc-123'))?.id).toBe(exact.id);
+      expect((await r.mirrors.getBySessionId('abc-123-'))?.id).toBe(long.id);
+      expect((await r.mirrors.getBySessionId('abc-9'))?.id).toBe(newerTwin.id);
+      expect((await r.mirrors.getBySessionId('abc-9', { computer: 'box' }))?.id).toBe(olderTwin.id);
+      expect((await r.mirrors.getBySessionId('abc-123', { computer: 'box' }))).toBeNull();
+      expect(await r.mirrors.getBySessionId('ABC')).toBeNull();
+      expect(await r.mirrors.getBySessionId('a_c-')).toBeNull();
+      expect(await r.mirrors.getBySessionId('a%')).toBeNull();
+      expect((await r.mirrors.getBySessionId('a_c%'))?.sessionId).toBe('a_c%x');
+      expect(await r.mirrors.getBySessionId('zzz')).toBeNull();
+      expect(await r.mirrors.getBySessionId('abc-123')).toEqual(exact);
+    });
+
+    it('stateByTranscript maps each transcript path to its newest mirror; other metadata is ignored', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const a = await r.mirrors.upsert({ sourceIdentity: 'a', agent: 'claude', metadata: { transcript_path: '/p/a.jsonl', agent: 'claude' } });
+      clock.advance(1000);
+      const b = await r.mirrors.upsert({ sourceIdentity: 'b', agent: 'claude', metadata: { transcript_path: '/p/b.jsonl' } });
+      const dupOld = await r.mirrors.upsert({ sourceIdentity: 'dup-old', agent: 'codex', metadata: { transcript_path: '/p/dup.jsonl' } });
+      clock.advance(1000);
+      const dupNew = await r.mirrors.upsert({ sourceIdentity: 'dup-new', agent: 'codex', metadata: { transcript_path: '/p/dup.jsonl' } });
+      for (const [i, metadata] of [{}, { transcript_path: '' }, { transcript_path: 7 }, { transcript_path: null }, { transcript_path: ['/x'] }, { other: '/p/a.jsonl' }].entries()) {
+        await r.mirrors.upsert({ sourceIdentity: `ignored-${i}`, agent: 'claude', metadata });
+      }
+      expect(dupOld.updatedAt.getTime()).toBeLessThan(dupNew.updatedAt.getTime());
+      const state = await r.mirrors.stateByTranscript();
+      expect(new Map([...state].sort())).toEqual(
+        new Map([
+          ['/p/a.jsonl', { sourceIdentity: 'a', updatedAt: a.updatedAt }],
+          ['/p/b.jsonl', { sourceIdentity: 'b', updatedAt: b.updatedAt }],
+          ['/p/dup.jsonl', { sourceIdentity: 'dup-new', updatedAt: dupNew.updatedAt }],
+        ]),
+      );
+    });
+
+    it('sessionContext finds the session by id first, else the newest by transcript path; closed sessions count', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const old = await r.sessions.create({ computerName: 'mac', nativeLogFile: '/t/x.jsonl', activeAgent: 'claude', projectPath: '/repo' });
+      clock.advance(1000);
+      const newer = await r.sessions.create({ computerName: 'box', nativeLogFile: '/t/x.jsonl' });
+      await r.sessions.close(newer.id);
+      expect(await r.mirrors.sessionContext({ sessionId: old.id })).toEqual({
+        sessionId: old.id,
+        computer: 'mac',
+        agent: 'claude',
+        project: '/repo',
+        transcriptPath: '/t/x.jsonl',
+      });
+      expect(await r.mirrors.sessionContext({ transcriptPath: '/t/x.jsonl' })).toEqual({
+        sessionId: newer.id,
+        computer: 'box',
+        agent: null,
+        project: null,
+        transcriptPath: '/t/x.jsonl',
+      });
+      expect((await r.mirrors.sessionContext({ sessionId: old.id, transcriptPath: '/t/x.jsonl' }))?.sessionId).toBe(old.id);
+      expect((await r.mirrors.sessionContext({ sessionId: 'unknown', transcriptPath: '/t/x.jsonl' }))?.sessionId).toBe(newer.id);
+      expect(await r.mirrors.sessionContext({ sessionId: 'unknown', transcriptPath: '/nowhere' })).toBeNull();
+    });
+
     it('bad input is refused with a ValidationError naming the field, and nothing is written', async () => {
       const store = await fresh();
       const r = store.repositories;
+      await expect(r.mirrors.getBySessionId('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sessionIdOrPrefix' });
+      await expect(r.mirrors.getBySessionId('x', { computer: '' })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.computer' });
+      await expect(r.mirrors.getTombstone('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sourceIdentity' });
+      await expect(r.mirrors.deleteTombstone('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sourceIdentity' });
+      await expect(r.mirrors.delete(undefined as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sourceIdentity' });
+      await expect(r.mirrors.sessionContext({})).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'query' });
+      await expect(r.mirrors.sessionContext({ transcriptPath: '' })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'query.transcriptPath' });
       await expect(r.mirrors.upsert({ sourceIdentity: '', agent: 'claude' })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sourceIdentity' });
       await expect(r.mirrors.upsert({ sourceIdentity: 's', agent: 'claude', messageCount: -1 })).rejects.toMatchObject({ field: 'messageCount' });
       await expect(r.mirrors.upsert({ sourceIdentity: 's', agent: 'claude', timestampStart: 'soon' })).rejects.toMatchObject({ field: 'timestampStart' });

@@ -172,6 +172,60 @@ export function sessionContract({ fresh }: ContractContext): void {
       expect(await r.sessions.findOneBy('tmuxSessionName', 'nothing')).toBeNull();
     });
 
+    it('findOneBy matches only active sessions by default; includeInitializing widens to every open one (the daemon meaning)', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const active = await r.sessions.create({ computerName: 'mac', nativeSessionId: 'n' });
+      clock.advance(1000);
+      const headless = await r.sessions.createHeadless({ computerName: 'mac', nativeSessionId: 'n' });
+      expect((await r.sessions.findOneBy('nativeSessionId', 'n'))!.id).toBe(active.id);
+      expect((await r.sessions.findOneBy('nativeSessionId', 'n', { includeInitializing: true }))!.id).toBe(headless.id);
+      clock.advance(1000);
+      const closing = await r.sessions.create({ computerName: 'mac', nativeSessionId: 'n', lifecycleStatus: 'closing' });
+      expect((await r.sessions.findOneBy('nativeSessionId', 'n'))!.id).toBe(active.id);
+      expect((await r.sessions.findOneBy('nativeSessionId', 'n', { includeInitializing: true }))!.id).toBe(closing.id);
+      await r.sessions.close(active.id);
+      expect(await r.sessions.findOneBy('nativeSessionId', 'n')).toBeNull();
+      expect(await r.sessions.findOneBy('tmuxSessionName', '')).toBeNull();
+      expect((await r.sessions.findOneBy('tmuxSessionName', '', { includeInitializing: true }))!.id).toBe(headless.id);
+    });
+
+    it('getField reads one field of one session, typed as get returns it; null for a missing session', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const s = await r.sessions.create({
+        computerName: 'mac',
+        tmuxSessionName: 'tc_9',
+        nativeSessionId: 'native-9',
+        initiatedByAi: true,
+        transcriptFiles: ['/a.jsonl'],
+        adapterMetadata: { telegram: { topicId: 7 } },
+      });
+      expect(await r.sessions.getField(s.id, 'nativeSessionId')).toBe('native-9');
+      expect(await r.sessions.getField(s.id, 'tmuxSessionName')).toBe('tc_9');
+      expect(await r.sessions.getField(s.id, 'initiatedByAi')).toBe(true);
+      expect(await r.sessions.getField(s.id, 'notificationSent')).toBe(false);
+      expect(await r.sessions.getField(s.id, 'createdAt')).toEqual(clock.now());
+      expect(await r.sessions.getField(s.id, 'charOffset')).toBe(0);
+      expect(await r.sessions.getField(s.id, 'transcriptFiles')).toEqual(['/a.jsonl']);
+      expect(await r.sessions.getField(s.id, 'adapterMetadata')).toEqual({ telegram: { topicId: 7 } });
+      expect(await r.sessions.getField(s.id, 'closedAt')).toBeNull();
+      expect(await r.sessions.getField('missing', 'nativeSessionId')).toBeNull();
+      const full = await r.sessions.get(s.id);
+      for (const field of Object.keys(full!) as (keyof typeof full & string)[]) {
+        expect({ field, value: await r.sessions.getField(s.id, field) }).toEqual({ field, value: full![field] });
+      }
+    });
+
+    it('getField refuses a field that is not a session field, and an empty id', async () => {
+      const { repositories: r } = await fresh();
+      const s = await r.sessions.create({ computerName: 'mac' });
+      await expect(r.sessions.getField(s.id, 'id; DROP TABLE sessions' as 'id')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'field' });
+      await expect(r.sessions.getField(s.id, 'native_session_id' as 'id')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'field' });
+      await expect(r.sessions.getField('', 'id')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'id' });
+      expect(await r.sessions.getField(s.id, 'id')).toBe(s.id);
+    });
+
     it('findOneBy refuses a field outside the allow-list', async () => {
       const { repositories: r } = await fresh();
       await expect(r.sessions.findOneBy('title' as 'tmuxSessionName', 'x')).rejects.toMatchObject({

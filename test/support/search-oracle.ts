@@ -1,8 +1,9 @@
 /**
  * An independent, deliberately naive implementation of the full-text semantics stated in
  * the MemoryRepository and MirrorRepository ports: words are runs of Unicode letters and
- * decimal digits, compared lowercased and whole; a document matches when it holds every
- * word of the query; a query without words matches nothing; newest first (createdAt
+ * decimal digits, compared lowercased and whole, except that a query word directly followed
+ * by `*` matches any document word starting with it; a document matches when it holds every
+ * term of the query; a query without words matches nothing; newest first (createdAt
  * descending, then id descending). The contract asserts every engine equals it.
  */
 function wordsOf(text: string): string[] {
@@ -24,13 +25,28 @@ export interface Searchable {
   createdAt: Date;
 }
 
+/** The query's terms: `*word` for a prefix (the word was directly followed by `*`), ` word` otherwise. */
+function termsOf(query: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const ch of `${query.toLowerCase()} `) {
+    if (/^[\p{L}\p{Nd}]$/u.test(ch)) current += ch;
+    else if (current) {
+      out.push(`${ch === '*' ? '*' : ' '}${current}`);
+      current = '';
+    }
+  }
+  return out;
+}
+
 export function oracleSearch<T extends Searchable>(docs: readonly T[], texts: (doc: T) => (string | null)[], query: string, limit = Infinity): number[] {
-  const wanted = [...new Set(wordsOf(query))];
+  const wanted = termsOf(query);
   if (wanted.length === 0) return [];
   return docs
     .filter((doc) => {
-      const have = new Set(texts(doc).flatMap((t) => (t === null ? [] : wordsOf(t))));
-      return wanted.every((w) => have.has(w));
+      const words = texts(doc).flatMap((t) => (t === null ? [] : wordsOf(t)));
+      const have = new Set(words);
+      return wanted.every((term) => (term[0] === '*' ? words.some((w) => w.startsWith(term.slice(1))) : have.has(term.slice(1))));
     })
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
     .slice(0, limit)

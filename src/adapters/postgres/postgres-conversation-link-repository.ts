@@ -7,6 +7,7 @@ import {
   type ConversationLink,
   type LinkCreateInput,
   type LinkMember,
+  type LinkMode,
   type LinkStatus,
   type MemberInput,
 } from '../../domain/conversation-link.js';
@@ -85,12 +86,12 @@ export class PostgresConversationLinkRepository implements ConversationLinkRepos
     );
   }
 
-  linksBetween(sessionA: string, sessionB: string): Promise<ConversationLink[]> {
+  linksBetween(sessionA: string, sessionB: string, mode?: LinkMode): Promise<ConversationLink[]> {
     return this.selectLinks(
-      `WHERE l.status = 'active'
+      `WHERE l.status = 'active' AND ($3::text IS NULL OR l.mode = $3)
          AND EXISTS (SELECT 1 FROM conversation_link_members a WHERE a.link_id = l.link_id AND a.session_id = $1)
          AND EXISTS (SELECT 1 FROM conversation_link_members b WHERE b.link_id = l.link_id AND b.session_id = $2)`,
-      [sessionA, sessionB],
+      [sessionA, sessionB, mode ?? null],
     );
   }
 

@@ -1,14 +1,16 @@
-import { searchWords } from '../../domain/search.js';
+import { searchWords, type SearchTerm } from '../../domain/search.js';
 import { JsonText } from '../../ports/bulk-loader.js';
 /**
- * A tsquery text requiring every word: each word becomes a quoted lexeme (quotes and
- * backslashes escaped) joined by `&`, so no user text is ever read as an operator
- * (`|`, `!`, `<->`, `:*`, parentheses). Parsed with `to_tsquery('simple', ...)`, the same
- * configuration as the search vectors. `words` come from domain/search.ts `searchWords`
- * and must not be empty.
+ * A tsquery literal requiring every term: each word becomes a quoted lexeme (quotes and
+ * backslashes escaped), a prefix term gets `:*`, joined by `&`, so no user text is ever
+ * read as an operator (`|`, `!`, `<->`, parentheses). It is cast with `::tsquery`, not
+ * parsed by `to_tsquery`: the search vectors hold the words of domain/search.ts as they
+ * are (migration 005), and PostgreSQL's parser would split some of them (`1e5x` into
+ * `1e5` and `x`), which a prefix would then miss. `terms` come from domain/search.ts
+ * `searchTerms` and must not be empty.
  */
-export function tsQuery(words: readonly string[]): string {
-  return words.map((w) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' & ');
+export function tsQuery(terms: readonly SearchTerm[]): string {
+  return terms.map((t) => `'${t.word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${t.prefix ? ':*' : ''}`).join(' & ');
 }
 
 /** PostgreSQL refuses a tsvector lexeme longer than this many bytes (to_tsvector skips them). */

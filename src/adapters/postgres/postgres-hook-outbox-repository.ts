@@ -47,10 +47,11 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
     return rows.map((row) => codec.fromRow(row)).sort(claimOrder);
   }
 
-  async markDelivered(id: number): Promise<void> {
+  async markDelivered(id: number, error?: string): Promise<void> {
     const { rowCount } = await this.db.query(
-      'UPDATE hook_outbox SET delivered_at = COALESCE(delivered_at, $1), locked_at = NULL WHERE id = $2',
-      [this.clock.now(), id],
+      `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN $3::text ELSE last_error END,
+         delivered_at = COALESCE(delivered_at, $1), locked_at = NULL WHERE id = $2`,
+      [this.clock.now(), id, error ?? null],
     );
     if (rowCount === 0) throw new NotFoundError('hook event', id);
   }

@@ -9,7 +9,7 @@ import {
 } from '../../domain/inbound-queue.js';
 import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
-import type { InboundQueueRepository } from '../../ports/inbound-queue-repository.js';
+import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { guardedUpdate } from './postgres-guarded-update.js';
@@ -76,10 +76,15 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     );
   }
 
-  markExpired(id: number): Promise<void> {
-    return this.transition(id, ['delivered'], "status = 'expired', processed_at = COALESCE(processed_at, $1), locked_at = NULL", [
-      this.clock.now(),
-    ]);
+  markExpired(id: number, reason?: string): Promise<void> {
+    // A repeated expiry keeps the first reason, as it keeps the first processedAt.
+    return this.transition(
+      id,
+      ['delivered'],
+      `status = 'expired', processed_at = COALESCE(processed_at, $1), locked_at = NULL,
+       last_error = CASE WHEN status <> 'expired' THEN COALESCE($2::text, last_error) ELSE last_error END`,
+      [this.clock.now(), reason ?? null],
+    );
   }
 
   /** Applies `set` unless the message's status is one of `refused`. */
@@ -102,12 +107,15 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     throw new ConflictError(`inbound message ${id} is already ${previous}`);
   }
 
-  async listPending(sessionId: string): Promise<InboundMessage[]> {
+  async listPending(sessionId: string, options?: ListPendingOptions): Promise<InboundMessage[]> {
+    const { limit, lockTtlMs } = options as { limit: number; lockTtlMs: number };
+    const now = this.clock.now();
     const { rows } = await this.db.query(
       `SELECT ${ALL} FROM inbound_queue
-       WHERE session_id = $1 AND status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= $2)
-       ORDER BY created_at, id`,
-      [sessionId, this.clock.now()],
+       WHERE session_id = $1 AND (locked_at IS NULL OR locked_at < $2)
+         AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= $3) OR status = 'processing')
+       ORDER BY id LIMIT $4`,
+      [sessionId, lockCutoff(now, lockTtlMs), now, limit],
     );
     return rows.map((row) => codec.fromRow(row));
   }

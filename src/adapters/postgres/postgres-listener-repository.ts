@@ -55,13 +55,29 @@ export class PostgresListenerRepository implements ListenerRepository {
     return rowCount ?? 0;
   }
 
+  async listAll(): Promise<Listener[]> {
+    const { rows } = await this.db.query(`SELECT ${codec.columnList} FROM session_listeners ${ORDER}`);
+    return rows.map((row) => codec.fromRow(row));
+  }
+
+  async staleTargets(maxAgeMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ target_session_id: string }>(
+      'SELECT DISTINCT target_session_id COLLATE "C" AS target_session_id FROM session_listeners WHERE registered_at < $1 ORDER BY 1',
+      [new Date(this.clock.now().getTime() - maxAgeMs)],
+    );
+    return rows.map((row) => row.target_session_id);
+  }
+
   async count(): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>('SELECT count(*) AS n FROM session_listeners');
     return rows[0]!.n;
   }
 
-  async resetTimestamps(): Promise<number> {
-    const { rowCount } = await this.db.query('UPDATE session_listeners SET registered_at = $1', [this.clock.now()]);
+  async resetTimestamps(targetSessionId?: string): Promise<number> {
+    const { rowCount } = await this.db.query(
+      'UPDATE session_listeners SET registered_at = $1 WHERE $2::text IS NULL OR target_session_id = $2',
+      [this.clock.now(), targetSessionId ?? null],
+    );
     return rowCount ?? 0;
   }
 

@@ -5,6 +5,7 @@ import {
   memorySummaryFields,
   newObservation,
   newSummary,
+  type IdsOptions,
   type MemoryManualSession,
   type MemoryObservation,
   type MemorySearchOptions,
@@ -13,7 +14,7 @@ import {
   type RecentOptions,
   type SummaryInput,
 } from '../../domain/memory.js';
-import { searchWords } from '../../domain/search.js';
+import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MemoryRepository } from '../../ports/memory-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
@@ -24,6 +25,16 @@ const observations = new PostgresCodec(memoryObservationFields);
 const summaries = new PostgresCodec(memorySummaryFields);
 const manual = new PostgresCodec(memoryManualSessionFields);
 const NEWEST = 'ORDER BY created_at DESC, id DESC';
+
+// Row values order observations totally, so "before" and "after" the anchor never share a row.
+const TIMELINE = `
+  WITH a AS (SELECT project AS a_project, created_at AS a_created_at, id AS a_id FROM memory_observations WHERE id = $1),
+  b AS (SELECT ${observations.columnList} FROM memory_observations, a
+        WHERE project = a_project AND (created_at, id) < (a_created_at, a_id) ORDER BY created_at DESC, id DESC LIMIT $2),
+  f AS (SELECT ${observations.columnList} FROM memory_observations, a
+        WHERE project = a_project AND (created_at, id) > (a_created_at, a_id) ORDER BY created_at, id LIMIT $3)
+  SELECT * FROM (SELECT * FROM b UNION ALL SELECT ${observations.columnList} FROM memory_observations WHERE id = $1 UNION ALL SELECT * FROM f) x
+  ORDER BY created_at, id`;
 
 function insertSql(table: string, columns: string[], returning: string): string {
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${returning}`;
@@ -46,22 +57,40 @@ export class PostgresMemoryRepository implements MemoryRepository {
     return (rowCount ?? 0) > 0;
   }
 
-  async getByIds(ids: number[]): Promise<MemoryObservation[]> {
+  async getByIds(ids: number[], project?: string): Promise<MemoryObservation[]> {
     const unique = [...new Set(ids)];
-    if (unique.length === 0) return [];
-    const { rows } = await this.db.query(`SELECT ${observations.columnList} FROM memory_observations WHERE id = ANY($1::bigint[])`, [
-      unique,
-    ]);
-    const byId = new Map(rows.map((row) => observations.fromRow(row)).map((o) => [o.id, o]));
+    const byId = new Map((await this.byIds(unique, project, '')).map((o) => [o.id, o]));
     return unique.flatMap((id) => byId.get(id) ?? []);
   }
 
-  async recent(project: string, options?: RecentOptions): Promise<MemoryObservation[]> {
-    const { type, limit } = options as { type?: string; limit: number };
+  batchFetch(ids: number[], options?: IdsOptions): Promise<MemoryObservation[]> {
+    return this.byIds([...new Set(ids)], (options as { project?: string }).project, NEWEST);
+  }
+
+  private async byIds(ids: number[], project: string | undefined, order: string): Promise<MemoryObservation[]> {
+    if (ids.length === 0) return [];
     const { rows } = await this.db.query(
-      `SELECT ${observations.columnList} FROM memory_observations
-       WHERE project = $1 AND ($2::text IS NULL OR type = $2) ${NEWEST} LIMIT $3`,
-      [project, type ?? null, limit],
+      `SELECT ${observations.columnList} FROM memory_observations WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR project = $2) ${order}`,
+      [ids, project ?? null],
+    );
+    return rows.map((row) => observations.fromRow(row));
+  }
+
+  async timeline(anchorId: number, before = 3, after = 3): Promise<MemoryObservation[]> {
+    const { rows } = await this.db.query(TIMELINE, [anchorId, before, after]);
+    return rows.map((row) => observations.fromRow(row));
+  }
+
+  async recent(project: string, options?: RecentOptions): Promise<MemoryObservation[]> {
+    const { type, identityKey, limit } = options as { type?: string; identityKey?: string; limit: number };
+    // Each optional filter is written out only when given, so the planner sees the index it can use.
+    const where = ['project = $1'];
+    const params: unknown[] = [project, limit];
+    if (type !== undefined) where.push(`type = $${params.push(type)}`);
+    if (identityKey !== undefined) where.push(`(identity_key IS NULL OR identity_key = $${params.push(identityKey)})`);
+    const { rows } = await this.db.query(
+      `SELECT ${observations.columnList} FROM memory_observations WHERE ${where.join(' AND ')} ${NEWEST} LIMIT $2`,
+      params,
     );
     return rows.map((row) => observations.fromRow(row));
   }
@@ -93,14 +122,15 @@ export class PostgresMemoryRepository implements MemoryRepository {
 
   async search(query: string, options?: MemorySearchOptions): Promise<MemoryObservation[]> {
     const { project, type, identityKey, limit } = options as { project?: string; type?: string; identityKey?: string; limit: number };
-    const words = searchWords(query);
-    if (words.length === 0) return [];
+    const terms = searchTerms(query);
+    if (terms.length === 0) return [];
     const { rows } = await this.db.query(
       `SELECT ${observations.columnList} FROM memory_observations
-       WHERE search_vector @@ to_tsquery('simple', $1)
-         AND ($2::text IS NULL OR project = $2) AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR identity_key = $4)
+       WHERE search_vector @@ $1::tsquery
+         AND ($2::text IS NULL OR project = $2) AND ($3::text IS NULL OR type = $3)
+         AND ($4::text IS NULL OR identity_key IS NULL OR identity_key = $4)
        ${NEWEST} LIMIT $5`,
-      [tsQuery(words), project ?? null, type ?? null, identityKey ?? null, limit],
+      [tsQuery(terms), project ?? null, type ?? null, identityKey ?? null, limit],
     );
     return rows.map((row) => observations.fromRow(row));
   }

@@ -8,10 +8,14 @@ import {
   type MirrorInput,
   type MirrorListOptions,
   type MirrorSearchOptions,
+  type MirrorSessionContext,
+  type MirrorSessionIdOptions,
   type MirrorTombstone,
+  type MirrorTranscriptState,
+  type SessionContextQuery,
   type TombstoneInput,
 } from '../../domain/mirror.js';
-import { searchWords } from '../../domain/search.js';
+import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
@@ -20,9 +24,13 @@ import { tsQuery } from './postgres-fts.js';
 
 const mirrors = new PostgresCodec(mirrorFields);
 const tombstones = new PostgresCodec(mirrorTombstoneFields);
-const FILTERS = '($1::text IS NULL OR agent = $1) AND ($2::text IS NULL OR project = $2)';
+const FILTERS = '($1::text[] IS NULL OR agent = ANY($1)) AND ($2::text IS NULL OR project = $2)';
 
-type Filters = { agent?: string; project?: string; limit: number };
+type Filters = { agent?: string | string[]; project?: string; limit: number };
+
+function agents(agent: string | string[] | undefined): string[] | null {
+  return agent === undefined ? null : ([] as string[]).concat(agent);
+}
 
 export class PostgresMirrorRepository implements MirrorRepository {
   constructor(
@@ -53,19 +61,19 @@ export class PostgresMirrorRepository implements MirrorRepository {
     const { agent, project, limit } = options as Filters;
     const { rows } = await this.db.query(
       `SELECT ${mirrors.columnList} FROM mirrors WHERE ${FILTERS} ORDER BY timestamp_start DESC NULLS LAST, id DESC LIMIT $3`,
-      [agent ?? null, project ?? null, limit],
+      [agents(agent), project ?? null, limit],
     );
     return rows.map((row) => mirrors.fromRow(row));
   }
 
   async search(query: string, options?: MirrorSearchOptions): Promise<Mirror[]> {
     const { agent, project, limit } = options as Filters;
-    const words = searchWords(query);
-    if (words.length === 0) return [];
+    const terms = searchTerms(query);
+    if (terms.length === 0) return [];
     const { rows } = await this.db.query(
-      `SELECT ${mirrors.columnList} FROM mirrors WHERE search_vector @@ to_tsquery('simple', $4) AND ${FILTERS}
+      `SELECT ${mirrors.columnList} FROM mirrors WHERE search_vector @@ $4::tsquery AND ${FILTERS}
        ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [agent ?? null, project ?? null, limit, tsQuery(words)],
+      [agents(agent), project ?? null, limit, tsQuery(terms)],
     );
     return rows.map((row) => mirrors.fromRow(row));
   }
@@ -81,6 +89,67 @@ export class PostgresMirrorRepository implements MirrorRepository {
       tombstones.toRow(row).params,
     );
     return tombstones.fromRow(rows[0]!);
+  }
+
+  async getTombstone(sourceIdentity: string): Promise<MirrorTombstone | null> {
+    const { rows } = await this.db.query(`SELECT ${tombstones.columnList} FROM mirror_tombstones WHERE source_identity = $1`, [sourceIdentity]);
+    return rows[0] ? tombstones.fromRow(rows[0]) : null;
+  }
+
+  async deleteTombstone(sourceIdentity: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM mirror_tombstones WHERE source_identity = $1', [sourceIdentity]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async delete(sourceIdentity: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM mirrors WHERE source_identity = $1', [sourceIdentity]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async getBySessionId(sessionIdOrPrefix: string, options?: MirrorSessionIdOptions): Promise<Mirror | null> {
+    const { computer } = options as { computer?: string };
+    // starts_with, not LIKE: % and _ in an id are not wildcards.
+    const { rows } = await this.db.query(
+      `SELECT ${mirrors.columnList} FROM mirrors WHERE starts_with(session_id, $1) AND ($2::text IS NULL OR computer = $2)
+       ORDER BY session_id = $1 DESC, length(session_id), updated_at DESC, id DESC LIMIT 1`,
+      [sessionIdOrPrefix, computer ?? null],
+    );
+    return rows[0] ? mirrors.fromRow(rows[0]) : null;
+  }
+
+  async stateByTranscript(): Promise<Map<string, MirrorTranscriptState>> {
+    const { rows } = await this.db.query<{ path: string; source_identity: string; updated_at: Date }>(
+      `SELECT metadata->>'transcript_path' AS path, source_identity, updated_at FROM mirrors
+       WHERE jsonb_typeof(metadata->'transcript_path') = 'string' AND metadata->>'transcript_path' <> ''
+       ORDER BY updated_at, id`,
+    );
+    // Ascending order: the newest mirror of a path is set last and wins.
+    return new Map(rows.map((r) => [r.path, { sourceIdentity: r.source_identity, updatedAt: r.updated_at }]));
+  }
+
+  async sessionContext(query: SessionContextQuery): Promise<MirrorSessionContext | null> {
+    const { sessionId = null, transcriptPath = null } = query;
+    const { rows } = await this.db.query<{
+      id: string;
+      computer_name: string;
+      active_agent: string | null;
+      project_path: string | null;
+      native_log_file: string | null;
+    }>(
+      `SELECT id, computer_name, active_agent, project_path, native_log_file FROM sessions
+       WHERE id = $1::text OR native_log_file = $2::text
+       ORDER BY id IS NOT DISTINCT FROM $1::text DESC, created_at DESC, id COLLATE "C" DESC LIMIT 1`,
+      [sessionId, transcriptPath],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      sessionId: row.id,
+      computer: row.computer_name,
+      agent: row.active_agent,
+      project: row.project_path,
+      transcriptPath: row.native_log_file,
+    };
   }
 
   async isTombstoned(sourceIdentity: string): Promise<boolean> {

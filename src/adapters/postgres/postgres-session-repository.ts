@@ -48,8 +48,14 @@ export class PostgresSessionRepository implements SessionRepository {
     return rows[0] ? codec.fromRow(rows[0]) : null;
   }
 
+  async getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null> {
+    // The field name was checked against the session's fields; the pool decodes the value.
+    const { rows } = await this.db.query<{ value: Session[F] }>(`SELECT ${columnName(field)} AS value FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ? rows[0].value : null;
+  }
+
   async findOneBy(field: SessionLookupField, value: string, options: { includeInitializing?: boolean } = {}): Promise<Session | null> {
-    const statuses = options.includeInitializing ? '' : " AND lifecycle_status <> 'initializing'";
+    const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
     const { rows } = await this.db.query(
       `SELECT ${ALL} FROM sessions WHERE ${columnName(field)} = $1 AND ${OPEN}${statuses}
        ORDER BY created_at DESC, id DESC LIMIT 1`,

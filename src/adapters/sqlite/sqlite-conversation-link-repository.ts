@@ -7,6 +7,7 @@ import {
   type ConversationLink,
   type LinkCreateInput,
   type LinkMember,
+  type LinkMode,
   type LinkStatus,
   type MemberInput,
 } from '../../domain/conversation-link.js';
@@ -76,12 +77,12 @@ export class SqliteConversationLinkRepository implements ConversationLinkReposit
     );
   }
 
-  linksBetween(sessionA: string, sessionB: string): Promise<ConversationLink[]> {
+  linksBetween(sessionA: string, sessionB: string, mode?: LinkMode): Promise<ConversationLink[]> {
     return this.selectLinks(
       `WHERE l.status = 'active'
          AND EXISTS (SELECT 1 FROM conversation_link_members a WHERE a.link_id = l.link_id AND a.session_id = ?)
-         AND EXISTS (SELECT 1 FROM conversation_link_members b WHERE b.link_id = l.link_id AND b.session_id = ?)`,
-      [sessionA, sessionB],
+         AND EXISTS (SELECT 1 FROM conversation_link_members b WHERE b.link_id = l.link_id AND b.session_id = ?)${mode === undefined ? '' : ' AND l.mode = ?'}`,
+      mode === undefined ? [sessionA, sessionB] : [sessionA, sessionB, mode],
     );
   }
 

@@ -58,12 +58,15 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     );
   }
 
-  markDelivered(id: number): Promise<void> {
+  markDelivered(id: number, error?: string): Promise<void> {
     const now = this.clock.now().getTime();
     return this.db.run(() => {
       const changed = this.db
-        .prepare('UPDATE hook_outbox SET delivered_at = COALESCE(delivered_at, ?), locked_at = NULL WHERE id = ?')
-        .run(now, id).changes;
+        .prepare(
+          `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN ? ELSE last_error END,
+             delivered_at = COALESCE(delivered_at, ?), locked_at = NULL WHERE id = ?`,
+        )
+        .run(error ?? null, now, id).changes;
       if (changed === 0) throw new NotFoundError('hook event', id);
     });
   }

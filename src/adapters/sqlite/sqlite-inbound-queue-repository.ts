@@ -9,7 +9,7 @@ import {
 } from '../../domain/inbound-queue.js';
 import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
-import type { InboundQueueRepository } from '../../ports/inbound-queue-repository.js';
+import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
@@ -79,10 +79,15 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     );
   }
 
-  markExpired(id: number): Promise<void> {
-    return this.transition(id, ['delivered'], "status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL", [
-      this.clock.now().getTime(),
-    ]);
+  markExpired(id: number, reason?: string): Promise<void> {
+    // A repeated expiry keeps the first reason, as it keeps the first processedAt.
+    return this.transition(
+      id,
+      ['delivered'],
+      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL,
+       last_error = CASE WHEN status <> 'expired' THEN COALESCE(?, last_error) ELSE last_error END`,
+      [this.clock.now().getTime(), reason ?? null],
+    );
   }
 
   /** Applies `set` unless the message's status is one of `refused`. */
@@ -98,16 +103,19 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     });
   }
 
-  listPending(sessionId: string): Promise<InboundMessage[]> {
-    const now = this.clock.now().getTime();
+  listPending(sessionId: string, options?: ListPendingOptions): Promise<InboundMessage[]> {
+    const { limit, lockTtlMs } = options as { limit: number; lockTtlMs: number };
+    const now = this.clock.now();
+    const cutoff = lockCutoff(now, lockTtlMs).getTime();
     return this.db.run(() =>
       this.db
         .prepare(
           `SELECT ${ALL} FROM inbound_queue
-           WHERE session_id = ? AND status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?)
-           ORDER BY created_at, id`,
+           WHERE session_id = ? AND (locked_at IS NULL OR locked_at < ?)
+             AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
+           ORDER BY id LIMIT ?`,
         )
-        .all(sessionId, now)
+        .all(sessionId, cutoff, now.getTime(), limit)
         .map((row) => codec.fromRow(row as Row)),
     );
   }

@@ -68,13 +68,37 @@ export class SqliteListenerRepository implements ListenerRepository {
     return this.db.run(() => this.db.prepare('DELETE FROM session_listeners WHERE caller_session_id = ?').run(callerSessionId).changes);
   }
 
+  listAll(): Promise<Listener[]> {
+    return this.db.run(() =>
+      this.db
+        .prepare(`SELECT ${codec.columnList} FROM session_listeners ${ORDER}`)
+        .all()
+        .map((row) => codec.fromRow(row as Record<string, unknown>)),
+    );
+  }
+
+  staleTargets(maxAgeMs: number): Promise<string[]> {
+    const cutoff = this.clock.now().getTime() - maxAgeMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare('SELECT DISTINCT target_session_id FROM session_listeners WHERE registered_at < ? ORDER BY target_session_id')
+          .pluck()
+          .all(cutoff) as string[],
+    );
+  }
+
   count(): Promise<number> {
     return this.db.run(() => (this.db.prepare('SELECT count(*) AS n FROM session_listeners').get() as { n: number }).n);
   }
 
-  resetTimestamps(): Promise<number> {
+  resetTimestamps(targetSessionId?: string): Promise<number> {
     const now = this.clock.now().getTime();
-    return this.db.run(() => this.db.prepare('UPDATE session_listeners SET registered_at = ?').run(now).changes);
+    return this.db.run(() =>
+      targetSessionId === undefined
+        ? this.db.prepare('UPDATE session_listeners SET registered_at = ?').run(now).changes
+        : this.db.prepare('UPDATE session_listeners SET registered_at = ? WHERE target_session_id = ?').run(now, targetSessionId).changes,
+    );
   }
 
   private select(where: string, param: string): Promise<Listener[]> {

@@ -5,6 +5,7 @@ import {
   memorySummaryFields,
   newObservation,
   newSummary,
+  type IdsOptions,
   type MemoryManualSession,
   type MemoryObservation,
   type MemorySearchOptions,
@@ -13,7 +14,7 @@ import {
   type RecentOptions,
   type SummaryInput,
 } from '../../domain/memory.js';
-import { searchWords } from '../../domain/search.js';
+import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MemoryRepository } from '../../ports/memory-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -24,6 +25,16 @@ const observations = new SqliteCodec(memoryObservationFields);
 const summaries = new SqliteCodec(memorySummaryFields);
 const manual = new SqliteCodec(memoryManualSessionFields);
 const NEWEST = 'ORDER BY created_at DESC, id DESC';
+
+// Row values order observations totally, so "before" and "after" the anchor never share a row.
+const TIMELINE = `
+  WITH a AS (SELECT project AS a_project, created_at AS a_created_at, id AS a_id FROM memory_observations WHERE id = @id),
+  b AS (SELECT ${observations.columnList} FROM memory_observations, a
+        WHERE project = a_project AND (created_at, id) < (a_created_at, a_id) ORDER BY created_at DESC, id DESC LIMIT @before),
+  f AS (SELECT ${observations.columnList} FROM memory_observations, a
+        WHERE project = a_project AND (created_at, id) > (a_created_at, a_id) ORDER BY created_at, id LIMIT @after)
+  SELECT * FROM (SELECT * FROM b UNION ALL SELECT ${observations.columnList} FROM memory_observations WHERE id = @id UNION ALL SELECT * FROM f)
+  ORDER BY created_at, id`;
 
 function insertSql(table: string, columns: string[], returning: string): string {
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${returning}`;
@@ -45,23 +56,50 @@ export class SqliteMemoryRepository implements MemoryRepository {
     return this.db.run(() => this.db.prepare('DELETE FROM memory_observations WHERE id = ?').run(id).changes > 0);
   }
 
-  getByIds(ids: number[]): Promise<MemoryObservation[]> {
+  async getByIds(ids: number[], project?: string): Promise<MemoryObservation[]> {
     const unique = [...new Set(ids)];
-    if (unique.length === 0) return Promise.resolve([]);
-    return this.db.run(() => {
-      const rows = this.db
-        .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE id IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(unique))
-        .map((row) => observations.fromRow(row as Record<string, unknown>));
-      const byId = new Map(rows.map((o) => [o.id, o]));
-      return unique.flatMap((id) => byId.get(id) ?? []);
-    });
+    const byId = new Map((await this.byIds(unique, project, '')).map((o) => [o.id, o]));
+    return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  batchFetch(ids: number[], options?: IdsOptions): Promise<MemoryObservation[]> {
+    return this.byIds([...new Set(ids)], (options as { project?: string }).project, NEWEST);
+  }
+
+  private byIds(ids: number[], project: string | undefined, order: string): Promise<MemoryObservation[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    const where = project === undefined ? '' : ' AND project = ?';
+    const params = project === undefined ? [JSON.stringify(ids)] : [JSON.stringify(ids), project];
+    return this.db.run(() =>
+      this.db
+        .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE id IN (SELECT value FROM json_each(?))${where} ${order}`)
+        .all(params)
+        .map((row) => observations.fromRow(row as Record<string, unknown>)),
+    );
+  }
+
+  timeline(anchorId: number, before = 3, after = 3): Promise<MemoryObservation[]> {
+    return this.db.run(() =>
+      this.db
+        .prepare(TIMELINE)
+        .all({ id: anchorId, before, after })
+        .map((row) => observations.fromRow(row as Record<string, unknown>)),
+    );
   }
 
   recent(project: string, options?: RecentOptions): Promise<MemoryObservation[]> {
-    const { type, limit } = options as { type?: string; limit: number };
-    const where = type === undefined ? 'project = ?' : 'project = ? AND type = ?';
-    const params = type === undefined ? [project, limit] : [project, type, limit];
+    const { type, identityKey, limit } = options as { type?: string; identityKey?: string; limit: number };
+    let where = 'project = ?';
+    const params: unknown[] = [project];
+    if (type !== undefined) {
+      where += ' AND type = ?';
+      params.push(type);
+    }
+    if (identityKey !== undefined) {
+      where += ' AND (identity_key IS NULL OR identity_key = ?)';
+      params.push(identityKey);
+    }
+    params.push(limit);
     return this.db.run(() =>
       this.db
         .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE ${where} ${NEWEST} LIMIT ?`)
@@ -103,18 +141,21 @@ export class SqliteMemoryRepository implements MemoryRepository {
 
   search(query: string, options?: MemorySearchOptions): Promise<MemoryObservation[]> {
     const { project, type, identityKey, limit } = options as { project?: string; type?: string; identityKey?: string; limit: number };
-    const words = searchWords(query);
-    if (words.length === 0) return Promise.resolve([]);
+    const terms = searchTerms(query);
+    if (terms.length === 0) return Promise.resolve([]);
     const where = ['id IN (SELECT rowid FROM memory_observations_fts WHERE memory_observations_fts MATCH ?)'];
-    const params: unknown[] = [ftsMatch(words)];
+    const params: unknown[] = [ftsMatch(terms)];
     for (const [column, value] of [
       ['project', project],
       ['type', type],
-      ['identity_key', identityKey],
     ] as const) {
       if (value === undefined) continue;
       where.push(`${column} = ?`);
       params.push(value);
+    }
+    if (identityKey !== undefined) {
+      where.push('(identity_key IS NULL OR identity_key = ?)');
+      params.push(identityKey);
     }
     params.push(limit);
     return this.db.run(() =>

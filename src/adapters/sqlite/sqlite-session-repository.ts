@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../domain/errors.js';
-import { columnName } from '../../domain/fields.js';
+import { columnName, type FieldKinds } from '../../domain/fields.js';
 import {
   headlessInput,
   listedStatuses,
@@ -22,6 +22,18 @@ const codec = new SqliteCodec(sessionFields);
 const ALL = codec.columnList;
 const INSERT = `INSERT INTO sessions (${ALL}) VALUES (${ALL.split(', ').map(() => '?').join(', ')}) RETURNING ${ALL}`;
 const OPEN = "closed_at IS NULL AND lifecycle_status <> 'closed'";
+
+const fieldCodecs = new Map<keyof Session, SqliteCodec<Partial<Session>>>();
+
+/** A codec of one session field, made once per field. */
+function fieldCodec(field: keyof Session): SqliteCodec<Partial<Session>> {
+  let one = fieldCodecs.get(field);
+  if (!one) {
+    one = new SqliteCodec({ [field]: sessionFields[field] } as FieldKinds<Partial<Session>>);
+    fieldCodecs.set(field, one);
+  }
+  return one;
+}
 
 export class SqliteSessionRepository implements SessionRepository {
   constructor(
@@ -50,8 +62,16 @@ export class SqliteSessionRepository implements SessionRepository {
     });
   }
 
+  getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null> {
+    const one = fieldCodec(field);
+    return this.db.run(() => {
+      const row = this.db.prepare(`SELECT ${one.columnList} FROM sessions WHERE id = ?`).get(id);
+      return row ? (one.fromRow(row as Record<string, unknown>) as Session)[field] : null;
+    });
+  }
+
   findOneBy(field: SessionLookupField, value: string, options: { includeInitializing?: boolean } = {}): Promise<Session | null> {
-    const statuses = options.includeInitializing ? '' : " AND lifecycle_status <> 'initializing'";
+    const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
     const sql = `SELECT ${ALL} FROM sessions WHERE ${columnName(field)} = ? AND ${OPEN}${statuses}
       ORDER BY created_at DESC, id DESC LIMIT 1`;
     return this.db.run(() => {

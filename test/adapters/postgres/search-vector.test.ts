@@ -8,6 +8,7 @@ const TEXTS = [
   'ÉCOLE café Straße İstanbul ΣΊΣΥΦΟΣ',
   'mail a.b@example.com, see https://x.io/a-b?c=d#e and C:\\path\\to\\file.txt',
   'snake_case kebab-case camelCase 3.14 v1.2.3 1e-7 ½ ² ١٢٣',
+  'scientific look-alikes 1e5x 2e2e x1e5 12e3',
   'quotes "double" \'single\' back\\slash tab\there new\nline',
   'emoji 🚀 and 日本語のテキスト with 中文',
   `${'x'.repeat(3000)} short`,
@@ -87,5 +88,31 @@ describe('PostgreSQL search vectors: bulk-computed equal trigger-computed', () =
     const { rows } = await pg.store.database.query<{ v: string }>("SELECT search_vector::text AS v FROM mirrors WHERE source_identity = 'bulk-0'");
     expect(rows[0]!.v).toContain("'fresh'");
     expect(rows[0]!.v).not.toContain("'hello'");
+  });
+});
+
+describe('PostgreSQL migration 005: search vectors of the package words', () => {
+  const pg = migratedPgStoreForFile('tc_vectors_005');
+
+  it('recomputes the vectors of existing rows on the way up, and the parser-made ones on the way down', async () => {
+    const db = pg.store.database;
+    await pg.store.migrator.down({ to: '005_daemon_parity' });
+    await db.query(`INSERT INTO mirrors (source_identity, agent, title, conversation_text, created_at, updated_at)
+      VALUES ('m', 'claude', 'Sci', 'values 1e5x and 2e2e', now(), now())`);
+    await db.query(`INSERT INTO memory_observations (memory_session_id, project, type, title, facts, created_at)
+      VALUES ('s', 'p', 'gotcha', 'x1e5', '["12e3abc"]', now())`);
+    const vectors = async () =>
+      (
+        await db.query<{ v: string }>(
+          "SELECT search_vector::text AS v FROM mirrors UNION ALL SELECT search_vector::text FROM memory_observations",
+        )
+      ).rows.map((r) => r.v);
+    // PostgreSQL's parser reads 1e5, 2e2 and 12e3 as numbers in scientific notation and splits them off.
+    expect(await vectors()).toEqual(["'1e5' '2e2' 'and' 'e' 'sci' 'values' 'x'", "'12e3' 'abc' 'x1e5'"]);
+    await pg.store.migrator.up();
+    expect(await vectors()).toEqual(["'1e5x' '2e2e' 'and' 'sci' 'values'", "'12e3abc' 'x1e5'"]);
+    expect((await pg.store.repositories.mirrors.search('1e5*')).map((m) => m.sourceIdentity)).toEqual(['m']);
+    expect(await pg.store.repositories.mirrors.search('x*')).toEqual([]);
+    expect((await pg.store.repositories.memory.search('12e3a*')).length).toBe(1);
   });
 });

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
+import { createSqlitePath } from '../../support/databases.js';
+
+/**
+ * The indexes migration 005 restored are used by the queries the ports send: each test runs
+ * a port member, records the statement it prepared and the parameters it ran it with, and
+ * asks SQLite for its plan (EXPLAIN QUERY PLAN) on a seeded database.
+ */
+const path = createSqlitePath();
+let store: SqliteStore;
+
+beforeAll(async () => {
+  store = new SqliteStore({ path: path.path });
+  await store.migrator.up();
+  await store.database.run((db) => {
+    // 5 000 observations over 10 projects, 7 types, 50 identities and 10% unscoped; 500 contracts, 5% active.
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+      INSERT INTO memory_observations (memory_session_id, project, type, title, identity_key, created_at)
+      SELECT 'm', 'p' || (i % 10), json_extract('["preference","decision","discovery","gotcha","pattern","friction","context"]', '$[' || (i % 7) || ']'),
+        'walrus' || (i % 300), CASE WHEN i % 10 = 0 THEN NULL ELSE 'k' || (i % 50) END, 1773576000000 - i * 1000 FROM n`);
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+      INSERT INTO webhook_contracts (id, contract, active, created_at, updated_at) SELECT 'c' || i, '{}', i % 20 = 0, 0, 0 FROM n`);
+  });
+});
+
+afterAll(async () => {
+  await store?.close();
+  path.remove();
+});
+
+/** The plan of the one statement a port call ran, as EXPLAIN QUERY PLAN's detail lines. */
+async function planOf(call: () => Promise<unknown>): Promise<string> {
+  const database = store.database;
+  const original = database.prepare.bind(database);
+  const ran: { sql: string; params: unknown[] }[] = [];
+  (database as { prepare: unknown }).prepare = (sql: string) => {
+    const statement = original(sql);
+    return new Proxy(statement, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'all' || key === 'get' || key === 'run') {
+          return (...params: unknown[]) => {
+            ran.push({ sql, params });
+            return (value as (...a: unknown[]) => unknown).apply(target, params);
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  };
+  try {
+    await call();
+  } finally {
+    (database as { prepare: unknown }).prepare = original;
+  }
+  expect(ran).toHaveLength(1);
+  const { sql, params } = ran[0]!;
+  return store.database.run((db) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n'),
+  );
+}
+
+describe('SQLite: the restored indexes serve the port queries', () => {
+  it('memory.recent of one type searches idx_memory_observations_project_type', async () => {
+    const plan = await planOf(() => store.repositories.memory.recent('p3', { type: 'gotcha', limit: 50 }));
+    expect(plan).toMatch(/SEARCH memory_observations USING (COVERING )?INDEX idx_memory_observations_project_type \(project=\? AND type=\?\)/);
+  });
+
+  it('memory.recent and memory.search scoped to an identity search an index of the project, never scan the table', async () => {
+    for (const call of [
+      () => store.repositories.memory.recent('p3', { identityKey: 'k3' }),
+      () => store.repositories.memory.search('walrus17*', { project: 'p3', identityKey: 'k3' }),
+    ]) {
+      const plan = await planOf(call);
+      expect(plan).toMatch(/SEARCH memory_observations USING (COVERING )?INDEX idx_memory_observations_project_\w+ \(project=\?/);
+      expect(plan).not.toMatch(/SCAN memory_observations\b(?!_fts)/);
+    }
+  });
+
+  it('webhooks.listContracts of the active ones searches idx_webhook_contracts_active', async () => {
+    const plan = await planOf(() => store.repositories.webhooks.listContracts({ activeOnly: true }));
+    expect(plan).toMatch(/SEARCH webhook_contracts USING (COVERING )?INDEX idx_webhook_contracts_active \(active=\?\)/);
+  });
+
+  it('without the index the same query scans the table (the check can fail)', async () => {
+    await store.database.run((db) => db.exec('SAVEPOINT probe; DROP INDEX idx_webhook_contracts_active;'));
+    let plan: string;
+    try {
+      plan = await planOf(() => store.repositories.webhooks.listContracts({ activeOnly: true }));
+    } finally {
+      await store.database.run((db) => db.exec('ROLLBACK TO probe; RELEASE probe;'));
+    }
+    expect(plan).toMatch(/SCAN webhook_contracts/);
+    expect(await store.database.run((db) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'idx_webhook_contracts_active'").get())).toBeDefined();
+  });
+});
