@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
+import { maskSecrets } from '../config/secrets.js';
 import { createStore } from '../container.js';
 import type { Store } from '../ports/store.js';
 
@@ -14,6 +15,43 @@ export interface Io {
   status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+}
+
+/**
+ * A line may start with this (the copy's progress: cursor up one line, clear it); it is the
+ * only terminal control the CLI writes itself, so it is the only one let through.
+ */
+export const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K';
+
+/**
+ * C0 and C1 controls (but tab and newline), DEL, and the Unicode controls that reorder
+ * or hide text on a terminal (bidi overrides and isolates, line/paragraph separators).
+ */
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text fit for a terminal and a log: every password masked (see maskSecrets) and every
+ * control character written as `\u001b` (valid inside JSON strings too), so a hostile
+ * table name or value cannot move the cursor, recolour or retitle the terminal.
+ */
+export function sanitise(text: string, secrets: readonly string[] = []): string {
+  const keep = text.startsWith(REWRITE_PREVIOUS_LINE) ? REWRITE_PREVIOUS_LINE : '';
+  const masked = maskSecrets(text.slice(keep.length), ...secrets);
+  return keep + masked.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The Io every command writes through: each line, error and progress text sanitised.
+ * `secrets` may grow while the command runs (a config read later adds its password).
+ */
+export function sanitisedIo(io: Io, secrets: Set<string>): Io {
+  const clean = (text: string) => sanitise(text, [...secrets]);
+  return {
+    ...io,
+    out: (line) => io.out(clean(line)),
+    err: (line) => io.err(clean(line)),
+    status: io.status && ((text) => io.status!(clean(text))),
+  };
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
