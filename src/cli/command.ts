@@ -27,6 +27,7 @@ export const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K';
  * C0 and C1 controls (but tab and newline), DEL, and the Unicode controls that reorder
  * or hide text on a terminal (bidi overrides and isolates, line/paragraph separators).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
