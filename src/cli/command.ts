@@ -3,6 +3,7 @@ import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { maskSecrets } from '../config/secrets.js';
 import { createStore } from '../container.js';
+import { refuseUnfinishedCopy } from '../open-store.js';
 import type { Store } from '../ports/store.js';
 
 /** Where a command writes; injectable so tests can capture output. */
@@ -116,10 +117,19 @@ export function progress(io: Io): { show: (text: string) => void; done: () => vo
   };
 }
 
-/** Runs `fn` with the configured store and closes it afterwards. */
-export async function withStore<T>(values: Values, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the configured store and closes it afterwards. A database holding an
+ * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`.
+ */
+export async function withStore<T>(
+  values: Values,
+  io: Io,
+  fn: (store: Store) => Promise<T>,
+  options: { unfinishedCopy?: 'refuse' | 'allow' } = {},
+): Promise<T> {
   const store = openConfigured(values, io);
   try {
+    if (options.unfinishedCopy !== 'allow') await refuseUnfinishedCopy(store);
     return await fn(store);
   } finally {
     await store.close();
