@@ -3,6 +3,7 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
+import { sqliteExposureWarnings } from './adapters/sqlite/sqlite-database.js';
 import { SqliteInstanceLock } from './adapters/sqlite/sqlite-instance-lock.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { PostgresTableReader } from './adapters/postgres/postgres-table-reader.js';
@@ -98,6 +99,14 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
 export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
   if (config.engine === 'sqlite') return new SqliteInstanceLock(config.sqlite.path, options.clock ?? systemClock);
   return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+}
+
+/**
+ * Who else can read the database's files (SQLite: the file, its -wal, -shm and .lock
+ * readable by group or others); nothing on PostgreSQL, whose server keeps its files.
+ */
+export function exposureWarnings(config: DatabaseConfig): string[] {
+  return config.engine === 'sqlite' ? sqliteExposureWarnings(config.sqlite.path) : [];
 }
 
 /** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */

@@ -2,6 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { DatabaseConfig } from './config/config-schema.js';
 import { resolveConfig, type ResolveOptions } from './config/resolve-config.js';
 import { createContainer, createInstanceLock, createStore, maintenanceIntervalMs } from './container.js';
+import { CopyUnfinishedError } from './domain/errors.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { InstanceLock } from './ports/instance-lock.js';
 import type { Store } from './ports/store.js';
@@ -39,8 +40,9 @@ export interface OpenedStore extends Store {
  * Opens the configured database for the daemon: resolves the config, takes the
  * instance lock (failing fast with InstanceLockedError when another process holds it),
  * migrates when `autoMigrate` is set (otherwise refuses pending migrations), always
- * refuses a database newer than this build, builds the container and starts the
- * engine's periodic maintenance.
+ * refuses a database newer than this build or one holding an unfinished copy
+ * (`CopyUnfinishedError`), builds the container and starts the engine's periodic
+ * maintenance.
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<OpenedStore> {
   const { database: config } = resolveConfig(options);
@@ -55,6 +57,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenedS
     throw error;
   }
   try {
+    await refuseUnfinishedCopy(store);
     if (options.autoMigrate) await store.migrator.up();
     else await store.migrator.assertCurrent();
   } catch (error) {
@@ -92,4 +95,14 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenedS
       }
     })());
   return Object.assign(store, { config, container, lock, close });
+}
+
+/**
+ * Throws `CopyUnfinishedError` (TC_COPY_UNFINISHED), naming the copy to finish, when
+ * `store` holds a copy that did not finish: its tables are incomplete and its foreign
+ * keys may be suspended, so whatever wrote to it could not be copied onto later.
+ */
+export async function refuseUnfinishedCopy(store: Store): Promise<void> {
+  const copy = await store.bulk.interruptedCopy();
+  if (copy) throw new CopyUnfinishedError(store.location, copy.sources, copy);
 }

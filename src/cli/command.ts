@@ -1,7 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
+import { maskSecrets } from '../config/secrets.js';
 import { createStore } from '../container.js';
+import { refuseUnfinishedCopy } from '../open-store.js';
 import type { Store } from '../ports/store.js';
 
 /** Where a command writes; injectable so tests can capture output. */
@@ -14,6 +16,44 @@ export interface Io {
   status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+}
+
+/**
+ * A line may start with this (the copy's progress: cursor up one line, clear it); it is the
+ * only terminal control the CLI writes itself, so it is the only one let through.
+ */
+export const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K';
+
+/**
+ * C0 and C1 controls (but tab and newline), DEL, and the Unicode controls that reorder
+ * or hide text on a terminal (bidi overrides and isolates, line/paragraph separators).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text fit for a terminal and a log: every password masked (see maskSecrets) and every
+ * control character written as `\u001b` (valid inside JSON strings too), so a hostile
+ * table name or value cannot move the cursor, recolour or retitle the terminal.
+ */
+export function sanitise(text: string, secrets: readonly string[] = []): string {
+  const keep = text.startsWith(REWRITE_PREVIOUS_LINE) ? REWRITE_PREVIOUS_LINE : '';
+  const masked = maskSecrets(text.slice(keep.length), ...secrets);
+  return keep + masked.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The Io every command writes through: each line, error and progress text sanitised.
+ * `secrets` may grow while the command runs (a config read later adds its password).
+ */
+export function sanitisedIo(io: Io, secrets: Set<string>): Io {
+  const clean = (text: string) => sanitise(text, [...secrets]);
+  return {
+    ...io,
+    out: (line) => io.out(clean(line)),
+    err: (line) => io.err(clean(line)),
+    status: io.status && ((text) => io.status!(clean(text))),
+  };
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -77,10 +117,19 @@ export function progress(io: Io): { show: (text: string) => void; done: () => vo
   };
 }
 
-/** Runs `fn` with the configured store and closes it afterwards. */
-export async function withStore<T>(values: Values, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the configured store and closes it afterwards. A database holding an
+ * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`.
+ */
+export async function withStore<T>(
+  values: Values,
+  io: Io,
+  fn: (store: Store) => Promise<T>,
+  options: { unfinishedCopy?: 'refuse' | 'allow' } = {},
+): Promise<T> {
   const store = openConfigured(values, io);
   try {
+    if (options.unfinishedCopy !== 'allow') await refuseUnfinishedCopy(store);
     return await fn(store);
   } finally {
     await store.close();

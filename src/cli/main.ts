@@ -1,5 +1,6 @@
-import { maskSecrets } from '../config/resolve-config.js';
-import { COMMON_HELP, parse, type Command, type Io } from './command.js';
+import { resolveConfig } from '../config/resolve-config.js';
+import { configSecrets, environmentSecrets, urlSecrets } from '../config/secrets.js';
+import { COMMON_HELP, parse, sanitisedIo, type Command, type Io } from './command.js';
 import { checkCommand } from './commands/check.js';
 import { initCommand } from './commands/init.js';
 import { copyCommand } from './commands/copy.js';
@@ -41,8 +42,26 @@ function overview(): string {
   ].join('\n');
 }
 
-/** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * Every password this run could print: the environment's, any URL among the arguments
+ * (copy --from/--to) and the config file's (read here as well, so a command that fails
+ * before reading it still has its password masked).
+ */
+function knownSecrets(argv: string[], io: Io): Set<string> {
+  const secrets = new Set([...environmentSecrets(io.env), ...argv.flatMap(urlSecrets)]);
+  const at = argv.indexOf('--config');
+  const configPath = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
+  try {
+    for (const s of configSecrets(resolveConfig({ configPath, env: io.env, cwd: io.cwd }).database)) secrets.add(s);
+  } catch {
+    // An unreadable config is reported by the command itself.
+  }
+  return secrets;
+}
+
+/** Runs the CLI; returns the exit code. Everything it prints goes through `sanitisedIo`. */
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  const io = sanitisedIo(rawIo, knownSecrets(argv, rawIo));
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(overview());
@@ -67,23 +86,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(parsed.values, parsed.positionals, io);
   } catch (error) {
-    io.err(`teleclaude-db ${name}: ${oneLine(error, io.env)}`);
+    io.err(`teleclaude-db ${name}: ${oneLine(error)}`);
     return 1;
   }
 }
 
-function oneLine(error: unknown, env: NodeJS.ProcessEnv): string {
+function oneLine(error: unknown): string {
   const e = error as Error & { code?: string };
   const text = (e?.message ?? String(error)).split('\n')[0]!;
-  const masked = maskSecrets(text, env.PGPASSWORD);
-  return e?.code?.startsWith?.('TC_') ? `${masked} [${e.code}]` : masked;
+  return e?.code?.startsWith?.('TC_') ? `${text} [${e.code}]` : text;
 }
-
-export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  tty: Boolean(process.stderr.isTTY),
-  status: (text) => process.stderr.write(`\r\x1b[K${text}`),
-  env: process.env,
-  cwd: process.cwd(),
-};

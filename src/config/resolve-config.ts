@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
+import { normalizePostgresUrl } from './secrets.js';
 import { databaseConfigSchema, type DatabaseConfig, type DatabaseConfigInput } from './config-schema.js';
 
 export interface ResolveOptions {
@@ -69,6 +70,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
   }
   const database = parsed.data;
   database.sqlite.path = expandHome(database.sqlite.path);
+  if (database.postgresql.url) database.postgresql.url = normalizePostgresUrl(database.postgresql.url);
   return { database, file };
 }
 
@@ -131,9 +133,4 @@ function expandHome(path: string): string {
   return path === ':memory:' || isAbsolute(path) ? path : resolve(path);
 }
 
-/** A URL or message with every password replaced by ****. */
-export function maskSecrets(text: string, password?: string): string {
-  let masked = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)([^@\s]*)@/g, '$1****@');
-  if (password) masked = masked.split(password).join('****');
-  return masked;
-}
+export { maskSecrets } from './secrets.js';

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'TC_INSTANCE_LOCKED'
   | 'TC_MIGRATION'
   | 'TC_CONFIG'
-  | 'TC_UNAVAILABLE';
+  | 'TC_UNAVAILABLE'
+  | 'TC_COPY_UNFINISHED';
 
 export abstract class TeleclaudeError extends Error {
   abstract readonly code: ErrorCode;
@@ -104,4 +105,26 @@ export class ConfigError extends TeleclaudeError {
 /** The database cannot be reached right now (server down, connection lost, timeout). */
 export class UnavailableError extends TeleclaudeError {
   readonly code = 'TC_UNAVAILABLE';
+}
+
+/**
+ * The database holds a copy (`teleclaude-db copy`) that did not finish: some tables are
+ * missing or half its foreign keys are suspended. Nothing may use it until the copy is
+ * resumed. `location` is the database (password masked), `sources` where the copy read.
+ */
+export class CopyUnfinishedError extends TeleclaudeError {
+  readonly code = 'TC_COPY_UNFINISHED';
+
+  constructor(
+    readonly location: string,
+    readonly sources: string[],
+    detail: { tables: number; suspendedKeys: number },
+  ) {
+    const from = sources.length === 1 ? sources[0]!.replace(/, last written .*$/, '') : 'SOURCE';
+    const state = `${detail.tables} table(s) copied${detail.suspendedKeys ? `, ${detail.suspendedKeys} foreign key(s) suspended` : ''}`;
+    super(
+      `${location} holds an unfinished copy (${state}${sources.length ? `, from ${sources.join('; ')}` : ''}); ` +
+        `finish it with: teleclaude-db copy --from ${from} --to ${location} --resume`,
+    );
+  }
 }

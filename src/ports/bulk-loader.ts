@@ -10,6 +10,16 @@ export function isCopyBookkeeping(table: string): boolean {
   return table === COPY_JOURNAL_TABLE || table === COPY_SUSPENDED_KEYS_TABLE;
 }
 
+/** What an unfinished copy left in its target (see `BulkLoader.interruptedCopy`). */
+export interface InterruptedCopy {
+  /** Tables the copy finished (recorded in its journal). */
+  tables: number;
+  /** Where it was copying from: the journal's `source` labels. */
+  sources: string[];
+  /** Foreign keys it dropped and has not restored (PostgreSQL only; 0 on SQLite). */
+  suspendedKeys: number;
+}
+
 /**
  * A JSON value still in its text form, as an SQLite source stores it: a bulk loader
  * stores it without the parse and re-serialisation a parsed value costs, and refuses a
@@ -75,4 +85,10 @@ export interface BulkLoader {
    * when none was suspended).
    */
   restoreForeignKeys(): Promise<number>;
+  /**
+   * The copy this database holds unfinished, or null: a copy journal (even an empty one)
+   * or suspended foreign keys are present. Only reads. Such a database is refused by
+   * `openStore` and by the CLI until `teleclaude-db copy --resume` finishes the copy.
+   */
+  interruptedCopy(): Promise<InterruptedCopy | null>;
 }

@@ -1,5 +1,5 @@
 import { ForeignKeyError } from '../../domain/errors.js';
-import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy } from '../../ports/bulk-loader.js';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
@@ -199,6 +199,14 @@ export class PostgresBulkLoader implements BulkLoader {
       await tx.query(`DROP TABLE ${SUSPENDED}`);
       return rows.length;
     });
+  }
+
+  async interruptedCopy(): Promise<InterruptedCopy | null> {
+    const suspended = (await exists(this.database, SUSPENDED))
+      ? (await this.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SUSPENDED}`)).rows[0]!.n
+      : -1;
+    if (suspended < 0 && !(await exists(this.database, JOURNAL))) return null;
+    return { tables: (await this.journal()).size, sources: [...(await this.journalSources())], suspendedKeys: Math.max(suspended, 0) };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader, type InterruptedCopy } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type SqliteDatabase, type SqliteDb } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
@@ -104,6 +104,12 @@ export class SqliteBulkLoader implements BulkLoader {
 
   async dropJournal(): Promise<void> {
     await this.database.run((db) => db.exec(`DROP TABLE IF EXISTS ${JOURNAL}`));
+  }
+
+  async interruptedCopy(): Promise<InterruptedCopy | null> {
+    const present = await this.database.run((db) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(COPY_JOURNAL_TABLE));
+    if (!present) return null;
+    return { tables: (await this.journal()).size, sources: [...(await this.journalSources())], suspendedKeys: 0 };
   }
 
   /** SQLite checks each row in-process against the parent's index, at little cost: the keys stay. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
@@ -24,16 +24,125 @@ export interface SqliteExecutor {
   prepare(sql: string): Database.Statement;
 }
 
+/** Files and directories this package creates: readable by their owner only (the database holds bearer tokens and webhook secrets). */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIRECTORY_MODE = 0o700;
+
+/**
+ * The real path of a database file: symlinks of the file and of every directory above it
+ * resolved, also when the file (or a directory on the way) does not exist yet, so two
+ * paths that reach the same file give the same answer.
+ */
+export function sqliteRealPath(path: string, depth = 0): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    // Missing: a dangling symlink points where the file will be created; otherwise the
+    // real parent directory plus the name.
+  }
+  if (depth < 40 && isSymlink(absolute)) return sqliteRealPath(resolve(dirname(absolute), readlinkSync(absolute)), depth + 1);
+  const parent = dirname(absolute);
+  return parent === absolute ? absolute : join(sqliteRealPath(parent, depth + 1), basename(absolute));
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the missing directories of `dir`, each 0700 whatever the umask; existing ones are left alone. */
+export function makePrivateDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  if (missing.length === 0) return;
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  for (const d of missing) chmodSync(d, PRIVATE_DIRECTORY_MODE);
+}
+
+/**
+ * Creates `path` empty with `mode` (whatever the umask) unless it exists; an existing
+ * file's mode is left alone. Returns whether it created the file. SQLite takes an empty
+ * file as an empty database, and creates its -wal, -shm and -journal with the database
+ * file's mode, so they are private too.
+ */
+export function createPrivateFile(path: string, mode = PRIVATE_FILE_MODE): boolean {
+  makePrivateDirectories(dirname(path));
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Side files left more open than their database (by an earlier version, or before the
+ * owner tightened the database's mode) are brought down to the database's mode.
+ */
+function tightenSideFiles(path: string): void {
+  const mode = statSync(path).mode & 0o777;
+  for (const side of [`${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    try {
+      const stat = statSync(side);
+      if ((stat.mode & 0o777 & ~mode) !== 0 && stat.uid === process.getuid?.()) chmodSync(side, stat.mode & 0o777 & mode);
+    } catch {
+      // Absent, or not ours to change.
+    }
+  }
+}
+
+/**
+ * Warnings about who else can read the database at `path` or its side files (an
+ * existing database's mode is never changed; `teleclaude-db check` prints these).
+ */
+export function sqliteExposureWarnings(path: string): string[] {
+  if (path === ':memory:') return [];
+  const real = sqliteRealPath(path);
+  const warnings: string[] = [];
+  for (const file of [real, `${real}-wal`, `${real}-shm`, `${real}.lock`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if (mode & 0o077) {
+      warnings.push(
+        `${file} is accessible to other users (mode 0${mode.toString(8)}); it holds session tokens and webhook secrets: chmod 600 ${file}`,
+      );
+    }
+  }
+  return warnings;
+}
+
 /**
  * Opens a better-sqlite3 connection with this package's pragmas: WAL (with
  * synchronous = NORMAL, which WAL needs set explicitly to be both safe and fast),
- * busy_timeout, and foreign_keys = ON (SQLite leaves them off by default).
+ * busy_timeout, and foreign_keys = ON (SQLite leaves them off by default). A new
+ * database file (and any directory made for it) is created readable by its owner only.
  */
 export function openSqlite(options: SqliteOptions): SqliteDb {
-  if (options.path !== ':memory:' && !options.readonly) mkdirSync(dirname(options.path), { recursive: true });
+  const memory = options.path === ':memory:';
+  let path = options.path;
   let db: SqliteDb;
   try {
-    db = new Database(options.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!memory) path = sqliteRealPath(options.path);
+    if (!memory && !options.readonly) createPrivateFile(path);
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (error) {
     throw new UnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, { cause: error });
   }
@@ -42,6 +151,7 @@ export function openSqlite(options: SqliteOptions): SqliteDb {
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  if (!memory && !options.readonly) tightenSideFiles(path);
   return db;
 }
 

@@ -1,4 +1,5 @@
-import { withStore, type Command } from '../command.js';
+import { exposureWarnings } from '../../container.js';
+import { configOf, withStore, type Command } from '../command.js';
 import { diffSchemas, expectedSchema } from '../schema-diff.js';
 
 export const checkCommand: Command = {
@@ -10,7 +11,8 @@ export const checkCommand: Command = {
 (tables, columns, types, nullability, keys, indexes, foreign keys) with what the applied
 migrations should have created and names each difference, and runs the engine's
 integrity checks (SQLite: integrity_check and foreign_key_check; PostgreSQL: invalid
-indexes). Prints one line per finding; exits 1 when anything is wrong.
+indexes). Prints one line per finding; exits 1 when anything is wrong. Warns (without
+failing) when an SQLite database or its side files are readable by other users.
 
 Examples:
   teleclaude-db check
@@ -37,6 +39,7 @@ Examples:
       problems.push(...integrity);
       if (!integrity.length) io.out('ok       integrity');
 
+      for (const w of exposureWarnings(configOf(values, io))) io.out(`WARNING  ${w}`);
       for (const p of problems) io.out(`PROBLEM  ${p}`);
       if (problems.length) {
         io.err(`teleclaude-db check: ${problems.length} problem(s); first: ${problems[0]}`);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
 import type { DatabaseConfig } from '../../config/config-schema.js';
 import { createInstanceLock, createStore, createTableReader } from '../../container.js';
-import { InstanceLockedError } from '../../domain/errors.js';
+import { CopyUnfinishedError, InstanceLockedError } from '../../domain/errors.js';
 import { describeHolder } from '../../ports/instance-lock.js';
 import { isCopyBookkeeping } from '../../ports/bulk-loader.js';
 import type { Store } from '../../ports/store.js';
@@ -161,9 +161,8 @@ async function openTarget(
 
 async function refuseUnlessResumable(store: Store, options: CopyOptions, io: Io): Promise<void> {
   if (options.resume) return;
-  if ((await store.bulk.journal()).size > 0) {
-    throw new Error(`${store.location} holds an interrupted copy; continue it with --resume`);
-  }
+  const unfinished = await store.bulk.interruptedCopy();
+  if (unfinished && !options.verify) throw new CopyUnfinishedError(store.location, unfinished.sources, unfinished);
   if ((await dataRows(store)) === 0) return;
   if (options.verify) {
     options.verifyOnly = true;

@@ -1,4 +1,5 @@
 import { createInstanceLock, createStore } from '../../container.js';
+import { refuseUnfinishedCopy } from '../../open-store.js';
 import { configOf, type Command } from '../command.js';
 
 export const resetCommand: Command = {
@@ -25,6 +26,7 @@ Examples:
     try {
       const store = createStore(config);
       try {
+        await refuseUnfinishedCopy(store);
         const reverted = await store.migrator.reset();
         io.out(`reset ${store.location}: reverted ${reverted.length ? reverted.join(', ') : 'nothing'}; schema_migrations dropped`);
       } finally {

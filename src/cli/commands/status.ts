@@ -1,3 +1,4 @@
+import { CopyUnfinishedError } from '../../domain/errors.js';
 import { withStore, type Command } from '../command.js';
 
 export const statusCommand: Command = {
@@ -6,7 +7,9 @@ export const statusCommand: Command = {
   usage: 'teleclaude-db status [--json] [--config PATH]',
   options: { json: { type: 'boolean' } },
   help: `Shows which database the config selects (password masked), its migrations and the
-number of rows in each table. Exits 1 when the database is newer than this build.
+number of rows in each table, and an unfinished copy with the command that finishes it
+(every other command refuses such a database). Exits 1 when the database is newer than
+this build.
 
 Options:
   --json          print one JSON object instead of text
@@ -16,6 +19,7 @@ Examples:
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const state = await store.migrator.state();
+      const copy = await store.bulk.interruptedCopy();
       const rows = state.applied.length > 0 ? await store.inspector.rowCounts() : {};
       const report = {
         engine: store.engine,
@@ -24,6 +28,7 @@ Examples:
         pending: state.pending,
         unknown: state.unknown,
         rows,
+        unfinishedCopy: copy && { ...copy, message: new CopyUnfinishedError(store.location, copy.sources, copy).message },
       };
       if (values.json) io.out(JSON.stringify(report, null, 2));
       else {
@@ -32,11 +37,12 @@ Examples:
         io.out(`applied:  ${report.applied.length ? report.applied.map((a) => a.name).join(', ') : '(none)'}`);
         io.out(`pending:  ${report.pending.length ? report.pending.join(', ') : '(none)'}`);
         if (report.unknown.length) io.out(`unknown:  ${report.unknown.join(', ')} (database is newer than this build)`);
+        if (report.unfinishedCopy) io.out(`copy:     UNFINISHED: ${report.unfinishedCopy.message}`);
         const width = Math.max(0, ...Object.keys(rows).map((t) => t.length));
         if (Object.keys(rows).length) io.out('rows:');
         for (const [table, n] of Object.entries(rows)) io.out(`  ${table.padEnd(width)}  ${n}`);
       }
       return report.unknown.length ? 1 : 0;
-    });
+    }, { unfinishedCopy: 'allow' });
   },
 };
