@@ -49,29 +49,22 @@ function isContainer(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && !ArrayBuffer.isView(value);
 }
 
-function pathOf(parent: string, key: string, inArray: boolean): string {
-  if (inArray) return `${parent}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? (parent ? `${parent}.${key}` : key) : `${parent}[${JSON.stringify(key)}]`;
+/** Where a value breaks the content rule: the dotted path inside the value ('' for the value itself) and why. */
+export interface ContentIssue {
+  readonly path: string;
+  readonly reason: string;
 }
 
-function at(path: string, problem: string): string {
-  return path ? `${path}: ${problem}` : problem;
+function join(parent: string, key: string): string {
+  return parent ? `${parent}.${key}` : key;
 }
 
 /**
- * Why `value` cannot be stored identically on every engine, or null. Accepts what a
- * repository or a bulk copy stores: a string, a Date, a number, a boolean, null, bytes,
- * or a parsed JSON value (arrays and plain objects), checked to any depth without
- * recursion: every string and object key, the nesting depth, finite numbers, cycles.
- * Pass JSON as its parsed value, not as JSON text (an escaped `\u0000` in text is only
- * found once parsed). A nested problem names its path (`a.b[2]: contains a NUL ...`).
+ * The first place where `value` breaks the content rule, or null. Walks arrays and plain
+ * objects to any depth without recursion, checking every string, object key and date,
+ * finite numbers, cycles, and that containers nest at most `maxDepth` deep.
  */
-export function contentProblem(value: unknown): string | null {
-  if (typeof value === 'string') return textProblem(value);
-  if (value instanceof Date) return dateProblem(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `${value} is not a finite number`;
-  if (!isContainer(value)) return null;
-
+export function contentIssue(value: unknown, maxDepth: number = MAX_JSON_DEPTH): ContentIssue | null {
   // Depth-first over an explicit stack; `exit` marks leaving an object, so `ancestors`
   // holds exactly the objects on the current path (a repeat among them is a cycle).
   type Frame = { value: unknown; path: string; depth: number } | { exit: object };
@@ -84,26 +77,27 @@ export function contentProblem(value: unknown): string | null {
       continue;
     }
     const { value: current, path, depth } = frame;
+    let reason: string | null = null;
     switch (typeof current) {
-      case 'string': {
-        const problem = textProblem(current);
-        if (problem) return at(path, problem);
-        continue;
-      }
+      case 'string':
+        reason = textProblem(current);
+        break;
       case 'number':
-        if (!Number.isFinite(current)) return at(path, `${current} is not a finite number`);
-        continue;
+        reason = Number.isFinite(current) ? null : `${current} is not a finite number`;
+        break;
       case 'boolean':
       case 'undefined':
-        continue;
+        break;
       case 'object':
+        if (current instanceof Date) reason = dateProblem(current);
         break;
       default:
-        return at(path, `a ${typeof current} cannot be stored as JSON`);
+        reason = `a ${typeof current} cannot be stored as JSON`;
     }
+    if (reason) return { path, reason };
     if (!isContainer(current)) continue;
-    if (ancestors.has(current)) return at(path, 'circular reference');
-    if (depth > MAX_JSON_DEPTH) return at(path, `JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (ancestors.has(current)) return { path, reason: 'circular reference' };
+    if (depth > maxDepth) return { path, reason: `JSON nests deeper than ${maxDepth} levels` };
     ancestors.add(current);
     stack.push({ exit: current });
     const isArray = Array.isArray(current);
@@ -112,10 +106,22 @@ export function contentProblem(value: unknown): string | null {
       const key = keys[i]!;
       if (!isArray) {
         const problem = textProblem(key);
-        if (problem) return at(path, `key ${JSON.stringify(key)} ${problem}`);
+        if (problem) return { path, reason: `key ${JSON.stringify(key)} ${problem}` };
       }
-      stack.push({ value: (current as Record<string, unknown>)[key], path: pathOf(path, key, isArray), depth: depth + 1 });
+      stack.push({ value: (current as Record<string, unknown>)[key], path: join(path, key), depth: depth + 1 });
     }
   }
   return null;
+}
+
+/**
+ * Why `value` cannot be stored identically on every engine, or null. Accepts what a
+ * repository or a bulk copy stores: a string, a Date, a number, a boolean, null, bytes,
+ * or a parsed JSON value (arrays and plain objects; see contentIssue). Pass JSON as its
+ * parsed value, not as JSON text (an escaped `\u0000` in text is only found once parsed).
+ * A nested problem starts with its path (`a.b.2: contains a NUL ...`).
+ */
+export function contentProblem(value: unknown): string | null {
+  const issue = contentIssue(value);
+  return issue && (issue.path ? `${issue.path}: ${issue.reason}` : issue.reason);
 }
