@@ -39,11 +39,15 @@ describe('hostile content: both engines store the same value back or refuse it w
     it(`TZ=${tz}: every case has its stated outcome on SQLite and on PostgreSQL`, async () => {
       const r = await report(tz);
       reports.set(tz, r);
-      for (const c of HOSTILE_CASES) {
-        const expected: Outcome = 'stored' in c.expect ? { stored: c.expect.stored } : { refused: { name: 'ValidationError', code: 'TC_VALIDATION', field: c.expect.field } };
-        expect(r.sqlite[c.name], `${c.name} on SQLite`).toEqual(expected);
-        expect(r.postgresql[c.name], `${c.name} on PostgreSQL`).toEqual(expected);
-      }
+      // Whole maps, so a failure lists every case that differs.
+      const expected: Record<string, Outcome> = Object.fromEntries(
+        HOSTILE_CASES.map((c) => [
+          c.name,
+          'stored' in c.expect ? { stored: c.expect.stored } : { refused: { name: 'ValidationError', code: 'TC_VALIDATION', field: c.expect.field } },
+        ]),
+      );
+      expect(r.sqlite, 'SQLite').toEqual(expected);
+      expect(r.postgresql, 'PostgreSQL').toEqual(expected);
     }, 240_000);
   }
 
