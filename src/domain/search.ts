@@ -31,25 +31,49 @@ export const MAX_SEARCH_INDEX_BYTES = 1_048_575;
 /** Words longer than this many UTF-8 bytes are not indexed (PostgreSQL skips them). */
 export const MAX_INDEXED_WORD_BYTES = 2047;
 
+/** PostgreSQL keeps at most this many positions per word (MAXNUMPOS - 1)... */
+const MAX_POSITIONS = 255;
+/** ...and counts positions past this one as this one (MAXENTRYPOS - 1). */
+const LAST_POSITION = 16_383;
+const SCIENTIFIC = /^([0-9]+e[0-9]+)([^0-9].*)$/;
+
 /**
- * An upper bound of the bytes PostgreSQL's to_tsvector needs for a document made of
- * `texts`, by its own accounting (make_tsvector): per distinct word, its UTF-8 bytes
- * rounded up to even, a 2-byte position count and 2 bytes per occurrence, at most 255
- * (PostgreSQL keeps no more; it may keep fewer past position 16383, hence "bound").
- * Occurrences count even though the stored vector drops them (strip): the limit applies
- * before. Words longer than MAX_INDEXED_WORD_BYTES are skipped, as PostgreSQL does.
+ * The bytes PostgreSQL's to_tsvector needs for a document made of `texts` (in the order
+ * the trigger joins them), by its own accounting (make_tsvector and uniqueWORD in
+ * to_tsany.c): per distinct word, its UTF-8 bytes rounded up to even, a 2-byte position
+ * count and 2 bytes per position it keeps (one per occurrence, at most 255, and every
+ * occurrence past position 16383 counting as one). Positions count although the stored
+ * vector drops them (strip): the limit applies before. Words longer than
+ * MAX_INDEXED_WORD_BYTES are skipped without a position, as PostgreSQL does.
  */
 export function searchIndexBytes(texts: readonly (string | null | undefined)[]): number {
-  const counts = new Map<string, number>();
+  // Per word: [positions before LAST_POSITION, 1 if any occurrence at or past it].
+  const words = new Map<string, [number, number]>();
+  let position = 0;
+  const count = (word: string) => {
+    if (word.length > MAX_INDEXED_WORD_BYTES / 3 && utf8Length(word) > MAX_INDEXED_WORD_BYTES) return;
+    position++;
+    const seen = words.get(word);
+    if (!seen) words.set(word, position < LAST_POSITION ? [1, 0] : [0, 1]);
+    else if (position < LAST_POSITION) seen[0]++;
+    else seen[1] = 1;
+  };
   for (const text of texts) {
     if (!text) continue;
-    for (const word of text.toLowerCase().match(/[\p{L}\p{Nd}]+/gu) ?? []) counts.set(word, (counts.get(word) ?? 0) + 1);
+    for (const run of text.toLowerCase().match(/[\p{L}\p{Nd}]+/gu) ?? []) {
+      // PostgreSQL's parser reads a leading `<digits>e<digits>` as a number in scientific
+      // notation and the rest of the run as another word ('2798e4aeca' -> '2798e4', 'aeca').
+      const number = SCIENTIFIC.exec(run);
+      if (number) {
+        count(number[1]!);
+        count(number[2]!);
+      } else count(run);
+    }
   }
   let bytes = 0;
-  for (const [word, count] of counts) {
+  for (const [word, [before, past]] of words) {
     const length = utf8Length(word);
-    if (length > MAX_INDEXED_WORD_BYTES) continue;
-    bytes += length + (length & 1) + 2 + 2 * Math.min(count, 255);
+    bytes += length + (length & 1) + 2 + 2 * Math.min(before + past, MAX_POSITIONS);
   }
   return bytes;
 }
