@@ -28,10 +28,17 @@ export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z');
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// String.prototype.isWellFormed (Node 20+) scans far faster than the regular expression, which only locates the offender.
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !LONE_SURROGATE.test(text);
+
 /** Why a string cannot be stored identically on every engine, or null. */
 export function textProblem(text: string): string | null {
   const nul = text.indexOf('\u0000');
   if (nul !== -1) return `contains a NUL character (U+0000) at offset ${nul}; no engine-neutral store can hold it`;
+  if (isWellFormed(text)) return null;
   const lone = LONE_SURROGATE.exec(text);
   if (lone) return `contains a lone surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()}) at offset ${lone.index}; it is not valid Unicode`;
   return null;
@@ -47,6 +54,37 @@ export function dateProblem(date: Date): string | null {
 
 function isContainer(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && !ArrayBuffer.isView(value);
+}
+
+// Values nested this deep or less are first checked by a recursive pass that allocates
+// nothing (every write goes through here); anything it cannot clear takes the full walk.
+const QUICK_DEPTH = 32;
+
+function isFine(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !value.includes('\u0000') && isWellFormed(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object':
+      if (value === null || ArrayBuffer.isView(value)) return true;
+      if (value instanceof Date) return dateProblem(value) === null;
+      if (depth > maxDepth) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isFine(item, depth + 1, maxDepth)) return false;
+        return true;
+      }
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (key.includes('\u0000') || !isWellFormed(key) || !isFine((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Where a value breaks the content rule: the dotted path inside the value ('' for the value itself) and why. */
@@ -65,6 +103,7 @@ function join(parent: string, key: string): string {
  * finite numbers, cycles, and that containers nest at most `maxDepth` deep.
  */
 export function contentIssue(value: unknown, maxDepth: number = MAX_JSON_DEPTH): ContentIssue | null {
+  if (isFine(value, 1, Math.min(maxDepth, QUICK_DEPTH))) return null;
   // Depth-first over an explicit stack; `exit` marks leaving an object, so `ancestors`
   // holds exactly the objects on the current path (a repeat among them is a cycle).
   type Frame = { value: unknown; path: string; depth: number } | { exit: object };

@@ -178,6 +178,11 @@ export function translatePostgresError(error: unknown): unknown {
     case '22007':
     case '22008':
     case '22003':
+    // A NUL or an untranslatable character, a value past an engine limit (tsvector size):
+    // the port boundary refuses these first; this covers writers below it.
+    case '22021':
+    case '22P05':
+    case '54000':
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });
