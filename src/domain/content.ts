@@ -25,6 +25,10 @@ export const MAX_JSON_DEPTH = 100;
 export const MIN_DATE = new Date('0001-01-01T00:00:00.000Z');
 /** The latest storable instant: 9999-12-31T23:59:59.999Z. */
 export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z');
+// The checks use their own copies: the exported Dates could be changed with setTime.
+const MIN_MS = MIN_DATE.getTime();
+const MAX_MS = MAX_DATE.getTime();
+const RANGE = `${MIN_DATE.toISOString()} .. ${MAX_DATE.toISOString()}`;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -48,7 +52,7 @@ export function textProblem(text: string): string | null {
 export function dateProblem(date: Date): string | null {
   const ms = date.getTime();
   if (Number.isNaN(ms)) return 'is not a valid date';
-  if (ms < MIN_DATE.getTime() || ms > MAX_DATE.getTime()) return `is outside the storable range ${MIN_DATE.toISOString()} .. ${MAX_DATE.toISOString()}`;
+  if (ms < MIN_MS || ms > MAX_MS) return `is outside the storable range ${RANGE}`;
   return null;
 }
 
