@@ -168,3 +168,32 @@ export function contentProblem(value: unknown): string | null {
   const issue = contentIssue(value);
   return issue && (issue.path ? `${issue.path}: ${issue.reason}` : issue.reason);
 }
+
+// An escape that could decode to NUL or to half a surrogate pair (checked once parsed).
+const RISKY_ESCAPE = /\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/;
+
+/**
+ * Why well-formed JSON still in its text form (as a copy passes it on, unparsed) cannot
+ * be stored identically on every engine, or null: contentProblem of the value it holds.
+ * It parses only text that could break the rule (a `\u0000` or surrogate escape, more
+ * than MAX_JSON_DEPTH brackets, a NUL or lone surrogate in the text itself), so ordinary
+ * JSON costs a few scans.
+ */
+export function jsonTextProblem(text: string): string | null {
+  const raw = textProblem(text);
+  if (raw) return raw;
+  // Fewer opening brackets than the limit cannot nest past it.
+  let brackets = 0;
+  for (let i = 0; i < text.length && brackets <= MAX_JSON_DEPTH; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++;
+  }
+  if (brackets <= MAX_JSON_DEPTH && !RISKY_ESCAPE.test(text)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `is not well-formed JSON: ${(error as Error).message}`;
+  }
+  return contentProblem(value);
+}

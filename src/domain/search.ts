@@ -103,3 +103,41 @@ export function searchIndexProblem(texts: readonly (string | null | undefined)[]
     ? `too many distinct words to index for search (${bytes} bytes of index, at most ${MAX_SEARCH_INDEX_BYTES})`
     : null;
 }
+
+/** The strings of a JSON array column, given parsed, as JSON text, or as an object holding `text` (JsonText). */
+function jsonStrings(value: unknown): string[] {
+  let parsed = value;
+  const text = typeof value === 'string' ? value : typeof value === 'object' && value !== null && typeof (value as { text?: unknown }).text === 'string' ? (value as { text: string }).text : null;
+  if (text !== null) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return [text];
+    }
+  }
+  return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * For bulk writers (copy) that handle rows by table: why a row of a table with a search
+ * index cannot be indexed on every engine, naming the column a refusal is reported on
+ * (the one a repository names), or null. `column(name)` gives the row's value of a
+ * snake_case column. The same rule as the repositories' (mirrorSearchProblem,
+ * observationSearchProblem).
+ */
+export function rowSearchProblem(table: string, column: (name: string) => unknown): { column: string; reason: string } | null {
+  const text = (name: string) => {
+    const v = column(name);
+    return typeof v === 'string' ? v : null;
+  };
+  let reason: string | null = null;
+  if (table === 'mirrors') {
+    reason = searchIndexProblem([text('title'), text('conversation_text')]);
+    return reason ? { column: 'conversation_text', reason } : null;
+  }
+  if (table === 'memory_observations') {
+    reason = searchIndexProblem([text('title'), text('subtitle'), text('narrative'), ...jsonStrings(column('facts')), ...jsonStrings(column('concepts'))]);
+    return reason ? { column: 'narrative', reason } : null;
+  }
+  return null;
+}

@@ -26,10 +26,10 @@ export class JsonText {
  * encodes them for its engine from the column types of the schema.
  *
  * A loader does not apply the content rule of the repositories (it would refuse a whole
- * table for one row): callers check each row first with `contentProblem` (per value,
- * JSON parsed) and, for `mirrors` and `memory_observations`, `mirrorSearchProblem` /
- * `observationSearchProblem`, and set aside what the repositories would refuse, so that
- * nothing is loaded that a later write of the same row could not repeat.
+ * table for one row): callers check each row first with `contentProblem` per value
+ * (`jsonTextProblem` for JsonText) and `rowSearchProblem` (domain/search.ts), and set
+ * aside what the repositories would refuse, so that nothing is loaded that a later write
+ * of the same row could not repeat.
  */
 export interface BulkLoader {
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEARCH_INDEX_BYTES, searchIndexBytes, searchIndexProblem } from '../../../src/domain/search.js';
+import { MAX_SEARCH_INDEX_BYTES, rowSearchProblem, searchIndexBytes, searchIndexProblem } from '../../../src/domain/search.js';
+import { JsonText } from '../../../src/ports/bulk-loader.js';
 import { denseLockText, packageLockText } from '../../support/hostile-values.js';
 import { migratedPgStoreForFile } from '../../support/databases.js';
 
@@ -59,5 +60,20 @@ describe("PostgreSQL search vectors: the domain's size bound is PostgreSQL's own
     expect((await r.get('m'))!.conversationText).toBe('first version');
     await r.upsert({ sourceIdentity: 'm', agent: 'a', conversationText: words(15887) });
     expect((await r.search(word(15886))).map((m) => m.sourceIdentity)).toEqual(['m']);
+  });
+});
+
+describe('rowSearchProblem: the same rule for bulk writers, by table and column', () => {
+  it('names the column a repository names, and reads facts given parsed, as JSON text or as JsonText', () => {
+    const dense = denseLockText();
+    expect(rowSearchProblem('mirrors', (c) => ({ title: 't', conversation_text: dense })[c])).toMatchObject({ column: 'conversation_text' });
+    expect(rowSearchProblem('mirrors', (c) => ({ title: 't', conversation_text: 'short' })[c])).toBeNull();
+    const half = dense.slice(0, dense.length / 2);
+    const facts = [half, dense.slice(dense.length / 2)];
+    for (const given of [facts, JSON.stringify(facts), new JsonText(JSON.stringify(facts))]) {
+      expect(rowSearchProblem('memory_observations', (c) => ({ title: 't', facts: given, concepts: [] })[c as 'title'])).toMatchObject({ column: 'narrative' });
+    }
+    expect(rowSearchProblem('memory_observations', (c) => ({ title: 't', facts: [half], concepts: '[]' })[c as 'title'])).toBeNull();
+    expect(rowSearchProblem('sessions', () => dense)).toBeNull();
   });
 });
