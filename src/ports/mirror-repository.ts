@@ -20,7 +20,10 @@ export interface MirrorRepository {
   /**
    * Inserts or replaces the mirror of `sourceIdentity` in one atomic upsert: every field is
    * written, createdAt is kept from the first insert, updatedAt = now. Returns the row.
-   * It does not consult tombstones: callers check `isTombstoned` first.
+   * It does not consult tombstones: callers check `isTombstoned` first. A title and
+   * conversationText with more distinct words than a search index can hold
+   * (`mirrorSearchProblem`, about 1 MB of index) are refused with a ValidationError on
+   * `conversationText`, and the stored mirror stays as it was.
    */
   upsert(input: MirrorInput): Promise<Mirror>;
   /** The mirror of `sourceIdentity`; `null` when there is none. */

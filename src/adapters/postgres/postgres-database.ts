@@ -1,7 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CopyIn } from './postgres-copy-in.js';
+import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
+
+export { pgTypes } from './postgres-types.js';
 
 export interface PostgresOptions {
   /** A connection string, or the parts below. */
@@ -23,14 +26,6 @@ export interface PostgresOptions {
 export interface PostgresExecutor {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
-
-/** Type parsers of this package: int8 (counts, identities) as a JS number instead of a string. */
-export const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
 
 /** pg client settings for these options (shared by the pool, the lock client and migrations). */
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
@@ -108,7 +103,7 @@ async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTrans
     async query(text, params) {
       usable();
       try {
-        return await client.query(text, params);
+        return await client.query(text, utcParams(params));
       } catch (error) {
         throw translatePostgresError(error);
       }
@@ -153,7 +148,7 @@ export class PostgresDatabase implements PostgresExecutor {
     this.refuseInsideTransaction('store.repositories');
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, params);
+        return await this.pool.query<R>(text, utcParams(params));
       } catch (error) {
         // pool.query destroys the failed client, so the retry takes another one.
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
@@ -165,7 +160,7 @@ export class PostgresDatabase implements PostgresExecutor {
   async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
     this.refuseInsideTransaction('store.repositories');
     try {
-      return (await this.pool.query({ text, values: params ?? [], rowMode: 'array' })).rows as unknown[][];
+      return (await this.pool.query({ text, values: utcParams(params) ?? [], rowMode: 'array' })).rows as unknown[][];
     } catch (error) {
       throw translatePostgresError(error);
     }
@@ -266,7 +261,7 @@ export async function openSession(options: PostgresOptions, overrides: pg.Client
     client,
     async query(text, params) {
       try {
-        return await client.query(text, params);
+        return await client.query(text, utcParams(params));
       } catch (error) {
         throw translatePostgresError(error);
       }
@@ -376,6 +371,11 @@ export function translatePostgresError(error: unknown): unknown {
     case '22007':
     case '22008':
     case '22003':
+    // 22021/22P05 (a NUL or an untranslatable character) and 54000 (a value past an engine
+    // limit, e.g. tsvector size) are refused at the port boundary first; this covers writers below it.
+    case '22021':
+    case '22P05':
+    case '54000':
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });
