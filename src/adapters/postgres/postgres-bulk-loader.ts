@@ -1,5 +1,5 @@
-import { ForeignKeyError } from '../../domain/errors.js';
-import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
+import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
+import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { CopyIn, copyText, timestampText } from './postgres-copy-in.js';
@@ -63,6 +63,33 @@ async function deferIndexes(client: pg.PoolClient, table: string): Promise<strin
   return rows.map((r) => r.definition);
 }
 
+/** Rows gathered into one COPY under one savepoint when refused rows are isolated. */
+const SEGMENT_ROWS = 5000;
+
+/**
+ * Whether `error` refuses the rows of one COPY for what they hold rather than for the
+ * state of the server: data exceptions (22: out of range, invalid text, NUL), integrity
+ * violations (23: NOT NULL, UNIQUE, CHECK, foreign key), program limits (54: a value too
+ * big for an index), or a value this process could not encode (ValidationError).
+ */
+export function postgresRefusal(error: unknown, table: string, columns: string[]): Refusal | null {
+  if (error instanceof ValidationError) {
+    const column = error.field.startsWith(`${table}.`) ? error.field.slice(table.length + 1) : undefined;
+    return column && columns.includes(column) ? { reason: error.message, column } : { reason: error.message };
+  }
+  const e = error as { code?: unknown; message?: string; detail?: string; column?: string; constraint?: string; where?: string };
+  if (typeof e.code !== 'string' || !/^(22|23|54)/.test(e.code)) return null;
+  const reason = `${e.message ?? 'refused'}${e.detail ? ` (${e.detail})` : ''}`;
+  const candidates = [
+    e.column,
+    /\bcolumn (\w+)/.exec(e.where ?? '')?.[1],
+    /^Key \((\w+)/.exec(e.detail ?? '')?.[1],
+    e.constraint?.startsWith(`${table}_`) ? e.constraint.slice(table.length + 1).replace(/_(check|key|fkey|not_null)$/, '') : undefined,
+  ];
+  const column = candidates.find((c) => c !== undefined && columns.includes(c));
+  return column ? { reason, column } : { reason };
+}
+
 /**
  * Rows stream into the table through COPY FROM STDIN (text format), batch by batch as
  * the source yields them, inside one transaction: several times faster than INSERT
@@ -78,7 +105,7 @@ export class PostgresBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void } = {},
+    options: LoadOptions = {},
   ): Promise<number> {
     const vector = await this.searchVector(table, columns);
     const copyColumns = vector ? [...columns, 'search_vector'] : columns;
@@ -89,6 +116,7 @@ export class PostgresBulkLoader implements BulkLoader {
     const textEncoders = types.map(encoder);
     if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
+    const copySql = `COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN${encoders ? ' (FORMAT binary)' : ''}`;
     async function* chunks(): AsyncIterable<string | Buffer> {
       const out = encoders ? new BinaryWriter(64 * 1024) : null;
       if (out) yield BINARY_HEADER;
@@ -116,12 +144,18 @@ export class PostgresBulkLoader implements BulkLoader {
       await client.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
       const deferred = await deferIndexes(client, table);
-      const copy = new CopyIn(
-        `COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN${encoders ? ' (FORMAT binary)' : ''}`,
-        chunks(),
-      );
-      void client.query(copy);
-      await copy.done;
+      if (options.onRefused) {
+        const encode = (rows: unknown[][]): (string | Buffer)[] => {
+          const withVector = vector ? rows.map(vector) : rows;
+          if (!encoders) return [encodeBatch(withVector, textEncoders)];
+          return [BINARY_HEADER, encodeBinaryBatch(withVector, encoders, new BinaryWriter(64 * 1024)), BINARY_TRAILER];
+        };
+        written = await isolateRefused(client, copySql, batches, encode, (error) => postgresRefusal(error, table, columns), options);
+      } else {
+        const copy = new CopyIn(copySql, chunks());
+        void client.query(copy);
+        await copy.done;
+      }
       for (const definition of deferred) await client.query(definition);
       if (options.journal) await record(client, table, written, options.source ?? null);
       await client.query('COMMIT');
@@ -269,6 +303,69 @@ export class PostgresBulkLoader implements BulkLoader {
       return type;
     });
   }
+}
+
+/**
+ * Loads `batches` through one COPY per segment, each under a savepoint. A segment the
+ * server (or the encoder) refuses for what its rows hold is rolled back to its savepoint
+ * and split in halves until the refused rows stand alone; each goes to `onRefused` and the
+ * rest is written. Only a refused segment costs extra COPYs: about 2·log2(segment) per
+ * refused row.
+ */
+async function isolateRefused(
+  client: pg.PoolClient,
+  copySql: string,
+  batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
+  encode: (rows: unknown[][]) => (string | Buffer)[],
+  refusal: (error: unknown) => Refusal | null,
+  options: LoadOptions,
+): Promise<number> {
+  let written = 0;
+  const attempt = async (rows: unknown[][]): Promise<Refusal | null> => {
+    await client.query('SAVEPOINT tc_copy_rows');
+    try {
+      const chunks = encode(rows);
+      const copy = new CopyIn(copySql, (async function* () {
+        yield* chunks;
+      })());
+      void client.query(copy);
+      await copy.done;
+      await client.query('RELEASE SAVEPOINT tc_copy_rows');
+      return null;
+    } catch (error) {
+      const refused = refusal(error);
+      if (!refused) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT tc_copy_rows');
+      await client.query('RELEASE SAVEPOINT tc_copy_rows');
+      return refused;
+    }
+  };
+  const isolate = async (rows: unknown[][]): Promise<void> => {
+    const refused = await attempt(rows);
+    if (!refused) {
+      written += rows.length;
+      return;
+    }
+    if (rows.length === 1) {
+      options.onRefused!(rows[0]!, refused);
+      return;
+    }
+    const half = rows.length >> 1;
+    await isolate(rows.slice(0, half));
+    await isolate(rows.slice(half));
+  };
+  let segment: unknown[][] = [];
+  for await (const batch of batches) {
+    for (const row of batch) segment.push(row);
+    if (segment.length >= SEGMENT_ROWS) {
+      await isolate(segment);
+      segment = [];
+      options.onBatch?.(written);
+    }
+  }
+  if (segment.length > 0) await isolate(segment);
+  options.onBatch?.(written);
+  return written;
 }
 
 /** Whether the table `quoted` (an identifier as quoteIdent writes it) exists on the search path. */
