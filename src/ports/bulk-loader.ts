@@ -43,7 +43,8 @@ export interface LoadOptions {
 /**
  * Fast whole-table writes for tools that move many rows at once (`seed`, `copy`), below
  * the repositories: rows are arrays of domain values (Date, boolean, parsed JSON
- * or JsonText, number, string, null) in the order of `columns` (snake_case column names); the adapter
+ * or JsonText, number, string, null) in the order of `columns` (snake_case column names; values past
+ * them are ignored, so a caller may carry its own data along in a row); the adapter
  * encodes them for its engine from the column types of the schema.
  */
 export interface BulkLoader {
