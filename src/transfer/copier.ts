@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Store } from '../ports/store.js';
 import type { TableReader } from '../ports/table-reader.js';
 import { TableChecksum } from './checksum.js';
@@ -88,7 +89,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   };
   // Tables that lost rows (refused by the target): their children must be checked for orphans.
   const lostRows = new Set<string>();
-  // Ids of the rows the target refused during the load, left out of verification too.
+  // Ids of the rows the target refused, left out of verification too.
   const refusedIds = new Map<string, Set<string>>();
   const orphans = orphanScan(plan, source, lostRows);
   const rowOptions = async (table: TablePlan, parents: ParentLookup, sink: (r: Reject) => void): Promise<RowOptions> => ({
@@ -153,6 +154,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
     }
     let verified: boolean | undefined;
     if (options.verify || options.verifyOnly) {
+      if (!options.dryRun) refusedInFile(options.rejectPath, refusedIds);
       verified = await verifyTables(plan, options, (table) => rowOptions(table, inTarget, () => {}), reports, refusedIds);
     }
     return {
@@ -167,6 +169,21 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
     };
   } finally {
     rejectFile?.close();
+  }
+}
+
+/**
+ * Adds the rows the reject file records as refused by the target (a resumed copy's
+ * earlier run, or the copy a `--verify` alone checks) to `ids`: verification leaves
+ * them out of the source side, as the copy left them out of the target.
+ */
+function refusedInFile(path: string, ids: Map<string, Set<string>>): void {
+  if (!existsSync(path)) return;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.includes('"refused"')) continue;
+    const reject = JSON.parse(line) as Reject;
+    if (reject.kind !== 'refused') continue;
+    ids.set(reject.table, (ids.get(reject.table) ?? new Set()).add(reject.id));
   }
 }
 

@@ -12,6 +12,8 @@ import type { TablePlan } from './plan.js';
 export interface Reject {
   table: string;
   id: string;
+  /** `orphan` and `refused` rows are left out; an `invalid` value is copied as the column's default. */
+  kind: 'orphan' | 'refused' | 'invalid';
   reason: string;
   column?: string;
   value?: unknown;
@@ -82,6 +84,7 @@ export function refusedReject(plan: TablePlan, row: unknown[], refusal: Refusal,
   return {
     table: plan.table,
     id: rowId(plan)(row),
+    kind: 'refused',
     reason: refusal.reason,
     ...(column ? { column: column.name, value } : {}),
     row: sourceRow(plan, read)(row),
@@ -172,12 +175,12 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
       if (unstorable) {
         counts.refused++;
         const [column, value, reason] = unstorable;
-        options.onReject({ table: plan.table, id: idOf(row), column, value, reason, row: rawOf(row) });
+        options.onReject({ table: plan.table, id: idOf(row), kind: 'refused', column, value, reason, row: rawOf(row) });
         continue;
       }
       if (problems) {
         const id = idOf(row);
-        for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, column, value, reason, row: rawOf(row) });
+        for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, kind: 'invalid', column, value, reason, row: rawOf(row) });
       }
       if (ownerAt && row[ownerAt[0]] === null && row[ownerAt[1]] === null) {
         row[ownerAt[0]] = options.owner!.person;
@@ -236,6 +239,7 @@ function dropOrphans(
       options.onReject({
         table: plan.table,
         id: idOf(row),
+        kind: 'orphan',
         reason: `orphan: no ${fk.references} row with ${fk.referencedColumns.join(', ')} = ${key.map((v) => JSON.stringify(v)).join(', ')}`,
         row: rawOf(row),
       });

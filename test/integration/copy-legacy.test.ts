@@ -220,3 +220,37 @@ describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ
     expect([...rows.get('sessions')!.values()].every((s) => s.principal === null && s.turn_triggered_by_linked_output === false)).toBe(true);
   });
 });
+
+describe('an infrastructure failure stops a legacy import, and --resume finishes it', () => {
+  it('PostgreSQL connections terminated mid-copy: the copy fails (nothing is reported as a reject), --resume completes and verifies', async () => {
+    const dir = scratchDir();
+    const legacy = join(dir, 'teleclaude.db');
+    buildLegacyFixture(legacy, { rows: 20_000, record: false });
+    const straight = await target('postgresql', dir);
+    const straightRejects = join(dir, 'straight.jsonl');
+    expect((await copy('--from', legacy, '--to', straight, '--reject-file', straightRejects)).code).toBe(0);
+
+    const to = await target('postgresql', dir);
+    const rejects = join(dir, 'rejects.jsonl');
+    const admin = open(to).store as PostgresStore;
+    const database = new URL(to).pathname.slice(1);
+    const running = copy('--from', legacy, '--to', to, '--reject-file', rejects, '--batch-size', '200');
+    // Once some tables are committed, every other connection to the target is cut.
+    for (;;) {
+      const { rows } = await admin.database.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE tablename = 'copy_progress'`);
+      if (Number(rows[0]!.n) > 0 && Number((await admin.database.query<{ n: string }>('SELECT count(*) AS n FROM copy_progress')).rows[0]!.n) >= 3) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await admin.database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    const failed = await running;
+    await admin.close();
+    expect(failed.code, failed.output).toBe(1);
+    expect(failed.output).toMatch(/terminat|unavailable|Connection/i);
+
+    const resumed = await copy('--from', legacy, '--to', to, '--reject-file', rejects, '--resume', '--verify');
+    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.output).toContain('verify: every table has the same rows and checksum on both sides');
+    const sorted = (path: string) => readFileSync(path, 'utf8').trim().split('\n').sort();
+    expect(sorted(rejects)).toEqual(sorted(straightRejects));
+  });
+});

@@ -79,7 +79,9 @@ CREATE TABLE mirror_tombstones_new (
 );
 INSERT INTO mirror_tombstones_new
   SELECT source_identity, agent, transcript_path, file_size,
-    CASE WHEN file_mtime IS NULL OR file_mtime < 0 THEN NULL ELSE CAST(CAST(round(file_mtime * 1000000) AS INTEGER) AS TEXT) END,
+    -- In integers: the whole milliseconds times 10^6 would lose digits as a REAL.
+    CASE WHEN file_mtime IS NULL OR file_mtime < 0 THEN NULL
+      ELSE CAST(CAST(file_mtime AS INTEGER) * 1000000 + CAST(round((file_mtime - CAST(file_mtime AS INTEGER)) * 1000000) AS INTEGER) AS TEXT) END,
     created_at
   FROM mirror_tombstones;
 DROP TABLE mirror_tombstones;
