@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { UnavailableError } from '../domain/errors.js';
 import type { Store } from '../ports/store.js';
 import type { TableReader } from '../ports/table-reader.js';
 import { TableChecksum } from './checksum.js';
@@ -111,7 +112,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
       await target.bulk.suspendForeignKeys(toLoad);
       await inDependencyOrder(plan.tables, CONCURRENT_TABLES, async (table) => {
         const begun = performance.now();
-        const counts = emptyCounts();
+        let counts = emptyCounts();
         const report = (status: TableReport['status'], rows: number): TableReport => ({
           table: table.table,
           source: table.source,
@@ -126,20 +127,43 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           reports.push(report('skipped', journal.get(table.table)!));
           return;
         }
-        const rows = convertedRows(table, { ...(await rowOptions(table, parents, onReject)), jsonText: await wellFormedJson(table, source) }, counts);
+        const jsonText = await wellFormedJson(table, source);
         const idOf = rowId(table);
-        const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
-          replace: true,
-          journal: true,
-          source: fingerprint,
-          onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
-          onRefused: (row, refusal) => {
-            counts.refused++;
-            const ids = refusedIds.get(table.table) ?? new Set<string>();
-            refusedIds.set(table.table, ids.add(idOf(row)));
-            onReject(refusedReject(table, row, refusal));
-          },
-        });
+        // Rejects are kept until the table commits: an attempt that is redone reports nothing.
+        const attempt = async (isolate: boolean) => {
+          const found: Reject[] = [];
+          const tally = emptyCounts();
+          const refused = new Set<string>();
+          const rows = convertedRows(table, { ...(await rowOptions(table, parents, (r) => found.push(r))), jsonText }, tally);
+          const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
+            replace: true,
+            journal: true,
+            source: fingerprint,
+            onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
+            onRefused: isolate
+              ? (row, refusal) => {
+                  tally.refused++;
+                  refused.add(idOf(row));
+                  found.push(refusedReject(table, row, refusal));
+                }
+              : undefined,
+          });
+          return { written, found, tally, refused };
+        };
+        // The whole table in one stream first; only when the target refuses something is the
+        // table loaded again with every refused row isolated (PostgreSQL then loads segment by
+        // segment under savepoints, which costs time while nothing is refused).
+        let result: Awaited<ReturnType<typeof attempt>>;
+        try {
+          result = await attempt(false);
+        } catch (error) {
+          if (error instanceof UnavailableError) throw error;
+          result = await attempt(true);
+        }
+        const { written } = result;
+        counts = result.tally;
+        for (const reject of result.found) onReject(reject);
+        if (result.refused.size > 0) refusedIds.set(table.table, result.refused);
         if (counts.refused > 0) lostRows.add(table.table);
         reports.push(report(options.dryRun ? 'counted' : 'copied', written));
       });

@@ -354,17 +354,28 @@ async function isolateRefused(
     await isolate(rows.slice(0, half));
     await isolate(rows.slice(half));
   };
+  // The next segment is read and converted while the server takes the previous one.
+  let inFlight: Promise<void> = Promise.resolve();
+  let failed = false;
+  const send = (rows: unknown[][]) => {
+    inFlight = inFlight.then(async () => {
+      await isolate(rows);
+      options.onBatch?.(written);
+    });
+    inFlight.catch(() => (failed = true));
+  };
   let segment: unknown[][] = [];
   for await (const batch of batches) {
     for (const row of batch) segment.push(row);
     if (segment.length >= SEGMENT_ROWS) {
-      await isolate(segment);
+      await inFlight;
+      send(segment);
       segment = [];
-      options.onBatch?.(written);
     }
+    if (failed) break;
   }
-  if (segment.length > 0) await isolate(segment);
-  options.onBatch?.(written);
+  if (segment.length > 0) send(segment);
+  await inFlight;
   return written;
 }
 

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
 import type { DatabaseConfig } from '../../config/config-schema.js';
-import { createInstanceLock, createStore, createTableReader, describeLocation } from '../../container.js';
+import { createInstanceLock, createScratchDatabase, createStore, createTableReader, describeLocation } from '../../container.js';
 import { InstanceLockedError } from '../../domain/errors.js';
 import { describeHolder } from '../../ports/instance-lock.js';
 import { isCopyBookkeeping } from '../../ports/bulk-loader.js';
@@ -140,28 +138,10 @@ async function openTarget(
   closers: (() => Promise<void> | void)[],
 ): Promise<{ store: Store; reader: TableReader; scratch: boolean }> {
   let config = target.config;
-  if (dryRun && config.engine === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'tc-copy-dry-run-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    config = { ...config, sqlite: { ...config.sqlite, path: join(dir, 'scratch.db') } };
-  } else if (dryRun) {
-    const schema = `tc_copy_dry_run_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = createStore(config);
-    const pool = admin.client as { query(sql: string): Promise<unknown> };
-    try {
-      await pool.query(`CREATE SCHEMA ${schema}`);
-    } catch (error) {
-      await admin.close();
-      throw error;
-    }
-    closers.push(async () => {
-      try {
-        await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await admin.close();
-      }
-    });
-    config = { ...config, postgresql: { ...config.postgresql, schema } };
+  if (dryRun) {
+    const scratch = await createScratchDatabase(config);
+    closers.push(scratch.remove);
+    config = scratch.config;
   }
   const store = createStore(config);
   closers.push(() => store.close());
