@@ -68,7 +68,8 @@ Options:
   --batch-size N        rows per batch (default 1000)
   --owner-person NAME   with --owner-uid: owner of every copied session that has none
   --owner-uid UID
-  --reject-file PATH    where orphan rows and unreadable values go (default ./teleclaude-copy-rejects.jsonl)
+  --reject-file PATH    where orphans, rows the target refuses and unreadable values go, one JSON
+                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl)
 Examples:
   teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify
   teleclaude-db copy --from old.db --to new.db --dry-run
