@@ -1,8 +1,12 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
-import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
+import { createPool, PostgresDatabase, type PostgresOptions } from './adapters/postgres/postgres-database.js';
 import { sqliteExposureWarnings } from './adapters/sqlite/sqlite-database.js';
 import { SqliteInstanceLock } from './adapters/sqlite/sqlite-instance-lock.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
@@ -112,6 +116,40 @@ export function exposureWarnings(config: DatabaseConfig): string[] {
 /** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */
 export function maintenanceIntervalMs(config: DatabaseConfig): number {
   return config.engine === 'sqlite' ? config.sqlite.checkpointIntervalMs : 0;
+}
+
+/**
+ * A scratch database of `config`'s engine, for a dry run that writes for real and throws
+ * the result away with `remove`: SQLite, a new file in a new temporary directory;
+ * PostgreSQL, a new schema in the same database (the target's own schema is never
+ * touched; a process killed before `remove` leaves a `tc_copy_dry_run_*` schema behind, which `DROP SCHEMA ... CASCADE` removes).
+ */
+export async function createScratchDatabase(config: DatabaseConfig): Promise<{ config: DatabaseConfig; remove: () => Promise<void> }> {
+  if (config.engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'tc-copy-dry-run-'));
+    return {
+      config: { ...config, sqlite: { ...config.sqlite, path: join(dir, 'scratch.db') } },
+      remove: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const schema = `tc_copy_dry_run_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new PostgresDatabase(createPool(postgresOptions(config)));
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
+  return {
+    config: { ...config, postgresql: { ...config.postgresql, schema } },
+    remove: async () => {
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await admin.close();
+      }
+    },
+  };
 }
 
 /**

@@ -40,14 +40,31 @@ export const DegradedReasonInput = z
   .min(1, 'must not be empty')
   .transform((r) => (r.startsWith('degraded:') ? r : `degraded:${r}`))
   .refine((r) => r.length > 'degraded:'.length, 'must name what is degraded, e.g. degraded:slow');
+/** What a stored reason says, for the kinds the daemon writes; anything else (an operator's `--reason` text) is `other`. */
+export type ReasonKind = UnavailableReason | 'degraded' | 'other';
+
+/**
+ * The kind of a stored reason. The stored text is free (the daemon stores whatever an
+ * operator passes): `degraded` and `degraded:<detail>` are degraded, as the daemon reads them.
+ */
+export function reasonKind(reason: string): ReasonKind {
+  if ((UNAVAILABLE_REASONS as readonly string[]).includes(reason)) return reason as UnavailableReason;
+  return reason.startsWith('degraded') ? 'degraded' : 'other';
+}
+
 /** When a mark expires; null means it lasts until `markAvailable`. */
 export const MarkUntil = DateInput.nullable();
 
 /**
  * The state of a stored mark at `now`. A mark whose until-time has passed reads as
- * available; an agent without a row is available.
+ * available; an agent without a row is available. A degraded reason (`degraded`,
+ * `degraded:<detail>`) reads as degraded even on a row marked unavailable, as the daemon
+ * reads it; any other reason (free text included) follows the row's available flag.
  */
 export function agentStatus(agent: string, row: AgentAvailability | null, now: Date): AgentStatus {
+  if (row && row.reason !== null && reasonKind(row.reason) === 'degraded' && (row.degradedUntil === null || row.degradedUntil > now)) {
+    return { agent, status: 'degraded', until: row.degradedUntil, reason: row.reason };
+  }
   if (row && !row.available && (row.unavailableUntil === null || row.unavailableUntil > now)) {
     return { agent, status: 'unavailable', until: row.unavailableUntil, reason: row.reason };
   }

@@ -7,7 +7,8 @@ import { DateInput, JsonObject, Limit } from './validation.js';
 export interface Mirror {
   id: number;
   sessionId: string | null;
-  sourceIdentity: string;
+  /** Where the transcript came from; null for a mirror without a transcript (as the older daemon stores some). */
+  sourceIdentity: string | null;
   computer: string | null;
   agent: string;
   project: string | null;
@@ -44,8 +45,12 @@ export interface MirrorTombstone {
   agent: string;
   transcriptPath: string | null;
   fileSize: number | null;
-  /** Modification time of the transcript file, epoch milliseconds (fractions allowed, like `fs.Stats.mtimeMs`). */
-  fileMtime: number | null;
+  /**
+   * Modification time of the transcript file in integer nanoseconds, as decimal text
+   * (`String(fs.statSync(path, { bigint: true }).mtimeNs)`, the daemon's `str(st_mtime_ns)`):
+   * exact, so compare it for equality with a file's current value.
+   */
+  fileMtimeNs: string | null;
   createdAt: Date;
 }
 
@@ -54,7 +59,7 @@ export const mirrorTombstoneFields: FieldKinds<MirrorTombstone> = {
   agent: 'text',
   transcriptPath: 'text',
   fileSize: 'int',
-  fileMtime: 'real',
+  fileMtimeNs: 'text',
   createdAt: 'time',
 };
 
@@ -62,6 +67,11 @@ const NonEmpty = z.string().min(1, 'must not be empty');
 const optionalText = z.string().nullable().optional();
 
 export const SourceIdentity = NonEmpty;
+
+/** Integer nanoseconds: a digit string or a bigint, stored as decimal text without leading zeros. */
+export const FileMtimeNs = z
+  .union([z.string().regex(/^\d+$/, 'must be a decimal integer of nanoseconds'), z.bigint().nonnegative('must not be negative')])
+  .transform((v) => BigInt(v).toString());
 
 export const MirrorInput = z
   .object({
@@ -90,7 +100,7 @@ export const TombstoneInput = z
     agent: NonEmpty,
     transcriptPath: optionalText,
     fileSize: z.number().int('must be an integer').nonnegative('must not be negative').nullable().optional(),
-    fileMtime: z.number().nonnegative('must not be negative').nullable().optional(),
+    fileMtimeNs: FileMtimeNs.nullable().optional(),
   })
   .strict();
 export type TombstoneInput = z.input<typeof TombstoneInput>;
@@ -117,7 +127,7 @@ export function mirrorSearchProblem(title: string | null | undefined, conversati
 }
 
 /** The written fields of an upsert (everything but id and the timestamps the repository sets). */
-export function mirrorValues(input: z.output<typeof MirrorInput>): Omit<Mirror, 'id' | 'createdAt' | 'updatedAt'> {
+export function mirrorValues(input: z.output<typeof MirrorInput>): Omit<Mirror, 'id' | 'createdAt' | 'updatedAt'> & { sourceIdentity: string } {
   return {
     sessionId: input.sessionId ?? null,
     sourceIdentity: input.sourceIdentity,
@@ -140,7 +150,7 @@ export function newTombstone(input: z.output<typeof TombstoneInput>, now: Date):
     agent: input.agent,
     transcriptPath: input.transcriptPath ?? null,
     fileSize: input.fileSize ?? null,
-    fileMtime: input.fileMtime ?? null,
+    fileMtimeNs: input.fileMtimeNs ?? null,
     createdAt: now,
   };
 }

@@ -29,10 +29,32 @@ export class JsonText {
   constructor(readonly text: string) {}
 }
 
+/** Why the target refused one row of a load: the engine's own message, and the column when it names one. */
+export interface Refusal {
+  reason: string;
+  column?: string;
+}
+
+/** Options of `BulkLoader.load`. */
+export interface LoadOptions {
+  replace?: boolean;
+  journal?: boolean;
+  source?: string;
+  onBatch?: (rowsSoFar: number) => void;
+  /**
+   * Set to go on past rows the target refuses: each such row is left out and handed here
+   * with the engine's reason (a CHECK, NOT NULL, UNIQUE or foreign-key violation, a value
+   * out of range, text the engine cannot store, ...), and the load continues. Unset, the
+   * first refused row fails the whole load.
+   */
+  onRefused?: (row: unknown[], refusal: Refusal) => void;
+}
+
 /**
  * Fast whole-table writes for tools that move many rows at once (`seed`, `copy`), below
  * the repositories: rows are arrays of domain values (Date, boolean, parsed JSON
- * or JsonText, number, string, null) in the order of `columns` (snake_case column names); the adapter
+ * or JsonText, number, string, null) in the order of `columns` (snake_case column names; values past
+ * them are ignored, so a caller may carry its own data along in a row); the adapter
  * encodes them for its engine from the column types of the schema.
  *
  * A loader does not apply the content rule of the repositories (it would refuse a whole
@@ -49,14 +71,12 @@ export interface BulkLoader {
    * count (and `source`, a label of where the rows came from) are recorded in
    * `COPY_JOURNAL_TABLE` in the same transaction, so the journal lists a table exactly
    * when its rows are committed. Returns the number of rows written.
-   * Constraint violations surface as domain errors (ConflictError, ForeignKeyError, ...).
+   * Constraint violations surface as domain errors (ConflictError, ForeignKeyError, ...),
+   * unless `onRefused` is set: then only failures that are not about one row (a lost
+   * connection, a full disk) fail the load, and the count excludes the refused rows.
+   * Isolating refused rows costs nothing while no row is refused.
    */
-  load(
-    table: string,
-    columns: string[],
-    batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options?: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void },
-  ): Promise<number>;
+  load(table: string, columns: string[], batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>, options?: LoadOptions): Promise<number>;
   /**
    * Empties every table in `tables` in ONE transaction, whatever order they are listed in
    * (foreign keys between them are no obstacle). A table that is not listed but

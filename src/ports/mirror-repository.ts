@@ -20,7 +20,10 @@ export interface MirrorRepository {
   /**
    * Inserts or replaces the mirror of `sourceIdentity` in one atomic upsert: every field is
    * written, createdAt is kept from the first insert, updatedAt = now. Returns the row.
-   * It does not consult tombstones: callers check `isTombstoned` first. A title and
+   * It does not consult tombstones: callers check `isTombstoned` first. An identity is
+   * required (as the daemon's store requires one): mirrors without one (sourceIdentity
+   * null, "no transcript", as an import of the older daemon's file brings them) are listed
+   * and searched, but nothing names them for `get`, `upsert` or `tombstone`. A title and
    * conversationText with more distinct words than a search index can hold
    * (`mirrorSearchProblem`, about 1 MB of index) are refused with a ValidationError on
    * `conversationText`, and the stored mirror stays as it was.
@@ -43,7 +46,8 @@ export interface MirrorRepository {
   /**
    * Removes the mirror of `sourceIdentity` (if any) and records the tombstone, atomically.
    * createdAt = now on the first tombstone; a repeated one updates agent and file facts and
-   * keeps createdAt. Returns the tombstone.
+   * keeps createdAt. `fileMtimeNs` is kept exactly (decimal integer nanoseconds; a digit
+   * string or a bigint in, decimal text without leading zeros out). Returns the tombstone.
    */
   tombstone(input: TombstoneInput): Promise<MirrorTombstone>;
   /** Whether `sourceIdentity` has a tombstone. */

@@ -158,7 +158,8 @@ function* mirrorTombstones(ctx: SeedContext): Iterable<Record<string, unknown>> 
       agent,
       transcript_path: `/home/dev/.${agent}/deleted/${i}.jsonl`,
       file_size: ctx.rng.int(1_000, 5_000_000),
-      file_mtime: sessionCreatedAt(ctx, i),
+      // Nanoseconds, as `str(st_mtime_ns)`: below the millisecond too.
+      file_mtime_ns: `${sessionCreatedAt(ctx, i).getTime()}${String((i * 7919) % 1_000_000).padStart(6, '0')}`,
       created_at: sessionCreatedAt(ctx, i),
     };
   }

@@ -23,15 +23,17 @@ export type Converter = (value: unknown) => unknown;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
- * Both legacy formats (`2026-03-15 18:03:10.123456`, UTC without offset, and
- * `2026-03-15T18:03:10.123456+00:00`), plain dates and ISO strings; fractions beyond
- * milliseconds are cut, as a JavaScript Date holds milliseconds.
+ * The older daemon's three forms (`2026-03-15 18:03:10.123456`, UTC without offset,
+ * `2026-03-15T18:03:10.123456+00:00` and `2026-03-02T15:26:55.733Z`), plain dates and ISO
+ * strings; fractions beyond milliseconds are cut, as a JavaScript Date holds milliseconds.
  */
 export function parseTimestamp(text: string): Date | null {
   const m = TIMESTAMP.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-  let ms = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s, Number(frac.slice(0, 3).padEnd(3, '0')));
+  const date = new Date(Date.UTC(2000, +mo! - 1, +d!, +h, +mi, +s, Number(frac.slice(0, 3).padEnd(3, '0'))));
+  // setUTCFullYear: Date.UTC reads years 0..99 as 1900..1999.
+  let ms = date.setUTCFullYear(+y!);
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');

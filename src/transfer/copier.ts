@@ -1,10 +1,11 @@
-import type { ForeignKeyShape } from '../ports/inspector.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { UnavailableError } from '../domain/errors.js';
 import type { Store } from '../ports/store.js';
 import type { TableReader } from '../ports/table-reader.js';
 import { TableChecksum } from './checksum.js';
 import { detectSource, planCopy, type CopyPlan, type TablePlan } from './plan.js';
 import { RejectFile } from './reject-file.js';
-import { convertedRows, emptyCounts, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
+import { convertedRows, emptyCounts, refusedReject, rowId, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
 
 export interface CopyOptions {
   source: TableReader;
@@ -13,6 +14,11 @@ export interface CopyOptions {
   /** A reader on the same database as `target`. */
   targetReader: TableReader;
   resume?: boolean;
+  /**
+   * `target` is a scratch database of the target's engine, thrown away afterwards: the
+   * copy runs exactly as it would (so its rejects and counts are the real run's), but no
+   * reject file is written; the rejects are listed in the report instead.
+   */
   dryRun?: boolean;
   /** Copy (unless `verifyOnly`), then compare row counts and checksums of every table. */
   verify?: boolean;
@@ -35,11 +41,19 @@ export interface TableReport {
   verify?: { sourceRows: number; targetRows: number; sourceChecksum: string; targetChecksum: string; equal: boolean };
 }
 
+/** A reject as the report lists it (the reject file also holds the value and the row). */
+export type RejectSummary = Pick<Reject, 'table' | 'id' | 'column' | 'reason'>;
+
+/** At most this many rejects are kept in the report; the reject file holds all of them. */
+export const REPORTED_REJECTS = 10_000;
+
 export interface CopyReport {
   kind: CopyPlan['kind'];
   tables: TableReport[];
   ignoredTables: string[];
   rejects: number;
+  /** The first REPORTED_REJECTS rejects, in the order they were found. */
+  rejectList: RejectSummary[];
   rejectPath: string | null;
   seconds: number;
   /** Set when verification ran: true when every table matched. */
@@ -53,7 +67,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const batchSize = options.batchSize ?? 1000;
   const sourceTables = await source.tables();
   const kind = await detectSource(source, sourceTables, target.migrator.names());
-  const writing = !options.dryRun && !options.verifyOnly;
+  const writing = !options.verifyOnly;
   const journal = writing ? await target.bulk.journal() : new Map<string, number>();
   const fingerprint = await source.fingerprint();
   if (writing && options.resume && journal.size > 0) await sameSource(target, fingerprint);
@@ -64,15 +78,21 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const defaults = new Map(await Promise.all(schema.tables.map(async (t) => [t.name, await targetReader.columnDefaults(t.name)] as const)));
   const plan = planCopy(kind, schema, defaults, sourceTables, await source.lastWritten());
   const reports: TableReport[] = [];
-  const rejectFile = !writing ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
+  const rejectFile = !writing || options.dryRun ? null : new RejectFile(options.rejectPath, options.resume ? new Set(journal.keys()) : null);
   let rejects = 0;
-  const rejected = new Map<string, Record<string, unknown>[]>();
+  const rejectList: RejectSummary[] = [];
   const onReject = (reject: Reject) => {
     rejects++;
     rejectFile?.write(reject);
-    if (reject.row) rejected.set(reject.table, [...(rejected.get(reject.table) ?? []), reject.row]);
+    if (rejectList.length < REPORTED_REJECTS) {
+      rejectList.push({ table: reject.table, id: reject.id, ...(reject.column === undefined ? {} : { column: reject.column }), reason: reject.reason });
+    }
   };
-  const orphans = orphanScan(plan, source);
+  // Tables that lost rows (refused by the target): their children must be checked for orphans.
+  const lostRows = new Set<string>();
+  // Ids of the rows the target refused, left out of verification too.
+  const refusedIds = new Map<string, Set<string>>();
+  const orphans = orphanScan(plan, source, lostRows);
   const rowOptions = async (table: TablePlan, parents: ParentLookup, sink: (r: Reject) => void): Promise<RowOptions> => ({
     reader: source,
     batchSize,
@@ -85,14 +105,14 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
 
   try {
     if (!options.verifyOnly) {
-      const parents = options.dryRun ? inSource(plan, source, rejected) : inTarget;
+      const parents = inTarget;
       const toLoad = plan.tables.filter((t) => !(options.resume && journal.has(t.table))).map((t) => t.table);
       // Parents commit before their children start and orphans are rejected above, so the
       // per-row checks are redundant: the keys come back, checked once each, at the end.
-      if (!options.dryRun) await target.bulk.suspendForeignKeys(toLoad);
-      await inDependencyOrder(plan.tables, options.dryRun ? 1 : CONCURRENT_TABLES, async (table) => {
+      await target.bulk.suspendForeignKeys(toLoad);
+      await inDependencyOrder(plan.tables, CONCURRENT_TABLES, async (table) => {
         const begun = performance.now();
-        const counts = emptyCounts();
+        let counts = emptyCounts();
         const report = (status: TableReport['status'], rows: number): TableReport => ({
           table: table.table,
           source: table.source,
@@ -107,47 +127,87 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           reports.push(report('skipped', journal.get(table.table)!));
           return;
         }
-        const rows = convertedRows(table, { ...(await rowOptions(table, parents, onReject)), jsonText: await wellFormedJson(table, source) }, counts);
-        if (options.dryRun) {
-          let n = 0;
-          for await (const batch of rows) n += batch.length;
-          reports.push(report('counted', n));
-          return;
+        const jsonText = await wellFormedJson(table, source);
+        const idOf = rowId(table);
+        // Rejects are kept until the table commits: an attempt that is redone reports nothing.
+        const attempt = async (isolate: boolean) => {
+          const found: Reject[] = [];
+          const tally = emptyCounts();
+          const refused = new Set<string>();
+          const rows = convertedRows(table, { ...(await rowOptions(table, parents, (r) => found.push(r))), jsonText }, tally);
+          const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
+            replace: true,
+            journal: true,
+            source: fingerprint,
+            onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
+            onRefused: isolate
+              ? (row, refusal) => {
+                  tally.refused++;
+                  refused.add(idOf(row));
+                  found.push(refusedReject(table, row, refusal));
+                }
+              : undefined,
+          });
+          return { written, found, tally, refused };
+        };
+        // The whole table in one stream first; only when the target refuses something is the
+        // table loaded again with every refused row isolated (PostgreSQL then loads segment by
+        // segment under savepoints, which costs time while nothing is refused).
+        let result: Awaited<ReturnType<typeof attempt>>;
+        try {
+          result = await attempt(false);
+        } catch (error) {
+          if (error instanceof UnavailableError) throw error;
+          result = await attempt(true);
         }
-        const written = await target.bulk.load(table.table, table.columns.map((c) => c.name), rows, {
-          replace: true,
-          journal: true,
-          source: fingerprint,
-          onBatch: (n) => options.onProgress?.(table.table, n, (performance.now() - begun) / 1000),
-        });
-        reports.push(report('copied', written));
+        const { written } = result;
+        counts = result.tally;
+        for (const reject of result.found) onReject(reject);
+        if (result.refused.size > 0) refusedIds.set(table.table, result.refused);
+        if (counts.refused > 0) lostRows.add(table.table);
+        reports.push(report(options.dryRun ? 'counted' : 'copied', written));
       });
       const position = new Map(plan.tables.map((t, i) => [t.table, i]));
       reports.sort((a, b) => position.get(a.table)! - position.get(b.table)!);
-      if (!options.dryRun) {
-        await target.bulk.restoreForeignKeys();
-        for (const table of plan.tables) {
-          const key = autoIdColumn(table);
-          if (key) await target.bulk.resetIdentity(table.table, key);
-        }
-        await target.bulk.dropJournal();
+      await target.bulk.restoreForeignKeys();
+      for (const table of plan.tables) {
+        const key = autoIdColumn(table);
+        if (key) await target.bulk.resetIdentity(table.table, key);
       }
+      await target.bulk.dropJournal();
     }
     let verified: boolean | undefined;
     if (options.verify || options.verifyOnly) {
-      verified = await verifyTables(plan, options, (table) => rowOptions(table, inTarget, () => {}), reports);
+      if (!options.dryRun) refusedInFile(options.rejectPath, refusedIds);
+      verified = await verifyTables(plan, options, (table) => rowOptions(table, inTarget, () => {}), reports, refusedIds);
     }
     return {
       kind,
       tables: reports,
       ignoredTables: plan.ignoredTables,
       rejects,
+      rejectList,
       rejectPath: rejectFile && rejectFile.written > 0 ? rejectFile.path : null,
       seconds: (performance.now() - started) / 1000,
       verified,
     };
   } finally {
     rejectFile?.close();
+  }
+}
+
+/**
+ * Adds the rows the reject file records as refused by the target (a resumed copy's
+ * earlier run, or the copy a `--verify` alone checks) to `ids`: verification leaves
+ * them out of the source side, as the copy left them out of the target.
+ */
+function refusedInFile(path: string, ids: Map<string, Set<string>>): void {
+  if (!existsSync(path)) return;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.includes('"refused"')) continue;
+    const reject = JSON.parse(line) as Reject;
+    if (reject.kind !== 'refused') continue;
+    ids.set(reject.table, (ids.get(reject.table) ?? new Set()).add(reject.id));
   }
 }
 
@@ -214,14 +274,18 @@ async function wellFormedJson(table: TablePlan, source: TableReader): Promise<bo
 
 /**
  * Whether rows of a table may lack their parent, so they must be checked batch by batch
- * (orphans are rejected, never loaded): never for a source that enforces foreign keys;
- * otherwise when one pass over the source finds rows without a parent, or a parent table
- * may itself lose rows that way. Usually nothing is found and no row is checked.
+ * (orphans are rejected, never loaded): when a parent table lost rows the target refused
+ * (`lostRows`, known once the parent has loaded, before its children start); never
+ * otherwise for a source that enforces foreign keys; for others when one pass over the
+ * source finds rows without a parent, or a parent table may itself lose rows that way.
+ * Usually nothing is found and no row is checked.
  */
-function orphanScan(plan: CopyPlan, source: TableReader): (table: TablePlan) => Promise<boolean> {
+function orphanScan(plan: CopyPlan, source: TableReader, lostRows: ReadonlySet<string>): (table: TablePlan) => Promise<boolean> {
   const known = new Map<string, Promise<boolean>>();
   const scan = async (table: TablePlan): Promise<boolean> => {
-    if (source.enforcesForeignKeys || !table.source) return false;
+    if (!table.source) return false;
+    if (table.foreignKeys.some((fk) => lostRows.has(fk.references))) return true;
+    if (source.enforcesForeignKeys) return false;
     for (const fk of table.foreignKeys) {
       const parent = plan.tables.find((t) => t.table === fk.references);
       if (!parent || parent === table || (await check(parent))) return true;
@@ -239,27 +303,12 @@ function orphanScan(plan: CopyPlan, source: TableReader): (table: TablePlan) => 
   return check;
 }
 
-/** For a dry run, which writes nothing: parents missing from the source, or rejected themselves. */
-function inSource(plan: CopyPlan, source: TableReader, rejected: Map<string, Record<string, unknown>[]>): ParentLookup {
-  return async (fk: ForeignKeyShape, keys: unknown[][]) => {
-    const parent = plan.tables.find((t) => t.table === fk.references);
-    const columns = fk.referencedColumns.map((name) => parent?.columns.find((c) => c.name === name)?.source ?? null);
-    if (!parent?.source || columns.some((c) => c === null)) return new Set(keys.map((key) => JSON.stringify(key)));
-    const missing = await source.missingKeys(parent.source, columns as string[], keys);
-    const asked = new Set(keys.map((key) => JSON.stringify(key)));
-    for (const row of rejected.get(parent.table) ?? []) {
-      const key = JSON.stringify(fk.referencedColumns.map((c) => row[c]));
-      if (asked.has(key)) missing.add(key);
-    }
-    return missing;
-  };
-}
-
 async function verifyTables(
   plan: CopyPlan,
   options: CopyOptions,
   sourceRows: (table: TablePlan) => Promise<RowOptions>,
   reports: TableReport[],
+  refusedIds: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<boolean> {
   const { targetReader } = options;
   const targetPlan = planCopy('ours', await options.target.inspector.schema(), new Map(), await targetReader.tables(), new Date(0));
@@ -272,7 +321,11 @@ async function verifyTables(
     const fromSource = new TableChecksum(names, types);
     const counts = emptyCounts();
     const fromSourceOptions = await sourceRows(table);
-    for await (const batch of convertedRows(table, fromSourceOptions, counts)) for (const row of batch) fromSource.add(row);
+    const refused = refusedIds.get(table.table);
+    const idOf = rowId(table);
+    for await (const batch of convertedRows(table, fromSourceOptions, counts)) {
+      for (const row of batch) if (!refused?.has(idOf(row))) fromSource.add(row);
+    }
     const fromTarget = new TableChecksum(mirror.columns.map((c) => c.name), mirror.columns.map((c) => c.typeClass));
     const targetOptions: RowOptions = { reader: targetReader, batchSize: fromSourceOptions.batchSize, legacy: false, onReject: () => {} };
     for await (const batch of convertedRows(mirror, targetOptions, emptyCounts())) for (const row of batch) fromTarget.add(row);

@@ -95,9 +95,21 @@ function typeFill(typeClass: TypeClass, fillTime: Date): unknown {
 }
 
 /**
+ * Target columns the older daemon names otherwise (besides its `<column>_json`): its
+ * sessions key, and the tombstones' mtime (already integer nanoseconds as text).
+ */
+const LEGACY_NAMES: Record<string, string> = {
+  'sessions.id': 'session_id',
+  'mirror_tombstones.file_mtime_ns': 'file_mtime',
+};
+
+/**
  * Maps every target table onto the source. The older daemon's `<column>_json` names
- * feed `<column>`, and its `<column>_epoch` (seconds) stands in where `<column>` is
- * empty; missing tables copy as empty, missing columns as their default.
+ * feed `<column>`, its `session_id` feeds the sessions' `id` (so every reference to a
+ * session, orphan checks included, meets the key it points at), its `<column>_epoch`
+ * (seconds) stands in where `<column>` is empty; missing tables copy as empty, missing
+ * columns as their default. A primary-key column is never filled: a row without its key
+ * is refused by the target and reported, not given a made-up one.
  */
 export function planCopy(
   kind: SourceKind,
@@ -114,14 +126,16 @@ export function planCopy(
     const defaults = targetDefaults.get(shape.name) ?? {};
     const used = new Set<string>();
     const columns = shape.columns.map((column): PlanColumn => {
-      const candidates = kind === 'legacy' ? [column.name, `${column.name}_json`] : [column.name];
+      const renamed = LEGACY_NAMES[`${shape.name}.${column.name}`];
+      const candidates = kind === 'legacy' ? [column.name, ...(renamed ? [renamed] : []), `${column.name}_json`] : [column.name];
       const from = candidates.find((c) => available.has(c)) ?? null;
       const epoch = `${column.name}_epoch`;
       const fallbackSource = kind === 'legacy' && column.typeClass === 'timestamp' && available.has(epoch) ? epoch : null;
       if (from) used.add(from);
       if (fallbackSource) used.add(fallbackSource);
-      let fill: unknown = column.nullable ? null : typeFill(column.typeClass, fillTime);
-      if (column.name in defaults) {
+      const key = shape.primaryKey.includes(column.name);
+      let fill: unknown = column.nullable || key ? null : typeFill(column.typeClass, fillTime);
+      if (column.name in defaults && !key) {
         const counts = { converted: 0, coerced: 0, filled: 0, invalid: 0 };
         const value = converter(column.typeClass, counts, { typed: false, legacy: false })(defaults[column.name]);
         if (value !== null && !(value instanceof InvalidValue)) fill = value;

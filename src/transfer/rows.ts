@@ -1,16 +1,23 @@
+import { contentProblem, dateProblem, textProblem } from '../domain/content.js';
+import { JsonText, type Refusal } from '../ports/bulk-loader.js';
 import type { ForeignKeyShape } from '../ports/inspector.js';
 import type { TableReader } from '../ports/table-reader.js';
 import { converter, InvalidValue, type ConversionCounts } from './convert.js';
 import type { TablePlan } from './plan.js';
 
-/** One line of the reject file: an orphan row left out, or a value that could not be read. */
+/**
+ * One line of the reject file: a row left out (an orphan, or a row the target refuses),
+ * or a value that could not be read (the row is copied with the column's default).
+ */
 export interface Reject {
   table: string;
   id: string;
+  /** `orphan` and `refused` rows are left out; an `invalid` value is copied as the column's default. */
+  kind: 'orphan' | 'refused' | 'invalid';
   reason: string;
   column?: string;
   value?: unknown;
-  /** The row as converted (orphans only), so nothing is lost. */
+  /** The whole source row as the source holds it (source column names), so nothing is lost. */
   row?: Record<string, unknown>;
 }
 
@@ -19,11 +26,13 @@ export interface TableCounts extends ConversionCounts {
   read: number;
   /** Rows left out because a parent row is missing. */
   orphans: number;
+  /** Rows left out because the target refuses them (a constraint, a value it cannot store). */
+  refused: number;
   /** Sessions given the owner of --owner-person/--owner-uid. */
   ownersBackfilled: number;
 }
 
-export const emptyCounts = (): TableCounts => ({ read: 0, orphans: 0, ownersBackfilled: 0, converted: 0, coerced: 0, filled: 0, invalid: 0 });
+export const emptyCounts = (): TableCounts => ({ read: 0, orphans: 0, refused: 0, ownersBackfilled: 0, converted: 0, coerced: 0, filled: 0, invalid: 0 });
 
 /** Answers which parent keys (as `JSON.stringify(key)`) have no parent row, for the orphan check. */
 export type ParentLookup = (fk: ForeignKeyShape, keys: unknown[][]) => Promise<Set<string>>;
@@ -42,39 +51,103 @@ export interface RowOptions {
 
 const OWNER_TABLE = 'sessions';
 
+/** The source columns a table's rows are read from, in read order (converted rows carry them at `plan.columns.length`). */
+export function sourceColumns(plan: TablePlan): string[] {
+  const read: string[] = [];
+  for (const column of plan.columns) {
+    for (const name of [column.source, column.fallbackSource]) if (name !== null && !read.includes(name)) read.push(name);
+  }
+  return read;
+}
+
+/** The primary key of a converted row, as the reject file names it (`a/b` for a composite key). */
+export function rowId(plan: TablePlan): (row: unknown[]) => string {
+  const pk = plan.primaryKey.map((name) => plan.columns.findIndex((c) => c.name === name));
+  return (row) => pk.map((i) => String(row[i])).join('/');
+}
+
+/** The source row a converted row came from, by source column name. */
+export function sourceRow(plan: TablePlan, read = sourceColumns(plan)): (row: unknown[]) => Record<string, unknown> {
+  return (row) => {
+    const raw = row[plan.columns.length] as unknown[] | undefined;
+    if (!raw) return Object.fromEntries(plan.columns.map((c, i) => [c.name, row[i]]));
+    return Object.fromEntries(read.map((name, i) => [name, raw[i]]));
+  };
+}
+
+/** The reject of a row the target refused during the load. */
+export function refusedReject(plan: TablePlan, row: unknown[], refusal: Refusal, read = sourceColumns(plan)): Reject {
+  const column = refusal.column === undefined ? undefined : plan.columns.find((c) => c.name === refusal.column);
+  const raw = row[plan.columns.length] as unknown[] | undefined;
+  const at = column?.source ? read.indexOf(column.source) : -1;
+  const value = column === undefined ? undefined : raw && at >= 0 ? raw[at] : row[plan.columns.indexOf(column)];
+  return {
+    table: plan.table,
+    id: rowId(plan)(row),
+    kind: 'refused',
+    reason: refusal.reason,
+    ...(column ? { column: column.name, value } : {}),
+    row: sourceRow(plan, read)(row),
+  };
+}
+
+/**
+ * Why the target could not store a converted value the same way on every engine (NUL,
+ * a lone surrogate, JSON nested too deep, a date outside years 1..9999), or null. JSON
+ * text is parsed only when a cheap look finds an escape or deep nesting it must see.
+ */
+// A NUL or any surrogate: only then is the full check (lone surrogates) worth its cost.
+// eslint-disable-next-line no-control-regex
+const SUSPECT_TEXT = /[\u0000\uD800-\uDFFF]/;
+
+function storableProblem(value: unknown): string | null {
+  if (typeof value === 'string') return SUSPECT_TEXT.test(value) ? textProblem(value) : null;
+  if (value instanceof Date) return dateProblem(value);
+  if (value instanceof JsonText) {
+    const text = value.text;
+    const plain = SUSPECT_TEXT.test(text) ? textProblem(text) : null;
+    if (plain) return plain;
+    let brackets = 0;
+    for (let i = 0; i < text.length && brackets <= 100; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5b || c === 0x7b) brackets++;
+    }
+    return brackets > 100 || text.includes('\\u') ? contentProblem(JSON.parse(text)) : null;
+  }
+  return value !== null && typeof value === 'object' ? contentProblem(value) : null;
+}
+
 /**
  * The rows of one target table as arrays of domain values in `plan.columns` order,
- * read from the source in batches and converted; orphans and unreadable values go to
- * `onReject` and are counted in `counts`.
+ * read from the source in batches and converted; each row also carries its source row
+ * (at index `plan.columns.length`, which loaders ignore) for the reject file. Orphans,
+ * values no engine can store alike (the row is left out) and unreadable values (set to
+ * the column's default) go to `onReject` and are counted in `counts`.
  */
 export async function* convertedRows(plan: TablePlan, options: RowOptions, counts: TableCounts): AsyncIterable<unknown[][]> {
   if (!plan.source) return;
   const typed = options.reader.decodesValues;
-  const read: string[] = [];
-  const at = (name: string | null) => {
-    if (name === null) return -1;
-    if (!read.includes(name)) read.push(name);
-    return read.indexOf(name);
-  };
+  const read = sourceColumns(plan);
   const columns = plan.columns.map((column) => ({
     name: column.name,
     nullable: column.nullable,
     fill: column.fill,
-    from: at(column.source),
-    fallback: at(column.fallbackSource),
+    from: column.source === null ? -1 : read.indexOf(column.source),
+    fallback: column.fallbackSource === null ? -1 : read.indexOf(column.fallbackSource),
     convert: converter(column.typeClass, counts, { typed, legacy: options.legacy, jsonText: options.jsonText }),
   }));
-  const pk = plan.primaryKey.map((name) => plan.columns.findIndex((c) => c.name === name));
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
-  const idOf = (row: unknown[]) => pk.map((i) => String(row[i])).join('/');
+  const idOf = rowId(plan);
+  const rawOf = sourceRow(plan, read);
 
   for await (const batch of options.reader.rows(plan.source, read, options.batchSize)) {
     counts.read += batch.length;
-    const out: unknown[][] = new Array(batch.length);
+    const out: unknown[][] = [];
     for (let r = 0; r < batch.length; r++) {
       const raw = batch[r]!;
-      const row = new Array<unknown>(columns.length);
+      const row = new Array<unknown>(columns.length + 1);
       let problems: [column: string, value: unknown, reason: string][] | null = null;
+      let unstorable: [column: string, value: unknown, reason: string] | null = null;
       for (let c = 0; c < columns.length; c++) {
         const column = columns[c]!;
         if (column.from < 0 && column.fallback < 0) {
@@ -88,25 +161,35 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
           counts.invalid++;
           (problems ??= []).push([column.name, stored, value.reason]);
           value = null;
+        } else if (value !== null && unstorable === null) {
+          const problem = storableProblem(value);
+          if (problem) unstorable = [column.name, stored, problem];
         }
-        if (value === null && !column.nullable) {
+        if (value === null && !column.nullable && column.fill !== null) {
           counts.filled++;
           value = column.fill;
         }
         row[c] = value;
       }
+      row[columns.length] = raw;
+      if (unstorable) {
+        counts.refused++;
+        const [column, value, reason] = unstorable;
+        options.onReject({ table: plan.table, id: idOf(row), kind: 'refused', column, value, reason, row: rawOf(row) });
+        continue;
+      }
       if (problems) {
         const id = idOf(row);
-        for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, column, value, reason });
+        for (const [column, value, reason] of problems) options.onReject({ table: plan.table, id, kind: 'invalid', column, value, reason, row: rawOf(row) });
       }
       if (ownerAt && row[ownerAt[0]] === null && row[ownerAt[1]] === null) {
         row[ownerAt[0]] = options.owner!.person;
         row[ownerAt[1]] = options.owner!.uid;
         counts.ownersBackfilled++;
       }
-      out[r] = row;
+      out.push(row);
     }
-    yield options.parents ? dropOrphans(plan, out, await orphanLookups(plan, out, options.parents), options, counts, idOf) : out;
+    yield options.parents ? dropOrphans(plan, out, await orphanLookups(plan, out, options.parents), options, counts, idOf, rawOf) : out;
   }
 }
 
@@ -143,6 +226,7 @@ function dropOrphans(
   options: RowOptions,
   counts: TableCounts,
   idOf: (row: unknown[]) => string,
+  rawOf: (row: unknown[]) => Record<string, unknown>,
 ): unknown[][] {
   let kept = rows;
   for (const [n, fk] of plan.foreignKeys.entries()) {
@@ -155,8 +239,9 @@ function dropOrphans(
       options.onReject({
         table: plan.table,
         id: idOf(row),
+        kind: 'orphan',
         reason: `orphan: no ${fk.references} row with ${fk.referencedColumns.join(', ')} = ${key.map((v) => JSON.stringify(v)).join(', ')}`,
-        row: Object.fromEntries(plan.columns.map((c, i) => [c.name, row[i]])),
+        row: rawOf(row),
       });
       return false;
     });

@@ -5,6 +5,30 @@ import type { ContractContext } from './engines.js';
 
 export function agentAvailabilityContract({ fresh }: ContractContext): void {
   describe('AgentAvailabilityRepository', () => {
+    it('reads free-text reasons as the daemon stores them: a bare degraded is degraded, operator text is kept', async () => {
+      const clock = new ManualClock();
+      const store = await fresh({ clock });
+      const later = new Date(clock.now().getTime() + MINUTE);
+      await store.bulk.load(
+        'agent_availability',
+        ['agent', 'available', 'unavailable_until', 'degraded_until', 'reason'],
+        [
+          [
+            ['a-bare', true, null, later, 'degraded'],
+            ['b-operator', false, later, null, 'maintenance window, ask ops'],
+            ['c-degraded-flag-off', false, null, null, 'degraded:slow'],
+            ['d-quota', false, null, null, 'quota_exhausted'],
+          ],
+        ],
+      );
+      expect(await store.repositories.agentAvailability.list()).toEqual([
+        { agent: 'a-bare', status: 'degraded', until: later, reason: 'degraded' },
+        { agent: 'b-operator', status: 'unavailable', until: later, reason: 'maintenance window, ask ops' },
+        { agent: 'c-degraded-flag-off', status: 'degraded', until: null, reason: 'degraded:slow' },
+        { agent: 'd-quota', status: 'unavailable', until: null, reason: 'quota_exhausted' },
+      ]);
+    });
+
     it('an agent never marked is available', async () => {
       const { repositories: r } = await fresh();
       expect(await r.agentAvailability.get('claude')).toEqual({ agent: 'claude', status: 'available', until: null, reason: null });

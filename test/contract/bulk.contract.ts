@@ -36,6 +36,28 @@ export function bulkContract({ fresh }: ContractContext): void {
       expect(await store.repositories.sessions.list({ computerName: 'mac' })).toHaveLength(50);
     });
 
+    it('with onRefused, each row the target refuses is handed over with its reason and column, and every other row is written', async () => {
+      const store = await fresh();
+      const good = Array.from({ length: 7000 }, (_, i) => row(i)); // more than one segment
+      const bad: unknown[][] = [
+        [null, 'mac', 'no id', {}, false, new Date(0), new Date(0)], // NOT NULL (primary key)
+        ['s-check', '', 'empty computer', {}, false, new Date(0), new Date(0)], // CHECK (computer_name <> '')
+        ['s5', 'mac', 'duplicate of s5', {}, false, new Date(0), new Date(0)], // primary key taken
+        ['s-null-title', 'mac', null, {}, false, new Date(0), new Date(0)], // NOT NULL
+      ];
+      const batches = [good.slice(0, 3000), [bad[0]!, ...good.slice(3000, 6500), bad[1]!], [bad[2]!, bad[3]!, ...good.slice(6500)]];
+      const refused: { row: unknown[]; reason: string; column?: string }[] = [];
+      const written = await store.bulk.load('sessions', COLUMNS, batches, { onRefused: (r, why) => refused.push({ row: r, ...why }) });
+      expect(written).toBe(7000);
+      expect(await store.repositories.sessions.count()).toBe(7000);
+      expect(refused.map((r) => r.row)).toEqual(bad);
+      expect(refused.map((r) => r.column)).toEqual(['id', 'computer_name', 'id', 'title']);
+      for (const r of refused) expect(r.reason.length).toBeGreaterThan(5);
+      expect((await store.repositories.sessions.get('s5'))!.title).toBe('title 5');
+      // Something that is not about a row still fails the whole load, leaving nothing.
+      await expect(store.bulk.load('sessions', ['id', 'no_such_column'], [[['x', 1]]], { onRefused: () => {} })).rejects.toThrow();
+    });
+
     it('a failing batch leaves the table exactly as it was', async () => {
       const store = await fresh();
       await store.bulk.load('sessions', COLUMNS, [[row(1)]]);

@@ -63,8 +63,8 @@ export function mirrorContract({ fresh }: ContractContext): void {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
       await r.mirrors.upsert({ sourceIdentity: 's', agent: 'claude', title: 'findme' });
-      const t = await r.mirrors.tombstone({ sourceIdentity: 's', agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10, fileMtime: 1_700_000_000_123.5 });
-      expect(t).toEqual({ sourceIdentity: 's', agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10, fileMtime: 1_700_000_000_123.5, createdAt: clock.now() });
+      const t = await r.mirrors.tombstone({ sourceIdentity: 's', agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10, fileMtimeNs: '1700000000123456789' });
+      expect(t).toEqual({ sourceIdentity: 's', agent: 'claude', transcriptPath: '/t.jsonl', fileSize: 10, fileMtimeNs: '1700000000123456789', createdAt: clock.now() });
       expect(await r.mirrors.get('s')).toBeNull();
       expect(await r.mirrors.search('findme')).toEqual([]);
       expect(await r.mirrors.isTombstoned('s')).toBe(true);
@@ -174,6 +174,37 @@ export function mirrorContract({ fresh }: ContractContext): void {
       expect((await r.mirrors.sessionContext({ sessionId: old.id, transcriptPath: '/t/x.jsonl' }))?.sessionId).toBe(old.id);
       expect((await r.mirrors.sessionContext({ sessionId: 'unknown', transcriptPath: '/t/x.jsonl' }))?.sessionId).toBe(newer.id);
       expect(await r.mirrors.sessionContext({ sessionId: 'unknown', transcriptPath: '/nowhere' })).toBeNull();
+    });
+
+    it('keeps a tombstone mtime exactly, in nanoseconds: a digit string or a bigint in, decimal text out', async () => {
+      const { repositories: r } = await fresh();
+      const ns = 1_741_976_590_123_456_789n; // beyond 2^53: a number would lose it
+      expect((await r.mirrors.tombstone({ sourceIdentity: 'big', agent: 'claude', fileMtimeNs: ns })).fileMtimeNs).toBe('1741976590123456789');
+      expect((await r.mirrors.tombstone({ sourceIdentity: 'zeros', agent: 'claude', fileMtimeNs: '000042' })).fileMtimeNs).toBe('42');
+      await expect(r.mirrors.tombstone({ sourceIdentity: 'x', agent: 'claude', fileMtimeNs: '1.5' })).rejects.toMatchObject({ field: 'fileMtimeNs' });
+      await expect(r.mirrors.tombstone({ sourceIdentity: 'x', agent: 'claude', fileMtimeNs: -1n })).rejects.toMatchObject({ field: 'fileMtimeNs' });
+      await expect(r.mirrors.tombstone({ sourceIdentity: 'x', agent: 'claude', fileMtimeNs: 1 as unknown as string })).rejects.toMatchObject({ field: 'fileMtimeNs' });
+      expect(await r.mirrors.isTombstoned('x')).toBe(false);
+    });
+
+    it('mirrors without a source identity (no transcript) are kept, listed and searched; several may exist', async () => {
+      const store = await fresh();
+      const at = new Date('2026-03-01T10:00:00.000Z');
+      const columns = ['session_id', 'source_identity', 'agent', 'title', 'conversation_text', 'created_at', 'updated_at'];
+      await store.bulk.load('mirrors', columns, [
+        [
+          ['s1', null, 'claude', 'orphaned one', 'findme words', at, at],
+          ['s2', null, 'claude', 'orphaned two', 'findme words', at, at],
+        ],
+      ]);
+      const r = store.repositories;
+      await r.mirrors.upsert({ sourceIdentity: 'claude:/x.jsonl', agent: 'claude', conversationText: 'findme' });
+      const listed = await r.mirrors.list();
+      expect(listed.map((m) => m.sourceIdentity).sort()).toEqual(['claude:/x.jsonl', null, null]);
+      expect((await r.mirrors.search('findme words')).map((m) => m.sessionId).sort()).toEqual(['s1', 's2']);
+      // upsert needs an identity: nothing else says which mirror it replaces.
+      await expect(r.mirrors.upsert({ sourceIdentity: null as unknown as string, agent: 'claude' })).rejects.toMatchObject({ field: 'sourceIdentity' });
+      expect((await store.inspector.rowCounts()).mirrors).toBe(3);
     });
 
     it('bad input is refused with a ValidationError naming the field, and nothing is written', async () => {

@@ -8,7 +8,8 @@ import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import type { Io } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 import { COPY_JOURNAL_TABLE } from '../../src/ports/bulk-loader.js';
-import { buildLegacyDatabase, seedEveryTable } from '../support/copy-fixtures.js';
+import { seedEveryTable } from '../support/copy-fixtures.js';
+import { buildLegacyFixture } from '../support/legacy-fixture.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -127,13 +128,9 @@ describe('copy survives SIGKILL', () => {
   });
 
   it('a resumed legacy import leaves the same reject file as an uninterrupted one', async () => {
-    const scratch = new SqliteStore({ path: sqlitePath() });
-    await scratch.migrator.up();
-    const schema = await scratch.inspector.schema();
-    await scratch.close();
     const legacy = `${sqlitePath()}.legacy.db`;
     cleanup.push(() => import('node:fs').then((fs) => fs.rmSync(legacy, { force: true })));
-    buildLegacyDatabase(legacy, schema, 8_000);
+    buildLegacyFixture(legacy, { rows: 8_000, record: false });
 
     const straight = sqlitePath();
     const straightRejects = `${straight}.rejects`;

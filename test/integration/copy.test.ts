@@ -11,7 +11,7 @@ import { createInstanceLock } from '../../src/container.js';
 import { main } from '../../src/cli/main.js';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { Store } from '../../src/ports/store.js';
-import { buildLegacyDatabase, RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
+import { RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -207,41 +207,5 @@ describe('teleclaude-db copy', () => {
     } finally {
       await store.close();
     }
-  });
-
-  describe.each(['postgresql', 'sqlite'])('legacy import into %s', (engine) => {
-    it('imports every non-orphan row, puts every orphan and malformed value in the reject file, and verifies', async () => {
-      const scratch = await sqliteFile(async () => {});
-      const schemaStore = new SqliteStore({ path: scratch });
-      const schema = await schemaStore.inspector.schema();
-      await schemaStore.close();
-      const legacy = join(await sqliteFile().then((p) => p.replace(/teleclaude\.db$/, '')), 'legacy.db');
-      const expected = buildLegacyDatabase(legacy, schema);
-      const hash = createHash('sha256').update(readFileSync(legacy)).digest('hex');
-      const target = engine === 'postgresql' ? await pgUrl() : await sqliteFile();
-      const rejects = `${legacy}.rejects.jsonl`;
-
-      const dry = await copy('--from', legacy, '--to', target, '--dry-run', '--reject-file', rejects);
-      expect(dry.code, dry.output).toBe(0);
-      expect(dry.output).toContain('older TeleClaude daemon');
-      expect(existsSync(rejects)).toBe(false);
-      expect(dry.output).toContain(`${expected.orphans.length + expected.malformed.length} reject(s)`);
-
-      const result = await copy('--from', legacy, '--to', target, '--reject-file', rejects, '--verify');
-      expect(result.code, result.output).toBe(0);
-      expect(result.output).toContain('source tables not copied (no counterpart): notification_outbox');
-      expect(result.output).toMatch(/system_settings: \d+ NULL or empty value\(s\) of NOT NULL columns filled/);
-      const store = open(target);
-      const counts = await store.inspector.rowCounts();
-      await store.close();
-      for (const [table, n] of Object.entries(expected.rows)) expect(counts[table], table).toBe(n);
-
-      const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { table: string; id: string; reason: string; column?: string });
-      const orphans = lines.filter((l) => l.reason.startsWith('orphan')).map((l) => `${l.table}/${l.id}`);
-      expect(orphans.sort()).toEqual([...expected.orphans].sort());
-      const malformed = lines.filter((l) => l.reason === 'malformed JSON').map((l) => `${l.table}/${l.id}/${l.column}`);
-      expect(malformed.sort()).toEqual([...expected.malformed].sort());
-      expect(createHash('sha256').update(readFileSync(legacy)).digest('hex')).toBe(hash);
-    });
   });
 });

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
 import { isCopyBookkeeping } from '../../src/ports/bulk-loader.js';
 import type { ColumnShape, SchemaSnapshot, TableShape } from '../../src/ports/inspector.js';
@@ -7,8 +6,8 @@ import { dependencyOrder } from '../../src/transfer/plan.js';
 
 /**
  * Fixtures for copy tests and the copy benchmark, derived from the schema so they cover
- * every table whatever migrations exist: a seeded database of this package, and a
- * database of the older daemon built from the facts in docs/legacy-teleclaude.md.
+ * every table whatever migrations exist: a seeded database of this package. The older
+ * daemon's file is built from its own facts, never from this schema: see legacy-fixture.ts.
  */
 
 /** `table.column` -> allowed values, read from the CHECK (x IN (...)) clauses of the SQLite migrations. */
@@ -70,6 +69,8 @@ export class RowFactory {
     const allowed = this.enums.get(`${table.name}.${column.name}`);
     if (allowed) return allowed[i % allowed.length];
     if (column.nullable && i % 5 === 4 && !table.primaryKey.includes(column.name)) return null;
+    // Integer nanoseconds as decimal text (mirror_tombstones.file_mtime_ns), beyond 2^53.
+    if (column.name.endsWith('_ns') && column.typeClass === 'text') return `${BASE + i * 60_000}${String(i * 7919).padStart(6, '0').slice(-6)}`;
     switch (column.typeClass) {
       case 'timestamp':
         return new Date(BASE + i * 60_000 + column.name.length);
@@ -105,111 +106,4 @@ export async function seedEveryTable(store: Store, counts: (table: string) => nu
     }
   }
   return written;
-}
-
-/** Later tables and columns an older install lacks. */
-export const LEGACY_MISSING_TABLES = ['mirrors', 'mirror_tombstones', 'operations'];
-const LEGACY_MISSING_COLUMNS = ['sessions.owner_person', 'sessions.owner_uid', 'sessions.principal', 'sessions.turn_triggered_by_linked_output'];
-const LEGACY_NAMES: Record<string, string> = {
-  'inbound_queue.payload': 'payload_json',
-  'webhook_contracts.contract': 'contract_json',
-  'webhook_outbox.event': 'event_json',
-  'conversation_links.metadata': 'metadata_json',
-  'operations.payload': 'payload_json',
-};
-/** Declared CURRENT_TIMESTAMP defaults that are NULL in practice. */
-const ALWAYS_NULL = ['pending_message_deletions.created_at', 'system_settings.updated_at'];
-
-export interface LegacyExpectations {
-  /** Rows of each table that must arrive (non-orphans). */
-  rows: Record<string, number>;
-  /** `table/id` of every orphan. */
-  orphans: string[];
-  /** `table/id/column` of every malformed JSON value. */
-  malformed: string[];
-}
-
-function legacyText(ms: number, iso: boolean): string {
-  const d = new Date(ms).toISOString().replace('Z', '');
-  return iso ? `${d}456+00:00` : `${d.replace('T', ' ')}456`;
-}
-
-/**
- * Writes the older daemon's teleclaude.db: timestamps as text in both formats (and ''
- * or NULL), booleans 0/1 (some NULL), JSON text (some '', NULL, one malformed value per
- * JSON column), undeclared foreign keys with orphans (every 10th child row), missing
- * later tables and columns, memory tables with created_at_epoch, the empty
- * notification_outbox, FTS5 tables with their shadow tables, and schema_migrations(version).
- */
-export function buildLegacyDatabase(path: string, schema: SchemaSnapshot, perTable = 40): LegacyExpectations {
-  const db = new Database(path);
-  const factory = new RowFactory(schema, () => perTable);
-  const expected: LegacyExpectations = { rows: {}, orphans: [], malformed: [] };
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = OFF');
-  db.exec('BEGIN');
-  db.exec(`CREATE TABLE schema_migrations (version TEXT NOT NULL, applied_at TEXT DEFAULT CURRENT_TIMESTAMP)`);
-  const versions = Array.from({ length: 32 }, (_, i) => `${String(i + 1).padStart(3, '0')}_step_${i + 1}`);
-  versions.push('017_step_17b', '025_step_25b');
-  for (const v of versions) db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, '2025-01-01 10:00:00');
-  db.exec('CREATE TABLE notification_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT, created_at TEXT)');
-  db.exec('CREATE VIRTUAL TABLE memory_observations_fts USING fts5(title, narrative)');
-  db.exec('CREATE VIRTUAL TABLE mirrors_fts USING fts5(title, conversation_text)');
-  db.exec("INSERT INTO memory_observations_fts (title, narrative) VALUES ('stale', 'index rows are rebuilt, not copied')");
-
-  for (const table of factory.order) {
-    if (LEGACY_MISSING_TABLES.includes(table.name)) continue;
-    const columns = table.columns.filter((c) => !LEGACY_MISSING_COLUMNS.includes(`${table.name}.${c.name}`));
-    const names = columns.map((c) => LEGACY_NAMES[`${table.name}.${c.name}`] ?? c.name);
-    const epoch = table.name.startsWith('memory_') && columns.some((c) => c.name === 'created_at');
-    const ddl = columns.map((c, k) => {
-      const key = table.primaryKey.length === 1 && table.primaryKey[0] === c.name;
-      const type = c.typeClass === 'timestamp' ? 'TIMESTAMP' : c.typeClass === 'boolean' ? 'BOOLEAN' : c.typeClass === 'json' ? 'TEXT' : c.typeClass.toUpperCase();
-      const fk = table.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c.name);
-      return `${names[k]} ${key && c.typeClass === 'integer' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : type}${key && c.typeClass !== 'integer' ? ' PRIMARY KEY' : ''}${c.name.endsWith('created_at') || c.name === 'updated_at' ? ' DEFAULT CURRENT_TIMESTAMP' : ''}${fk ? ` REFERENCES ${fk.references}(${fk.referencedColumns[0]})` : ''}`;
-    });
-    if (epoch) ddl.push('created_at_epoch INTEGER');
-    if (table.primaryKey.length > 1) ddl.push(`PRIMARY KEY (${table.primaryKey.join(', ')})`);
-    db.exec(`CREATE TABLE ${table.name} (${ddl.join(', ')})`);
-    const insert = db.prepare(`INSERT INTO ${table.name} (${[...names, ...(epoch ? ['created_at_epoch'] : [])].join(', ')}) VALUES (${[...names, ...(epoch ? [0] : [])].map(() => '?').join(', ')})`);
-    let kept = 0;
-    for (let i = 0; i < perTable; i++) {
-      const full = factory.row(table, i);
-      const orphan = table.foreignKeys.length > 0 && i % 10 === 9;
-      let malformedAt = null as string[] | null;
-      const values = columns.map((c) => {
-        let v = full[table.columns.indexOf(c)];
-        const fk = table.foreignKeys.find((f) => f.columns.includes(c.name));
-        if (orphan && fk && fk === table.foreignKeys[0]) v = c.typeClass === 'integer' ? 9_000_000 + i : `gone-${i}`;
-        if (fk || table.primaryKey.includes(c.name)) return v;
-        if (ALWAYS_NULL.includes(`${table.name}.${c.name}`)) return null;
-        if (c.typeClass === 'timestamp') return i % 8 === 6 ? null : i % 8 === 7 ? '' : v === null ? null : legacyText((v as Date).getTime(), i % 2 === 1);
-        if (c.typeClass === 'boolean') return i % 9 === 8 ? null : v ? 1 : 0;
-        if (c.typeClass === 'json') {
-          if (i === 3) {
-            (malformedAt ??= []).push(c.name);
-            return '{"unterminated": ';
-          }
-          return i % 11 === 10 ? '' : v === null ? null : JSON.stringify(v);
-        }
-        if (c.typeClass === 'integer' && c.nullable && i % 6 === 5) return '';
-        return v;
-      });
-      const id = table.primaryKey.map((k) => String(values[columns.findIndex((c) => c.name === k)])).join('/');
-      if (malformedAt !== null && !orphan) expected.malformed.push(...malformedAt.map((c) => `${table.name}/${id}/${c}`));
-      if (epoch) {
-        const at = full[table.columns.findIndex((c) => c.name === 'created_at')] as Date;
-        values.push(Math.floor(at.getTime() / 1000));
-        if (i % 3 === 0) values[columns.findIndex((c) => c.name === 'created_at')] = null;
-      }
-      insert.run(...values);
-      if (orphan) expected.orphans.push(`${table.name}/${id}`);
-      else kept++;
-    }
-    expected.rows[table.name] = kept;
-  }
-  for (const name of LEGACY_MISSING_TABLES) if (schema.tables.some((t) => t.name === name)) expected.rows[name] = 0;
-  db.exec('COMMIT');
-  db.close();
-  return expected;
 }

@@ -1,9 +1,9 @@
-import { ForeignKeyError } from '../../domain/errors.js';
-import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy } from '../../ports/bulk-loader.js';
+import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
+import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
-import { quoteIdent, type PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
+import { quoteIdent, type PostgresDatabase, type PostgresExecutor, type PostgresTransaction } from './postgres-database.js';
 
 interface ColumnType {
   /** format_type(), e.g. `timestamp with time zone`. */
@@ -62,6 +62,36 @@ async function deferIndexes(client: PostgresExecutor, table: string): Promise<st
   return rows.map((r) => r.definition);
 }
 
+/** Rows gathered into one COPY under one savepoint when refused rows are isolated. */
+const SEGMENT_ROWS = 5000;
+
+/**
+ * Whether `error` refuses the rows of one COPY for what they hold rather than for the
+ * state of the server: data exceptions (22: out of range, invalid text, NUL), integrity
+ * violations (23: NOT NULL, UNIQUE, CHECK, foreign key), program limits (54: a value too
+ * big for an index), or a value this process could not encode (ValidationError).
+ */
+export function postgresRefusal(error: unknown, table: string, columns: string[]): Refusal | null {
+  // The transaction translates server errors into domain errors; the server's own is the cause.
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (cause && typeof cause.code === 'string') error = cause;
+  if (error instanceof ValidationError) {
+    const column = error.field.startsWith(`${table}.`) ? error.field.slice(table.length + 1) : undefined;
+    return column && columns.includes(column) ? { reason: error.message, column } : { reason: error.message };
+  }
+  const e = error as { code?: unknown; message?: string; detail?: string; column?: string; constraint?: string; where?: string };
+  if (typeof e.code !== 'string' || !/^(22|23|54)/.test(e.code)) return null;
+  const reason = `${e.message ?? 'refused'}${e.detail ? ` (${e.detail})` : ''}`;
+  const candidates = [
+    e.column,
+    /\bcolumn (\w+)/.exec(e.where ?? '')?.[1],
+    /^Key \((\w+)/.exec(e.detail ?? '')?.[1],
+    e.constraint?.startsWith(`${table}_`) ? e.constraint.slice(table.length + 1).replace(/_(check|key|fkey|not_null)$/, '') : undefined,
+  ];
+  const column = candidates.find((c) => c !== undefined && columns.includes(c));
+  return column ? { reason, column } : { reason };
+}
+
 /**
  * Rows stream into the table through COPY FROM STDIN (text format), batch by batch as
  * the source yields them, inside one transaction: several times faster than INSERT
@@ -77,7 +107,7 @@ export class PostgresBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void } = {},
+    options: LoadOptions = {},
   ): Promise<number> {
     const vector = await this.searchVector(table, columns);
     const copyColumns = vector ? [...columns, 'search_vector'] : columns;
@@ -106,7 +136,16 @@ export class PostgresBulkLoader implements BulkLoader {
       await tx.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await tx.query(`DELETE FROM ${quoteIdent(table)}`);
       const deferred = await deferIndexes(tx, table);
-      await tx.copyFrom(statement, chunks());
+      if (options.onRefused) {
+        const encode = (rows: unknown[][]): (string | Buffer)[] => {
+          const withVector = vector ? rows.map(vector) : rows;
+          if (!encoders) return [encodeBatch(withVector, textEncoders)];
+          return [BINARY_HEADER, encodeBinaryBatch(withVector, encoders, new BinaryWriter(64 * 1024)), BINARY_TRAILER];
+        };
+        written = await isolateRefused(tx, statement, batches, encode, (error) => postgresRefusal(error, table, columns), options);
+      } else {
+        await tx.copyFrom(statement, chunks());
+      }
       for (const definition of deferred) await tx.query(definition);
       if (options.journal) await record(tx, table, written, options.source ?? null);
       return written;
@@ -251,6 +290,81 @@ export class PostgresBulkLoader implements BulkLoader {
       return type;
     });
   }
+}
+
+/**
+ * Loads `batches` through one COPY per segment, each under a savepoint. A segment the
+ * server (or the encoder) refuses for what its rows hold is rolled back to its savepoint
+ * and split in halves until the refused rows stand alone; each goes to `onRefused` and the
+ * rest is written. Only a refused segment costs extra COPYs: about 2·log2(segment) per
+ * refused row.
+ */
+async function isolateRefused(
+  tx: PostgresTransaction,
+  copySql: string,
+  batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
+  encode: (rows: unknown[][]) => (string | Buffer)[],
+  refusal: (error: unknown) => Refusal | null,
+  options: LoadOptions,
+): Promise<number> {
+  let written = 0;
+  const attempt = async (rows: unknown[][]): Promise<Refusal | null> => {
+    await tx.query('SAVEPOINT tc_copy_rows');
+    try {
+      const chunks = encode(rows);
+      await tx.copyFrom(
+        copySql,
+        (async function* () {
+          yield* chunks;
+        })(),
+      );
+      await tx.query('RELEASE SAVEPOINT tc_copy_rows');
+      return null;
+    } catch (error) {
+      const refused = refusal(error);
+      if (!refused) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT tc_copy_rows');
+      await tx.query('RELEASE SAVEPOINT tc_copy_rows');
+      return refused;
+    }
+  };
+  const isolate = async (rows: unknown[][]): Promise<void> => {
+    const refused = await attempt(rows);
+    if (!refused) {
+      written += rows.length;
+      return;
+    }
+    if (rows.length === 1) {
+      options.onRefused!(rows[0]!, refused);
+      return;
+    }
+    const half = rows.length >> 1;
+    await isolate(rows.slice(0, half));
+    await isolate(rows.slice(half));
+  };
+  // The next segment is read and converted while the server takes the previous one.
+  let inFlight: Promise<void> = Promise.resolve();
+  let failed = false;
+  const send = (rows: unknown[][]) => {
+    inFlight = inFlight.then(async () => {
+      await isolate(rows);
+      options.onBatch?.(written);
+    });
+    inFlight.catch(() => (failed = true));
+  };
+  let segment: unknown[][] = [];
+  for await (const batch of batches) {
+    for (const row of batch) segment.push(row);
+    if (segment.length >= SEGMENT_ROWS) {
+      await inFlight;
+      send(segment);
+      segment = [];
+    }
+    if (failed) break;
+  }
+  if (segment.length > 0) send(segment);
+  await inFlight;
+  return written;
 }
 
 /** Whether the table `quoted` (an identifier as quoteIdent writes it) exists on the search path. */

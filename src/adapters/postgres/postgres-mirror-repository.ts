@@ -84,7 +84,7 @@ export class PostgresMirrorRepository implements MirrorRepository {
       `WITH gone AS (DELETE FROM mirrors WHERE source_identity = $1)
        INSERT INTO mirror_tombstones (${tombstones.columnList}) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (source_identity) DO UPDATE SET agent = excluded.agent, transcript_path = excluded.transcript_path,
-         file_size = excluded.file_size, file_mtime = excluded.file_mtime
+         file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns
        RETURNING ${tombstones.columnList}`,
       tombstones.toRow(row).params,
     );

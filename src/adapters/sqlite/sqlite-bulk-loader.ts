@@ -1,4 +1,4 @@
-import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader, type InterruptedCopy } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type SqliteDatabase, type SqliteDb } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
@@ -23,6 +23,24 @@ function journalHasSource(db: SqliteDb): boolean {
   return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(COPY_JOURNAL_TABLE, 'source') !== undefined;
 }
 
+/** Result codes about the row itself; anything else (I/O, a full disk, a lock) is about the database. */
+const ROW_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+
+/**
+ * Whether `error`, thrown by one INSERT, refuses that row: a constraint, a type mismatch, a
+ * value too big, or a value the driver cannot bind (TypeError/RangeError).
+ */
+export function sqliteRefusal(error: unknown, columns: string[]): Refusal | null {
+  const code = (error as { code?: unknown }).code;
+  const rowError = typeof code === 'string' ? ROW_CODES.test(code) : error instanceof TypeError || error instanceof RangeError;
+  if (!rowError) return null;
+  const reason = (error as Error).message;
+  // "NOT NULL constraint failed: t.c", "UNIQUE constraint failed: t.a, t.b", "CHECK constraint failed: c <> ''"
+  const named = /constraint failed: (?:\w+\.)?(\w+)/.exec(reason)?.[1];
+  const column = named && columns.includes(named) ? named : columns.find((c) => new RegExp(`\\b${c}\\b`).test(reason.split('failed:')[1] ?? ''));
+  return column ? { reason, column } : { reason };
+}
+
 export class SqliteBulkLoader implements BulkLoader {
   private types: Map<string, Map<string, TypeClass>> | null = null;
 
@@ -32,7 +50,7 @@ export class SqliteBulkLoader implements BulkLoader {
     table: string,
     columns: string[],
     batches: Iterable<unknown[][]> | AsyncIterable<unknown[][]>,
-    options: { replace?: boolean; journal?: boolean; source?: string; onBatch?: (rowsSoFar: number) => void } = {},
+    options: LoadOptions = {},
   ): Promise<number> {
     const encoders = await this.encoders(table, columns);
     const sql = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
@@ -41,14 +59,30 @@ export class SqliteBulkLoader implements BulkLoader {
       if (options.replace) await tx.run((db) => db.prepare(`DELETE FROM ${quoteIdent(table)}`).run());
       const insert = tx.prepare(sql);
       const params = new Array<unknown>(columns.length);
+      const onRefused = options.onRefused;
       for await (const batch of batches) {
         await tx.run(() => {
+          if (!onRefused) {
+            for (const row of batch) {
+              for (let i = 0; i < encoders.length; i++) params[i] = encoders[i]!(row[i]);
+              insert.run(params);
+            }
+            written += batch.length;
+            return;
+          }
+          // A failing INSERT undoes only itself (and its triggers): the transaction goes on.
           for (const row of batch) {
-            for (let i = 0; i < encoders.length; i++) params[i] = encoders[i]!(row[i]);
-            insert.run(params);
+            try {
+              for (let i = 0; i < encoders.length; i++) params[i] = encoders[i]!(row[i]);
+              insert.run(params);
+              written++;
+            } catch (error) {
+              const refusal = sqliteRefusal(error, columns);
+              if (!refusal) throw error;
+              onRefused(row, refusal);
+            }
           }
         });
-        written += batch.length;
         options.onBatch?.(written);
       }
       if (options.journal) {

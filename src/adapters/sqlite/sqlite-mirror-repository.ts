@@ -101,7 +101,7 @@ export class SqliteMirrorRepository implements MirrorRepository {
             .prepare(
               `INSERT INTO mirror_tombstones (${tombstones.columnList}) VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (source_identity) DO UPDATE SET agent = excluded.agent, transcript_path = excluded.transcript_path,
-                 file_size = excluded.file_size, file_mtime = excluded.file_mtime
+                 file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns
                RETURNING ${tombstones.columnList}`,
             )
             .get(tombstones.toRow(row).params) as Record<string, unknown>,

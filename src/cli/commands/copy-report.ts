@@ -11,7 +11,7 @@ const n = (value: number) => value.toLocaleString('en-US');
 /** The final report of `copy`: rows per table, conversions, rejects, time, verification, rollback. */
 export function printReport(report: CopyReport, where: { from: string; to: string; dryRun: boolean }, io: Io): void {
   const total = report.tables.reduce((sum, t) => sum + t.rows, 0);
-  const header = ['table', 'rows', 'converted', 'coerced', 'filled', 'invalid', 'orphans', 'seconds', 'status'];
+  const header = ['table', 'rows', 'converted', 'coerced', 'filled', 'invalid', 'orphans', 'refused', 'seconds', 'status'];
   const rows = report.tables.map((t) => [
     t.table,
     n(t.rows),
@@ -20,10 +20,11 @@ export function printReport(report: CopyReport, where: { from: string; to: strin
     n(t.counts.filled),
     n(t.counts.invalid),
     n(t.counts.orphans),
+    n(t.counts.refused),
     t.seconds.toFixed(1),
     t.verify ? (t.status === 'verified' ? '' : `${t.status}, `) + (t.verify.equal ? 'verified' : 'DIFFERS') : t.source === null ? `${t.status} (not in source)` : t.status,
   ]);
-  io.out(`${where.dryRun ? 'dry run (nothing written)' : 'copy'}: ${where.from} (${report.kind === 'legacy' ? 'older TeleClaude daemon' : 'teleclaude-persistence'}) -> ${where.to}`);
+  io.out(`${where.dryRun ? 'dry run (copied into a scratch database, thrown away; the target is untouched)' : 'copy'}: ${where.from} (${report.kind === 'legacy' ? 'older TeleClaude daemon' : 'teleclaude-persistence'}) -> ${where.to}`);
   for (const line of cells([header, ...rows])) io.out(line);
   io.out(`total: ${n(total)} rows in ${report.seconds.toFixed(1)} s (${n(Math.round(total / Math.max(report.seconds, 0.001)))} rows/s)`);
   for (const t of report.tables) {
@@ -34,7 +35,14 @@ export function printReport(report: CopyReport, where: { from: string; to: strin
   }
   if (report.ignoredTables.length) io.out(`source tables not copied (no counterpart): ${report.ignoredTables.join(', ')}`);
   if (report.rejects > 0) {
-    io.out(`${n(report.rejects)} reject(s) (orphan rows left out, unreadable values set to their default)${report.rejectPath ? `: see ${report.rejectPath}` : ''}`);
+    const verb = where.dryRun ? 'the copy would make ' : '';
+    io.out(
+      `${n(report.rejects)} reject(s) ${verb}(orphans and rows the target refuses left out, unreadable values set to their default)${report.rejectPath ? `: see ${report.rejectPath}` : ''}`,
+    );
+    if (where.dryRun) {
+      for (const r of report.rejectList) io.out(`  reject ${r.table} ${JSON.stringify(r.id)}${r.column ? ` ${r.column}` : ''}: ${r.reason}`);
+      if (report.rejectList.length < report.rejects) io.out(`  ... and ${n(report.rejects - report.rejectList.length)} more`);
+    }
   }
   if (report.verified !== undefined) {
     const bad = report.tables.filter((t) => t.verify && !t.verify.equal);

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
 import type { DatabaseConfig } from '../../config/config-schema.js';
-import { createInstanceLock, createStore, createTableReader } from '../../container.js';
+import { createInstanceLock, createScratchDatabase, createStore, createTableReader, describeLocation } from '../../container.js';
 import { CopyUnfinishedError, InstanceLockedError } from '../../domain/errors.js';
 import { describeHolder } from '../../ports/instance-lock.js';
 import { isCopyBookkeeping } from '../../ports/bulk-loader.js';
@@ -60,13 +59,17 @@ Options:
   --to TARGET           database to copy into; refused when it holds data, unless --resume
   --resume              continue an interrupted copy: finished tables are skipped, the rest redone
                         (only from the same source, unchanged since the interruption)
-  --dry-run             read the source and report rows, conversions and rejects; write nothing
+  --dry-run             copy into a scratch database of the target's engine that is thrown away
+                        (SQLite: a temporary file; PostgreSQL: a temporary schema in the target
+                        database), and report rows, conversions and every reject the real copy
+                        would meet; exit 2 when it would reject anything
   --verify              afterwards compare row counts and checksums of every table (exit 1 on a
                         difference); on a target that already holds the copy, only verify
   --batch-size N        rows per batch (default 1000)
   --owner-person NAME   with --owner-uid: owner of every copied session that has none
   --owner-uid UID
-  --reject-file PATH    where orphan rows and unreadable values go (default ./teleclaude-copy-rejects.jsonl)
+  --reject-file PATH    where orphans, rows the target refuses and unreadable values go, one JSON
+                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl)
 Examples:
   teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify
   teleclaude-db copy --from old.db --to new.db --dry-run
@@ -112,10 +115,11 @@ Examples:
         onProgress: progress(io),
       };
       if (!dryRun) await refuseUnlessResumable(opened.store, options, io);
-      if (opened.scratch) io.out(`target ${opened.store.location} is not migrated yet: a copy would migrate it first`);
       const report = await copyDatabase(options);
-      printReport(report, { from: reader.location, to: target.file ?? opened.store.location, dryRun }, io);
-      return report.verified === false ? 1 : 0;
+      printReport(report, { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun }, io);
+      if (report.verified === false) return 1;
+      // A script can stop before the real copy when rows would be left out.
+      return dryRun && report.rejects > 0 ? 2 : 0;
     } finally {
       for (const close of closers.reverse()) await close();
     }
@@ -123,8 +127,11 @@ Examples:
 };
 
 /**
- * The target store and a reader on it. A dry run writes nothing, so an unmigrated
- * target is stood in for by a migrated scratch file with the same schema.
+ * The target store and a reader on it. A dry run copies for real into a scratch database
+ * of the target's engine, thrown away afterwards, so its rejects and counts are exactly
+ * what the real copy will meet: an SQLite target, a new file in a temporary directory; a
+ * PostgreSQL target, a new schema in the target database, dropped at the end (the
+ * target's own schema is never touched).
  */
 async function openTarget(
   target: { config: DatabaseConfig; file: string | null },
@@ -132,31 +139,17 @@ async function openTarget(
   closers: (() => Promise<void> | void)[],
 ): Promise<{ store: Store; reader: TableReader; scratch: boolean }> {
   let config = target.config;
-  let scratch = false;
   if (dryRun) {
-    let current = false;
-    if (!target.file || existsSync(target.file)) {
-      const probe = createStore(config);
-      try {
-        const state = await probe.migrator.state();
-        current = state.pending.length === 0;
-      } finally {
-        await probe.close();
-      }
-    }
-    if (!current) {
-      const dir = mkdtempSync(join(tmpdir(), 'tc-copy-dry-run-'));
-      closers.push(() => rmSync(dir, { recursive: true, force: true }));
-      config = { ...config, engine: 'sqlite', sqlite: { ...config.sqlite, path: join(dir, 'schema.db') } };
-      scratch = true;
-    }
+    const scratch = await createScratchDatabase(config);
+    closers.push(scratch.remove);
+    config = scratch.config;
   }
   const store = createStore(config);
   closers.push(() => store.close());
-  if (!dryRun || scratch) await store.migrator.up();
+  await store.migrator.up();
   const reader = createTableReader(config);
   closers.push(() => reader.close());
-  return { store, reader, scratch };
+  return { store, reader, scratch: dryRun };
 }
 
 async function refuseUnlessResumable(store: Store, options: CopyOptions, io: Io): Promise<void> {
