@@ -367,12 +367,12 @@ export function translatePostgresError(error: unknown): unknown {
       });
     case '23514':
       return new ValidationError(e.constraint ?? '', 'violates a check constraint', { cause: error });
+    // 22021/22P05 (a NUL or an untranslatable character) and 54000 (a value past an engine
+    // limit, e.g. tsvector size) are refused at the port boundary first; this covers writers below it.
     case '22P02':
     case '22007':
     case '22008':
     case '22003':
-    // 22021/22P05 (a NUL or an untranslatable character) and 54000 (a value past an engine
-    // limit, e.g. tsvector size) are refused at the port boundary first; this covers writers below it.
     case '22021':
     case '22P05':
     case '54000':
