@@ -21,15 +21,17 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
  * An empty WAL holds no write: a read-only reader that found none creates an empty one.
  */
 function lastWriteOf(path: string): Date {
+  // Whole milliseconds from the nanoseconds: mtimeMs is a float that may fall just short.
+  const ms = (file: string) => Number(statSync(file, { bigint: true }).mtimeNs / 1_000_000n);
   let main: number;
   try {
-    main = statSync(path).mtimeMs;
+    main = ms(path);
   } catch (error) {
     throw new UnavailableError(`cannot open SQLite database ${path}: ${(error as Error).message}`, { cause: error });
   }
   const wal = `${path}-wal`;
-  const walTime = existsSync(wal) && statSync(wal).size > 0 ? statSync(wal).mtimeMs : 0;
-  return new Date(Math.trunc(Math.max(main, walTime)));
+  const walTime = existsSync(wal) && statSync(wal).size > 0 ? ms(wal) : 0;
+  return new Date(Math.max(main, walTime));
 }
 
 /**
