@@ -79,13 +79,16 @@ export async function openAsDaemon(target: DatabaseConfig, configPath: string | 
 }
 
 /** How to go back to the source after moving to the target. */
-export function rollbackSteps(source: string, legacy: boolean, configPath: string | null): string[] {
+export function rollbackSteps(source: string, kind: 'legacy' | 'sqlite' | 'postgresql', configPath: string | null): string[] {
+  const back = {
+    legacy: `start the older TeleClaude daemon from ${dirname(source)} again: it still uses ${source}`,
+    sqlite: `point the config back at it (database.sqlite.path: ${source}, or TELECLAUDE_DB_PATH) and unset DATABASE_URL`,
+    postgresql: `point the config back at it (database.postgresql.url, or DATABASE_URL: ${source})`,
+  }[kind];
   return [
     `rollback: ${source} was only read and is unchanged. To go back:`,
     '  1. stop the daemon;',
-    legacy
-      ? `  2. start the older TeleClaude daemon from ${dirname(source)} again: it still uses ${source};`
-      : `  2. point the config back at it (database.sqlite.path: ${source}, or TELECLAUDE_DB_PATH=${source}), and unset DATABASE_URL${configPath ? ` (or stop using ${configPath})` : ''};`,
+    `  2. ${back}${configPath && kind !== 'legacy' ? ` instead of using ${configPath}` : ''};`,
     '  3. start the daemon. Rows written to the new database since the copy are not carried back.',
   ];
 }

@@ -174,7 +174,8 @@ Examples:
       if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
     }
     io.out(await openAsDaemon(target.config, configPath, io));
-    for (const line of rollbackSteps(reader.location, report.kind === 'legacy', configPath)) io.out(line);
+    const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
+    for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
     return 0;
   },
 };
