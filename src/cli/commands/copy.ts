@@ -59,7 +59,8 @@ export const copyCommand: Command = {
 (SQLite is opened read-only) and may be a database of this package or the older Python
 daemon's teleclaude.db (recognised by its schema_migrations). The target is migrated
 first, then filled table by table, each table in one transaction. Nothing outside the
-target is written but the reject file (and the --write-config file).
+target is written but the reject file and the --write-config file (an SQLite source in
+WAL mode keeps its bytes; it gets the empty -wal and the -shm that any reader leaves).
 
 Without --from, the installation is looked for in this order: the SQLite path the config
 names explicitly (TELECLAUDE_DB_PATH or database.sqlite.path), ./teleclaude.db, then
@@ -71,8 +72,9 @@ Options:
   --from SOURCE         database to copy from (never written to); default: found as above
   --to TARGET           database to copy into; refused when it holds data, unless --resume
   --resume              continue an interrupted copy: finished tables are skipped, the rest redone
-                        (only from the same source, unchanged since the interruption; refused
-                        when the target holds data that no interrupted copy wrote)
+                        (only from the same source, unchanged since the interruption). Refused,
+                        changing nothing, when the target holds rows the interrupted copy did not
+                        write; with --verify and no interrupted copy it only compares
   --dry-run             read the source and report rows, conversions and rejects; write nothing
   --verify              afterwards compare row counts and checksums of every table (exit 1 on a
                         difference); on a target that already holds the copy, only verify
