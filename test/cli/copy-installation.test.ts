@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -245,6 +245,38 @@ describe('lockHolder (the older daemon\'s flock on teleclaude.pid)', () => {
       expect(lockHolder(pidFile, { procLocks: join(dir, 'no-proc-locks') })).toBeNull();
     });
   }
+
+  it('without /proc/locks and without util-linux flock, python3 tells (a child process whose PATH holds only python3)', async () => {
+    const dir = tempDir();
+    const pidFile = join(dir, 'teleclaude.pid');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/usr/bin/python3', join(bin, 'python3'));
+    const probe = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const code = `import { lockHolder } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'cli', 'commands', 'copy-installation.ts'))};
+          try { console.log(JSON.stringify(lockHolder(process.argv[1], { procLocks: process.argv[2] }))); } catch (e) { console.log('ERROR ' + e.message); }`;
+        const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, pidFile, join(dir, 'no-proc-locks')], {
+          env: { PATH: bin, HOME: dir },
+          cwd: join(import.meta.dirname, '..', '..'),
+        });
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        proc.on('error', reject);
+        proc.on('close', () => resolve(out.trim()));
+      });
+    writeFileSync(pidFile, '4242');
+    expect(await probe()).toBe('null');
+    const holder = await holdPidFile(pidFile, 'flock');
+    // The pid comes from the file, as the daemon wrote it (flock(1) leaves it as it was).
+    expect(await probe()).toBe('{"pid":4242}');
+    await holder.stop();
+    expect(await probe()).toBe('null');
+    // With neither tool, it says so instead of guessing.
+    rmSync(join(bin, 'python3'));
+    expect(await probe()).toMatch(/^ERROR cannot tell whether a process holds a lock on .*no \/proc\/locks, util-linux flock or python3/);
+  });
 
   it('a lock on another file with the same name elsewhere does not count', async () => {
     const a = join(tempDir(), 'teleclaude.pid');
