@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
@@ -55,6 +56,25 @@ async function installation(path: string, n = 3): Promise<string> {
   await store.migrator.up();
   for (let i = 0; i < n; i++) await store.repositories.sessions.create({ computerName: 'mac', title: `session ${i}` });
   await store.close();
+  return path;
+}
+
+/**
+ * A minimal file as the older Python daemon writes it (legacy-teleclaude.md):
+ * schema_migrations keyed by `version`, sessions keyed by `session_id`, WAL mode,
+ * foreign keys off (Python's default). Closed cleanly: no -wal is left.
+ */
+function legacyInstallation(path: string): string {
+  const db = new Database(path);
+  db.pragma('foreign_keys = OFF');
+  db.pragma('journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT DEFAULT CURRENT_TIMESTAMP);
+    INSERT INTO schema_migrations (version, applied_at) VALUES ('001_initial_schema', '2026-01-10 09:00:00'), ('032_mirror_identity', '2026-03-01T08:00:00.000000+00:00');
+    CREATE TABLE sessions (computer_name TEXT NOT NULL, title TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, session_id TEXT PRIMARY KEY);
+    INSERT INTO sessions VALUES ('mac', 'one', '2026-03-15 18:03:10.123456', 'sess-1');
+  `);
+  db.close();
   return path;
 }
 
@@ -125,9 +145,9 @@ describe('copy --to TARGET without --from finds the installation', () => {
     expect(sha(source)).toBe(hash);
   });
 
-  it('finds it for an SQLite target too, and refuses while a process holds the flock on teleclaude.pid beside it', async () => {
+  it('finds the older daemon\'s file for an SQLite or PostgreSQL target, and refuses while a process holds the flock on teleclaude.pid beside it', async () => {
     const where = place();
-    const source = await installation(join(where.cwd, 'teleclaude.db'));
+    const source = legacyInstallation(join(where.cwd, 'teleclaude.db'));
     const hash = sha(source);
     const pidFile = join(where.cwd, 'teleclaude.pid');
     const holder = await holdPidFile(pidFile, 'python3');
@@ -152,8 +172,9 @@ describe('copy --to TARGET without --from finds the installation', () => {
     await holder.stop();
     expect(existsSync(pidFile)).toBe(true);
     const copied = await cli(where, ['copy', '--to', target]);
-    expect(copied.code, copied.out).toBe(0);
-    expect(copied.out).toMatch(/opened .*copied\.db as the daemon does .*: 3 session\(s\)/);
+    expect(copied.out).toContain(`source: ${source} (in the working directory`);
+    expect(copied.out).not.toContain('daemon is running');
+    expect(copied.out).toContain('(older TeleClaude daemon)');
     expect(sha(source)).toBe(hash);
   });
 
