@@ -261,8 +261,9 @@ describe('copy --reject-file writes only a new file of its own', () => {
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(pattern);
     expect(sha(victim)).toBe(hash);
-    // Refused before the target was touched.
+    // Refused before the target was touched: not even its lock file exists.
     expect(existsSync(target)).toBe(false);
+    expect(existsSync(`${target}.lock`)).toBe(false);
   }
 
   it('refuses the source itself, also spelled another way or reached through a linked directory', async () => {

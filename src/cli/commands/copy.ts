@@ -113,6 +113,14 @@ Examples:
     const dryRun = values['dry-run'] === true;
     const configPath = values['write-config'] === undefined ? null : checkConfigPath(values['write-config'] as string, io);
     if (configPath && dryRun) throw new Error('--write-config writes a file: it cannot go with --dry-run');
+    const resume = values.resume === true;
+    const rejectPath = resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl');
+    const guarded = databaseFiles(source.file, target.file);
+    // What can be told without the target is checked before anything is opened; whether an
+    // existing file is the interrupted copy's own, and whether anything is written at all,
+    // once the target is open and before it is migrated.
+    const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
+    checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
     const closers: (() => Promise<void> | void)[] = [];
     let report: CopyReport;
     let reader: TableReader;
@@ -131,14 +139,6 @@ Examples:
         await lock.acquire();
         closers.push(() => lock.release());
       }
-      const resume = values.resume === true;
-      const rejectPath = resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl');
-      const guarded = databaseFiles(source.file, target.file);
-      // What can be told without the target is checked before it is touched; whether an
-      // existing file is the interrupted copy's own, and whether anything is written at
-      // all, once it is open and before it is migrated.
-      const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
-      checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
       let verifyOnly = false;
       let checkedRejectPath = rejectPath;
       const opened = await openTarget(target, dryRun, closers, async (store) => {
@@ -175,7 +175,11 @@ Examples:
       io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
       if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
     }
-    io.out(await openAsDaemon(target.config, configPath, io));
+    try {
+      io.out(await openAsDaemon(target.config, configPath, io));
+    } catch (error) {
+      throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
+    }
     const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
     for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
     return 0;
