@@ -299,6 +299,18 @@ describe('lockHolder (the older daemon\'s flock on teleclaude.pid)', () => {
     expect(await probe()).toMatch(/^ERROR cannot tell whether a process holds a lock on .*no \/proc\/locks, util-linux flock or python3/);
   });
 
+  it('when /proc/locks lists the inode under another device number (as btrfs subvolumes do), a real flock try decides', async () => {
+    const dir = tempDir();
+    const pidFile = join(dir, 'teleclaude.pid');
+    writeFileSync(pidFile, '31337');
+    const fake = join(dir, 'locks');
+    writeFileSync(fake, `1: FLOCK  ADVISORY  WRITE 999999 00:99:${statSync(pidFile).ino} 0 EOF\n`);
+    expect(lockHolder(pidFile, { procLocks: fake })).toBeNull();
+    const holder = await holdPidFile(pidFile, 'flock');
+    expect(lockHolder(pidFile, { procLocks: fake })).toEqual({ pid: 31337 });
+    await holder.stop();
+  });
+
   it('a lock on another file with the same name elsewhere does not count', async () => {
     const a = join(tempDir(), 'teleclaude.pid');
     const b = join(tempDir(), 'teleclaude.pid');

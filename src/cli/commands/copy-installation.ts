@@ -83,13 +83,28 @@ export function lockHolder(file: string, options: { procLocks?: string } = {}): 
   const procLocks = options.procLocks ?? '/proc/locks';
   if (existsSync(procLocks)) {
     // `1: FLOCK  ADVISORY  WRITE 14917 fe:00:2146385 0 EOF`: major and minor in hex, inode in decimal.
-    const dev = `${major(stats.dev).toString(16).padStart(2, '0')}:${minor(stats.dev).toString(16).padStart(2, '0')}:${stats.ino}`;
+    const device = `${major(stats.dev).toString(16).padStart(2, '0')}:${minor(stats.dev).toString(16).padStart(2, '0')}`;
+    let sameInode: number | null = null;
     for (const line of readFileSync(procLocks, 'utf8').split('\n')) {
-      const match = /(?:FLOCK|POSIX|OFDLCK)\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+:[0-9a-f]+:\d+)\s/.exec(line);
-      if (match && !line.includes('->') && match[2] === dev) return { pid: Math.max(0, Number(match[1])) };
+      const match = /(?:FLOCK|POSIX|OFDLCK)\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+:[0-9a-f]+):(\d+)\s/.exec(line);
+      if (!match || line.includes('->') || match[3] !== String(stats.ino)) continue;
+      const pid = Math.max(0, Number(match[1]));
+      if (match[2] === device) return { pid };
+      sameInode ??= pid;
     }
-    return null;
+    if (sameInode === null) return null;
+    // Some file systems (btrfs subvolumes) list another device number than stat() gives:
+    // the same inode number elsewhere may be this file, so ask flock itself.
+    const tried = tryShared(file);
+    return tried === undefined ? { pid: sameInode } : tried;
   }
+  const tried = tryShared(file);
+  if (tried === undefined) throw new Error(`cannot tell whether a process holds a lock on ${file} (no /proc/locks, util-linux flock or python3)`);
+  return tried;
+}
+
+/** A shared non-blocking flock tried and released: the holder, null when free, undefined when no tool could try. */
+function tryShared(file: string): { pid: number } | null | undefined {
   const tries: [string, string[]][] = [
     ['flock', ['--nonblock', '--shared', '--conflict-exit-code', '75', file, 'true']],
     ['python3', ['-c', 'import fcntl,sys\nf=open(sys.argv[1],"rb")\ntry: fcntl.flock(f,fcntl.LOCK_SH|fcntl.LOCK_NB)\nexcept BlockingIOError: sys.exit(75)', file]],
@@ -100,7 +115,7 @@ export function lockHolder(file: string, options: { procLocks?: string } = {}): 
     if (run.status === 75) return { pid: pidIn(file) };
     if (run.status === 0) return null;
   }
-  throw new Error(`cannot tell whether a process holds a lock on ${file} (no /proc/locks, util-linux flock or python3)`);
+  return undefined;
 }
 
 function pidIn(file: string): number {
