@@ -28,9 +28,11 @@ export function checkConfigPath(path: string, io: Io): string {
 function daemonSettings(target: DatabaseConfig): { settings: DatabaseConfigInput; password: string | null } {
   if (target.engine === 'sqlite') return { settings: { engine: 'sqlite', sqlite: { path: target.sqlite.path } }, password: null };
   const url = new URL(target.postgresql.url!);
-  const password = url.password ? decodeURIComponent(url.password) : (target.postgresql.password ?? null);
+  const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? target.postgresql.password ?? null);
   url.password = '';
-  return { settings: { engine: 'postgresql', postgresql: { url: url.toString() } }, password };
+  url.searchParams.delete('password');
+  const schema = target.postgresql.schema === 'public' ? {} : { schema: target.postgresql.schema };
+  return { settings: { engine: 'postgresql', postgresql: { url: url.toString(), ...schema } }, password };
 }
 
 /**
@@ -48,6 +50,7 @@ export function writeConfig(path: string, target: DatabaseConfig, source: string
     `  engine: ${settings.engine}`,
     settings.engine === 'sqlite' ? '  sqlite:' : '  postgresql:',
     settings.engine === 'sqlite' ? `    path: ${JSON.stringify(settings.sqlite!.path)}` : `    url: ${JSON.stringify(settings.postgresql!.url)}`,
+    ...(settings.postgresql?.schema ? [`    schema: ${settings.postgresql.schema}`] : []),
     '',
   ];
   const fd = openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
