@@ -5,9 +5,11 @@
 export const COPY_JOURNAL_TABLE = 'copy_progress';
 /** Where `suspendForeignKeys` records the foreign keys it dropped, until `restoreForeignKeys`. */
 export const COPY_SUSPENDED_KEYS_TABLE = 'copy_progress_foreign_keys';
+/** Where `recordRejectFile` keeps the path of the running copy's reject file, until `dropJournal`. */
+export const COPY_REJECT_FILE_TABLE = 'copy_progress_reject_file';
 /** Tables of a copy's own bookkeeping: never copied, never counted as data. */
 export function isCopyBookkeeping(table: string): boolean {
-  return table === COPY_JOURNAL_TABLE || table === COPY_SUSPENDED_KEYS_TABLE;
+  return table === COPY_JOURNAL_TABLE || table === COPY_SUSPENDED_KEYS_TABLE || table === COPY_REJECT_FILE_TABLE;
 }
 
 /** What an unfinished copy left in its target (see `BulkLoader.interruptedCopy`). */
@@ -91,8 +93,16 @@ export interface BulkLoader {
   journal(): Promise<Map<string, number>>;
   /** The `source` labels recorded in the journal (empty when there is none). */
   journalSources(): Promise<Set<string>>;
-  /** Drops the journal table (nothing happens when there is none). */
+  /** Drops the journal table and the reject file record (nothing happens when there is none). */
   dropJournal(): Promise<void>;
+  /**
+   * Records `path` as the reject file of the copy that is about to write into this
+   * database (replacing an earlier record), so that a resumed copy continues that file
+   * and no other. Kept in `COPY_REJECT_FILE_TABLE` until `dropJournal`.
+   */
+  recordRejectFile(path: string): Promise<void>;
+  /** The path recorded by `recordRejectFile`, or null when none is recorded. */
+  recordedRejectFile(): Promise<string | null>;
   /**
    * Lets whole-table loads into `tables` skip the per-row foreign-key check, for a caller
    * that loads parents before children and only rows whose parents exist (the copier

@@ -1,5 +1,5 @@
 import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
-import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, COPY_REJECT_FILE_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
 import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
@@ -14,6 +14,7 @@ interface ColumnType {
 
 const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
 const SUSPENDED = quoteIdent(COPY_SUSPENDED_KEYS_TABLE);
+const REJECT_FILE = quoteIdent(COPY_REJECT_FILE_TABLE);
 /** Serialises the copy's bookkeeping DDL (CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator). */
 const BOOKKEEPING_LOCK = `SELECT pg_advisory_xact_lock(hashtext('teleclaude.copy_progress'))`;
 
@@ -197,7 +198,22 @@ export class PostgresBulkLoader implements BulkLoader {
 
   async dropJournal(): Promise<void> {
     this.journalReady = null;
-    await this.database.query(`DROP TABLE IF EXISTS ${JOURNAL}`);
+    await this.database.query(`DROP TABLE IF EXISTS ${JOURNAL}, ${REJECT_FILE}`);
+  }
+
+  async recordRejectFile(path: string): Promise<void> {
+    await this.database.transaction(async (tx) => {
+      await tx.query(BOOKKEEPING_LOCK);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${REJECT_FILE} (path text NOT NULL)`);
+      await tx.query(`DELETE FROM ${REJECT_FILE}`);
+      await tx.query(`INSERT INTO ${REJECT_FILE} (path) VALUES ($1)`, [path]);
+    });
+  }
+
+  async recordedRejectFile(): Promise<string | null> {
+    if (!(await exists(this.database, REJECT_FILE))) return null;
+    const { rows } = await this.database.query<{ path: string }>(`SELECT path FROM ${REJECT_FILE}`);
+    return rows[0]?.path ?? null;
   }
 
   async suspendForeignKeys(tables: string[]): Promise<void> {

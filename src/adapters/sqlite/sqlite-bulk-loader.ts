@@ -1,4 +1,4 @@
-import { COPY_JOURNAL_TABLE, JsonText, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
+import { COPY_JOURNAL_TABLE, COPY_REJECT_FILE_TABLE, JsonText, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
 import type { TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type SqliteDatabase, type SqliteDb } from './sqlite-database.js';
 import { sqliteSchema } from './sqlite-inspector.js';
@@ -18,6 +18,7 @@ function encoder(typeClass: TypeClass): (value: unknown) => unknown {
 }
 
 const JOURNAL = quoteIdent(COPY_JOURNAL_TABLE);
+const REJECT_FILE = quoteIdent(COPY_REJECT_FILE_TABLE);
 
 function journalHasSource(db: SqliteDb): boolean {
   return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(COPY_JOURNAL_TABLE, 'source') !== undefined;
@@ -137,7 +138,23 @@ export class SqliteBulkLoader implements BulkLoader {
   }
 
   async dropJournal(): Promise<void> {
-    await this.database.run((db) => db.exec(`DROP TABLE IF EXISTS ${JOURNAL}`));
+    await this.database.run((db) => db.exec(`DROP TABLE IF EXISTS ${JOURNAL}; DROP TABLE IF EXISTS ${REJECT_FILE}`));
+  }
+
+  async recordRejectFile(path: string): Promise<void> {
+    await this.database.transaction((tx) =>
+      tx.run((db) => {
+        db.exec(`CREATE TABLE IF NOT EXISTS ${REJECT_FILE} (path TEXT NOT NULL); DELETE FROM ${REJECT_FILE}`);
+        db.prepare(`INSERT INTO ${REJECT_FILE} (path) VALUES (?)`).run(path);
+      }),
+    );
+  }
+
+  async recordedRejectFile(): Promise<string | null> {
+    return this.database.run((db) => {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(COPY_REJECT_FILE_TABLE)) return null;
+      return (db.prepare(`SELECT path FROM ${REJECT_FILE}`).get() as { path: string } | undefined)?.path ?? null;
+    });
   }
 
   async interruptedCopy(): Promise<InterruptedCopy | null> {

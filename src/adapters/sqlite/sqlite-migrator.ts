@@ -2,6 +2,7 @@ import { MigrationError } from '../../domain/errors.js';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
 import type { SqliteDatabase, SqliteDb } from './sqlite-database.js';
+import { sqliteTableSql } from './sqlite-file-probe.js';
 
 /** One SQLite migration: SQL text (or synchronous code) for each direction. */
 export interface SqliteMigration {
@@ -76,9 +77,48 @@ function refuseLegacy(db: SqliteDb): void {
   const columns = (db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").all() as { name: string }[]).map(
     (c) => c.name,
   );
-  if (!columns.includes('name') && columns.includes('version')) {
-    throw new MigrationError(
-      'this is a database of the older Python TeleClaude daemon; import it with `teleclaude-db copy --from <it> --to <new database>` instead of migrating it in place',
-    );
+  if (isLegacy(columns)) throw legacyError();
+}
+
+/**
+ * Refuses the older daemon's file before it is opened for writing: opening it switches
+ * it to WAL (its bytes change) before any migration could look at it. The schema is read
+ * from the file's bytes, so nothing beside or in it changes.
+ */
+export function refuseLegacyFile(path: string): void {
+  if (path === ':memory:') return;
+  const sql = sqliteTableSql(path, 'schema_migrations');
+  if (sql !== null && isLegacy(declaredColumns(sql))) throw legacyError(path);
+}
+
+function isLegacy(columns: string[]): boolean {
+  return !columns.includes('name') && columns.includes('version');
+}
+
+function legacyError(path?: string): MigrationError {
+  const what = path ? `${path} is` : 'this is';
+  return new MigrationError(
+    `${what} a database of the older Python TeleClaude daemon; import it with \`teleclaude-db copy --from <it> --to <new database>\` instead of migrating it in place${path ? ' (it was left unchanged)' : ''}`,
+  );
+}
+
+/** Column names of a CREATE TABLE statement (table constraints left out). */
+function declaredColumns(sql: string): string[] {
+  const body = sql.slice(sql.indexOf('(') + 1, sql.lastIndexOf(')'));
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of body) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
   }
+  parts.push(current);
+  return parts
+    .map((part) => /^\s*(?:"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|'([^']+)'|(\S+))/.exec(part))
+    .flatMap((m) => (m ? [m[1]?.replace(/""/g, '"') ?? m[2] ?? m[3] ?? m[4] ?? m[5]!] : []))
+    .filter((word) => !/^(constraint|primary|unique|check|foreign)$/i.test(word));
 }

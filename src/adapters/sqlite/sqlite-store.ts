@@ -4,7 +4,7 @@ import { sqliteMigrations } from '../../migrations/sqlite/index.js';
 import { openSqlite, SqliteDatabase, type SqliteOptions } from './sqlite-database.js';
 import { SqliteBulkLoader } from './sqlite-bulk-loader.js';
 import { SqliteInspector } from './sqlite-inspector.js';
-import { createSqliteMigrator } from './sqlite-migrator.js';
+import { createSqliteMigrator, refuseLegacyFile } from './sqlite-migrator.js';
 import { createSqliteRepositories } from './sqlite-repositories.js';
 
 /** A Store on one SQLite file. */
@@ -21,6 +21,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteOptions, private readonly clock: Clock = systemClock) {
     this.location = options.path;
+    if (!options.readonly) refuseLegacyFile(options.path);
     this.database = new SqliteDatabase(openSqlite(options));
     this.repositories = createSqliteRepositories(this.database, clock);
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
+import { UnavailableError } from '../../domain/errors.js';
 import { openSqlite, quoteIdent as quote, translateSqliteError, type SqliteDb } from './sqlite-database.js';
 import { sqliteDataTables } from './sqlite-inspector.js';
 
@@ -15,6 +16,25 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
 }
 
 /**
+ * When the file was last written: its modification time, or its WAL's when that is
+ * later and holds frames (committed writes may still sit there, and readers see them).
+ * An empty WAL holds no write: a read-only reader that found none creates an empty one.
+ */
+function lastWriteOf(path: string): Date {
+  // Whole milliseconds from the nanoseconds: mtimeMs is a float that may fall just short.
+  const ms = (file: string) => Number(statSync(file, { bigint: true }).mtimeNs / 1_000_000n);
+  let main: number;
+  try {
+    main = ms(path);
+  } catch (error) {
+    throw new UnavailableError(`cannot open SQLite database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const wal = `${path}-wal`;
+  const walTime = existsSync(wal) && statSync(wal).size > 0 ? ms(wal) : 0;
+  return new Date(Math.max(main, walTime));
+}
+
+/**
  * Reads an SQLite file (this package's or the older daemon's) through a read-only
  * connection: nothing it does can write to the file. With `snapshot`, every read
  * happens in one read transaction, so the reader sees the file as it was at its first
@@ -26,11 +46,14 @@ export class SqliteTableReader implements TableReader {
   readonly enforcesForeignKeys = false;
   private readonly db: SqliteDb;
   private keys = new Map<string, string[]>();
+  private readonly written: Date;
 
   constructor(
     readonly location: string,
     options: { snapshot?: boolean } = {},
   ) {
+    // Taken before the file is opened: a read-only open of a WAL file creates its -wal.
+    this.written = lastWriteOf(location);
     this.db = openSqlite({ path: location, readonly: true });
     // Deferred: the snapshot is taken by the first read.
     if (options.snapshot) this.db.exec('BEGIN');
@@ -114,10 +137,7 @@ export class SqliteTableReader implements TableReader {
   }
 
   async lastWritten(): Promise<Date> {
-    // Committed writes may still sit in the WAL, which readers see too.
-    const wal = `${this.location}-wal`;
-    const times = [statSync(this.location).mtimeMs, ...(existsSync(wal) ? [statSync(wal).mtimeMs] : [])];
-    return new Date(Math.trunc(Math.max(...times)));
+    return this.written;
   }
 
   async fingerprint(): Promise<string> {

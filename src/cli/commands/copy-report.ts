@@ -8,7 +8,7 @@ function cells(rows: string[][]): string[] {
 
 const n = (value: number) => value.toLocaleString('en-US');
 
-/** The final report of `copy`: rows per table, conversions, rejects, time, verification, rollback. */
+/** The final report of `copy`: rows per table, conversions, rejects, time, verification (the rollback steps follow it). */
 export function printReport(report: CopyReport, where: { from: string; to: string; dryRun: boolean }, io: Io): void {
   const total = report.tables.reduce((sum, t) => sum + t.rows, 0);
   const header = ['table', 'rows', 'converted', 'coerced', 'filled', 'invalid', 'orphans', 'refused', 'seconds', 'status'];
@@ -47,8 +47,5 @@ export function printReport(report: CopyReport, where: { from: string; to: strin
   if (report.verified !== undefined) {
     const bad = report.tables.filter((t) => t.verify && !t.verify.equal);
     io.out(report.verified ? 'verify: every table has the same rows and checksum on both sides' : `verify: FAILED for ${bad.map((t) => `${t.table} (source ${t.verify!.sourceRows} rows, target ${t.verify!.targetRows})`).join(', ')}`);
-  }
-  if (!where.dryRun) {
-    io.out(`rollback: the source ${where.from} was only read and is unchanged; to go back, point the database config (or DATABASE_URL / TELECLAUDE_DB_PATH) at it again.`);
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
 import type { DatabaseConfig } from '../../config/config-schema.js';
 import { createInstanceLock, createScratchDatabase, createStore, createTableReader, describeLocation } from '../../container.js';
@@ -8,8 +8,11 @@ import { describeHolder } from '../../ports/instance-lock.js';
 import { isCopyBookkeeping } from '../../ports/bulk-loader.js';
 import type { Store } from '../../ports/store.js';
 import type { TableReader } from '../../ports/table-reader.js';
-import { copyDatabase, type CopyOptions } from '../../transfer/copier.js';
+import { copyDatabase, type CopyOptions, type CopyReport } from '../../transfer/copier.js';
+import { canonicalPath, checkRejectPath } from '../../transfer/reject-file.js';
 import type { Command, Io } from '../command.js';
+import { checkConfigPath, openAsDaemon, rollbackSteps, writeConfig } from './copy-config.js';
+import { findInstallation, LEGACY_PID_FILE, refuseWhileLegacyDaemonRuns } from './copy-installation.js';
 import { printReport } from './copy-report.js';
 
 /** A path is an SQLite file; a postgresql:// URL a server. Relative paths are from the working directory. */
@@ -37,7 +40,8 @@ async function dataRows(store: Store): Promise<number> {
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'copy every row from an SQLite file (ours or the older daemon\'s) or PostgreSQL into a database of this package',
-  usage: 'teleclaude-db copy --from SOURCE --to TARGET [--resume] [--dry-run] [--verify] [--batch-size N] [--owner-person NAME --owner-uid UID] [--reject-file PATH]',
+  usage:
+    'teleclaude-db copy [--from SOURCE] --to TARGET [--resume] [--dry-run] [--verify] [--batch-size N] [--owner-person NAME --owner-uid UID] [--reject-file PATH] [--write-config PATH]',
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
@@ -48,17 +52,28 @@ export const copyCommand: Command = {
     'owner-person': { type: 'string' },
     'owner-uid': { type: 'string' },
     'reject-file': { type: 'string' },
+    'write-config': { type: 'string' },
   },
   help: `SOURCE and TARGET are an SQLite file path or a postgresql:// URL. The source is only read
 (SQLite is opened read-only) and may be a database of this package or the older Python
 daemon's teleclaude.db (recognised by its schema_migrations). The target is migrated
-first, then filled table by table, each table in one transaction.
+first, then filled table by table, each table in one transaction. Nothing outside the
+target is written but the reject file and the --write-config file (an SQLite source in
+WAL mode keeps its bytes; it gets the empty -wal and the -shm that any reader leaves).
+
+Without --from, the installation is looked for in this order: the SQLite path the config
+names explicitly (TELECLAUDE_DB_PATH or database.sqlite.path), ./teleclaude.db, then
+~/.teleclaude/teleclaude.db; the command says which file it chose and why, and refuses
+when it finds none or more than one. It refuses while a daemon uses the source: this
+package's instance lock, or the older daemon's flock on teleclaude.pid beside the file.
 
 Options:
-  --from SOURCE         database to copy from (never written to)
+  --from SOURCE         database to copy from (never written to); default: found as above
   --to TARGET           database to copy into; refused when it holds data, unless --resume
   --resume              continue an interrupted copy: finished tables are skipped, the rest redone
-                        (only from the same source, unchanged since the interruption)
+                        (only from the same source, unchanged since the interruption). Refused,
+                        changing nothing, when the target holds rows the interrupted copy did not
+                        write; with --verify and no interrupted copy it only compares
   --dry-run             copy into a scratch database of the target's engine that is thrown away
                         (SQLite: a temporary file; PostgreSQL: a temporary schema in the target
                         database), and report rows, conversions and every reject the real copy
@@ -69,31 +84,57 @@ Options:
   --owner-person NAME   with --owner-uid: owner of every copied session that has none
   --owner-uid UID
   --reject-file PATH    where orphans, rows the target refuses and unreadable values go, one JSON
-                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl)
+                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl);
+                        created (mode 0600) at the first reject only. Refused: an existing file (except,
+                        with --resume, the interrupted copy's own), a symbolic link, the source or target
+  --write-config PATH   after the copy, write a teleclaude.yml that points at the target (a new file,
+                        mode 0600; never overwritten). A password is left out: set PGPASSWORD instead
+After a copy the target is opened as the daemon opens it (openStore) and its sessions are
+counted; the report ends with how to go back to the source.
 Examples:
+  teleclaude-db copy --to postgresql://tc@db/teleclaude --verify --write-config ~/.teleclaude/teleclaude.yml
   teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify
   teleclaude-db copy --from old.db --to new.db --dry-run
   teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify`,
   async run(values, _positionals, io) {
-    const from = values.from as string | undefined;
     const to = values.to as string | undefined;
-    if (!from || !to) throw new Error('give both --from SOURCE and --to TARGET');
+    if (!to) throw new Error('give --to TARGET (and --from SOURCE, unless the installation is to be found)');
     const person = values['owner-person'] as string | undefined;
     const uid = positiveInt(values['owner-uid'], '--owner-uid');
     if ((person === undefined) !== (uid === undefined)) throw new Error('give --owner-person and --owner-uid together');
-    const source = endpoint(from, io);
     const target = endpoint(to, io);
+    const from = values.from as string | undefined;
+    let source: ReturnType<typeof endpoint>;
+    if (from) source = endpoint(from, io);
+    else {
+      const found = findInstallation(values, io, target.file);
+      io.out(`source: ${found.file} (${found.reason}; the only installation found)`);
+      source = endpoint(found.file, io);
+    }
     if (source.file && !existsSync(source.file)) throw new Error(`source ${source.file} does not exist`);
     if (source.file === target.file && (source.file !== null || from === to)) throw new Error('source and target are the same database');
     const dryRun = values['dry-run'] === true;
+    const configPath = values['write-config'] === undefined ? null : checkConfigPath(values['write-config'] as string, io);
+    if (configPath && dryRun) throw new Error('--write-config writes a file: it cannot go with --dry-run');
+    const resume = values.resume === true;
+    const rejectPath = resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl');
+    const guarded = databaseFiles(source.file, target.file);
+    // What can be told without the target is checked before anything is opened; whether an
+    // existing file is the interrupted copy's own, and whether anything is written at all,
+    // once the target is open and before it is migrated.
+    const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
+    checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
     const closers: (() => Promise<void> | void)[] = [];
+    let report: CopyReport;
+    let reader: TableReader;
     try {
       // A running daemon would keep writing the source while it is read.
       const holder = await createInstanceLock(source.config).holder();
       if (holder) {
         throw new InstanceLockedError(`a daemon is using the source (${describeHolder(holder)}); stop it before copying`, holder);
       }
-      const reader = createTableReader(source.config, { snapshot: true });
+      if (source.file) refuseWhileLegacyDaemonRuns(source.file);
+      reader = createTableReader(source.config, { snapshot: true });
       closers.push(() => reader.close());
       if (!dryRun) {
         // And none may start on the target while it is half filled.
@@ -101,30 +142,73 @@ Examples:
         await lock.acquire();
         closers.push(() => lock.release());
       }
-      const opened = await openTarget(target, dryRun, closers);
+      let verifyOnly = false;
+      let checkedRejectPath = rejectPath;
+      const opened = await openTarget(target, dryRun, closers, async (store) => {
+        if (!dryRun) verifyOnly = await refuseUnlessResumable(store, { resume, verify: values.verify === true }, io);
+        if (verifyOnly) return;
+        const own = resume ? await store.bulk.recordedRejectFile() : null;
+        checkedRejectPath = checkRejectPath(rejectPath, { protectedPaths: guarded, own });
+        if (own !== null && own !== checkedRejectPath) io.out(`the rejects of the tables the interrupted copy finished are in ${own}`);
+      });
+      if (!verifyOnly && !dryRun) await opened.store.bulk.recordRejectFile(checkedRejectPath);
       const options: CopyOptions = {
         source: reader,
         target: opened.store,
         targetReader: opened.reader,
-        resume: values.resume === true,
+        resume,
         dryRun,
         verify: values.verify === true,
+        verifyOnly,
         batchSize: positiveInt(values['batch-size'], '--batch-size'),
         owner: person !== undefined ? { person, uid: uid! } : undefined,
-        rejectPath: resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl'),
+        rejectPath: checkedRejectPath,
         onProgress: progress(io),
       };
-      if (!dryRun) await refuseUnlessResumable(opened.store, options, io);
-      const report = await copyDatabase(options);
+      report = await copyDatabase(options);
       printReport(report, { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun }, io);
       if (report.verified === false) return 1;
       // A script can stop before the real copy when rows would be left out.
-      return dryRun && report.rejects > 0 ? 2 : 0;
+      if (dryRun) return report.rejects > 0 ? 2 : 0;
+      if (options.verifyOnly) return 0;
     } finally {
       for (const close of closers.reverse()) await close();
     }
+    if (configPath) {
+      const { needsPassword } = writeConfig(configPath, target.config, reader.location);
+      io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
+      if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
+    }
+    try {
+      io.out(await openAsDaemon(target.config, configPath, io));
+    } catch (error) {
+      throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
+    }
+    const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
+    for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
+    return 0;
   },
 };
+
+function canonicalOrSelf(path: string): string | null {
+  try {
+    return canonicalPath(path);
+  } catch {
+    return null;
+  }
+}
+
+/** A database's file and every file SQLite or this package keeps beside it. */
+function databaseFiles(source: string | null, target: string | null): { path: string; what: string }[] {
+  return [
+    ...(source ? [{ path: source, what: 'the source database' }] : []),
+    ...(target ? [{ path: target, what: 'the target database' }] : []),
+  ].flatMap(({ path, what }) => [
+    { path, what },
+    ...['-wal', '-shm', '-journal', '.lock'].map((suffix) => ({ path: `${path}${suffix}`, what: `a file of ${what} (${path}${suffix})` })),
+    { path: join(dirname(path), LEGACY_PID_FILE), what: `the daemon's pid file beside ${what}` },
+  ]);
+}
 
 /**
  * The target store and a reader on it. A dry run copies for real into a scratch database
@@ -137,6 +221,7 @@ async function openTarget(
   target: { config: DatabaseConfig; file: string | null },
   dryRun: boolean,
   closers: (() => Promise<void> | void)[],
+  beforeMigrating: (store: Store) => Promise<void>,
 ): Promise<{ store: Store; reader: TableReader; scratch: boolean }> {
   let config = target.config;
   if (dryRun) {
@@ -146,23 +231,54 @@ async function openTarget(
   }
   const store = createStore(config);
   closers.push(() => store.close());
+  await beforeMigrating(store);
   await store.migrator.up();
   const reader = createTableReader(config);
   closers.push(() => reader.close());
   return { store, reader, scratch: dryRun };
 }
 
-async function refuseUnlessResumable(store: Store, options: CopyOptions, io: Io): Promise<void> {
-  if (options.resume) return;
+/**
+ * Whether the target may be written (false), only verified (true), or neither (throws);
+ * decided before the target is migrated, so a refusal changes nothing.
+ */
+async function refuseUnlessResumable(store: Store, options: { resume: boolean; verify: boolean }, io: Io): Promise<boolean> {
+  const journal = await store.bulk.journal();
+  if (options.resume) {
+    if (journal.size === 0 && options.verify && (await dataRows(store)) > 0) {
+      io.out(`${store.location} holds data but no interrupted copy: nothing to resume; verifying it against the source, copying nothing`);
+      return true;
+    }
+    await refuseForeignRows(store, journal);
+    return false;
+  }
   const unfinished = await store.bulk.interruptedCopy();
   if (unfinished && !options.verify) throw new CopyUnfinishedError(store.location, unfinished.sources, unfinished);
-  if ((await dataRows(store)) === 0) return;
+  if ((await dataRows(store)) === 0) return false;
   if (options.verify) {
-    options.verifyOnly = true;
     io.out(`${store.location} already holds data: verifying it against the source, copying nothing`);
-    return;
+    return true;
   }
   throw new Error(`${store.location} already holds data; copy into an empty database, or pass --resume to continue an interrupted copy`);
+}
+
+/**
+ * A resumed copy replaces every table the interrupted one did not finish, and keeps those
+ * it did: so the target must hold exactly what the interrupted copy wrote. Rows in any
+ * other table, or a finished table whose row count changed since, were not written by
+ * that copy and would be lost or mixed in: refused, nothing changed.
+ */
+async function refuseForeignRows(store: Store, journal: Map<string, number>): Promise<void> {
+  const counts = await store.inspector.rowCounts();
+  const foreign = Object.entries(counts).filter(([table, n]) => !isCopyBookkeeping(table) && n !== (journal.get(table) ?? 0));
+  if (foreign.length === 0) return;
+  const what = foreign.map(([table, n]) => `${table} (${n} rows${journal.has(table) ? `, the interrupted copy wrote ${journal.get(table)}` : ''})`).join(', ');
+  if (journal.size === 0) {
+    throw new Error(
+      `--resume: ${store.location} holds data but no interrupted copy (${what}); nothing was changed. Copy into an empty database instead (or pass --verify to only compare)`,
+    );
+  }
+  throw new Error(`--resume: ${store.location} holds rows the interrupted copy did not write: ${what}; nothing was changed`);
 }
 
 function progress(io: Io): CopyOptions['onProgress'] {

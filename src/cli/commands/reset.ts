@@ -21,19 +21,20 @@ Examples:
   async run(values, _positionals, io) {
     if (values.yes !== true) throw new Error('refusing to drop every table without --yes');
     const config = configOf(values, io);
+    // Opened first: a file it refuses (the older daemon's) gets no lock file beside it.
+    const store = createStore(config);
     const lock = createInstanceLock(config);
-    await lock.acquire();
     try {
-      const store = createStore(config);
+      await lock.acquire();
       try {
         await refuseUnfinishedCopy(store);
         const reverted = await store.migrator.reset();
         io.out(`reset ${store.location}: reverted ${reverted.length ? reverted.join(', ') : 'nothing'}; schema_migrations dropped`);
       } finally {
-        await store.close();
+        await lock.release();
       }
     } finally {
-      await lock.release();
+      await store.close();
     }
     return 0;
   },
