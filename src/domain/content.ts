@@ -160,11 +160,17 @@ export function contentIssue(value: unknown, maxDepth: number = MAX_JSON_DEPTH):
 /**
  * Why `value` cannot be stored identically on every engine, or null. Accepts what a
  * repository or a bulk copy stores: a string, a Date, a number, a boolean, null, bytes,
- * or a parsed JSON value (arrays and plain objects; see contentIssue). Pass JSON as its
- * parsed value, not as JSON text (an escaped `\u0000` in text is only found once parsed).
+ * a parsed JSON value (arrays and plain objects; see contentIssue), or a JsonText (JSON
+ * still in text form, checked by jsonTextProblem). Do not pass JSON text as a plain
+ * string: it would be checked as text, and an escaped `\u0000` is only found once parsed.
  * A nested problem starts with its path (`a.b.2: contains a NUL ...`).
  */
 export function contentProblem(value: unknown): string | null {
+  // JSON passed on unparsed (ports/bulk-loader.ts JsonText, which the domain cannot import):
+  // its escapes (`\u0000`) only show once parsed.
+  if (typeof value === 'object' && value !== null && value.constructor?.name === 'JsonText' && typeof (value as { text?: unknown }).text === 'string') {
+    return jsonTextProblem((value as { text: string }).text);
+  }
   const issue = contentIssue(value);
   return issue && (issue.path ? `${issue.path}: ${issue.reason}` : issue.reason);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentProblem, jsonTextProblem, MAX_JSON_DEPTH } from '../../src/domain/content.js';
+import { JsonText } from '../../src/ports/bulk-loader.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -65,5 +66,12 @@ describe('jsonTextProblem', () => {
   ])('%s', (_name, text, expected) => {
     if (expected === null) expect(jsonTextProblem(text)).toBeNull();
     else expect(jsonTextProblem(text)).toMatch(expected);
+  });
+});
+
+describe('contentProblem on JsonText', () => {
+  it('checks JSON passed on unparsed by what it holds', () => {
+    expect(contentProblem(new JsonText('{"a":"x\\u0000"}'))).toMatch(/^a: contains a NUL/);
+    expect(contentProblem(new JsonText('{"a":"x"}'))).toBeNull();
   });
 });

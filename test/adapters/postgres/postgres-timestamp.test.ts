@@ -87,6 +87,15 @@ describe('PostgreSQL timestamptz: the same instant back whatever the server and 
     await expect(store.database.query("SELECT 'infinity'::timestamptz AS t")).rejects.toThrow(/infinity has no JavaScript Date/);
   });
 
+  it('a session whose DateStyle is not ISO fails clearly instead of reading another instant', async () => {
+    await expect(
+      store.database.transaction(async (tx) => {
+        await tx.query("SET LOCAL DateStyle = 'SQL, DMY'");
+        return tx.query("SELECT '2024-03-04 05:06:07+00'::timestamptz AS t");
+      }),
+    ).rejects.toThrow(/DateStyle/);
+  });
+
   it('parses BC years, two-digit years, microseconds and offsets with seconds', () => {
     expect(parseTimestamptz('0001-01-01 00:00:00+00 BC').toISOString()).toBe('0000-01-01T00:00:00.000Z');
     expect(parseTimestamptz('0044-03-15 12:00:00+00 BC').toISOString()).toBe('-000043-03-15T12:00:00.000Z');
