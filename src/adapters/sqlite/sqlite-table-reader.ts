@@ -21,8 +21,8 @@ export function sqlLiteral(text: string | null): string | number | boolean | und
  * An empty WAL holds no write: a read-only reader that found none creates an empty one.
  */
 function lastWriteOf(path: string): Date {
-  // Whole milliseconds from the nanoseconds: mtimeMs is a float that may fall just short.
-  const ms = (file: string) => Number(statSync(file, { bigint: true }).mtimeNs / 1_000_000n);
+  // As Node's stat().mtime has it, so a time set back with utimes(stat().mtime) reads the same.
+  const ms = (file: string) => Math.trunc(statSync(file).mtimeMs);
   let main: number;
   try {
     main = ms(path);

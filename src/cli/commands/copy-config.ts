@@ -24,15 +24,21 @@ export function checkConfigPath(path: string, io: Io): string {
   return absolute;
 }
 
+/** The copy's target: its resolved config, and its file when it is one (else a URL). */
+export interface CopyTarget {
+  config: DatabaseConfig;
+  file: string | null;
+}
+
 /** The `database:` settings a daemon needs to open `target`, the password left out. */
-function daemonSettings(target: DatabaseConfig): { settings: DatabaseConfigInput; password: string | null } {
-  if (target.engine === 'sqlite') return { settings: { engine: 'sqlite', sqlite: { path: target.sqlite.path } }, password: null };
+function daemonSettings({ config: target, file }: CopyTarget): { settings: DatabaseConfigInput; password: string | null } {
+  if (file !== null) return { settings: { engine: target.engine, sqlite: { path: file } }, password: null };
   const url = new URL(target.postgresql.url!);
   const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? target.postgresql.password ?? null);
   url.password = '';
   url.searchParams.delete('password');
   const schema = target.postgresql.schema === 'public' ? {} : { schema: target.postgresql.schema };
-  return { settings: { engine: 'postgresql', postgresql: { url: url.toString(), ...schema } }, password };
+  return { settings: { engine: target.engine, postgresql: { url: url.toString(), ...schema } }, password };
 }
 
 /**
@@ -40,7 +46,7 @@ function daemonSettings(target: DatabaseConfig): { settings: DatabaseConfigInput
  * through a symbolic link, mode 0600). A password is never written: the daemon takes it
  * from PGPASSWORD. Returns whether the target needs one.
  */
-export function writeConfig(path: string, target: DatabaseConfig, source: string): { needsPassword: boolean } {
+export function writeConfig(path: string, target: CopyTarget, source: string): { needsPassword: boolean } {
   const { settings, password } = daemonSettings(target);
   const lines = [
     `# Written by \`teleclaude-db copy\` on ${new Date().toISOString()}: the database copied from`,
@@ -48,8 +54,8 @@ export function writeConfig(path: string, target: DatabaseConfig, source: string
     ...(password !== null ? ['# The password is not stored here: the daemon reads it from PGPASSWORD in its environment.'] : []),
     'database:',
     `  engine: ${settings.engine}`,
-    settings.engine === 'sqlite' ? '  sqlite:' : '  postgresql:',
-    settings.engine === 'sqlite' ? `    path: ${JSON.stringify(settings.sqlite!.path)}` : `    url: ${JSON.stringify(settings.postgresql!.url)}`,
+    ...(settings.sqlite ? ['  sqlite:', `    path: ${JSON.stringify(settings.sqlite.path)}`] : []),
+    ...(settings.postgresql ? ['  postgresql:', `    url: ${JSON.stringify(settings.postgresql.url)}`] : []),
     ...(settings.postgresql?.schema ? [`    schema: ${settings.postgresql.schema}`] : []),
     '',
   ];
@@ -68,7 +74,7 @@ export function writeConfig(path: string, target: DatabaseConfig, source: string
  * again (the lock is released). With `configPath`, only that file (and PGPASSWORD) is
  * used, so the check proves the written config works.
  */
-export async function openAsDaemon(target: DatabaseConfig, configPath: string | null, io: Io): Promise<string> {
+export async function openAsDaemon(target: CopyTarget, configPath: string | null, io: Io): Promise<string> {
   const { settings, password } = daemonSettings(target);
   const env = { PGPASSWORD: io.env.PGPASSWORD ?? password ?? undefined };
   const store = await openStore(configPath ? { configPath, env, cwd: io.cwd } : { overrides: settings, env, cwd: io.cwd });

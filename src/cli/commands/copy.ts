@@ -175,12 +175,12 @@ Examples:
       for (const close of closers.reverse()) await close();
     }
     if (configPath) {
-      const { needsPassword } = writeConfig(configPath, target.config, reader.location);
+      const { needsPassword } = writeConfig(configPath, target, reader.location);
       io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
       if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
     }
     try {
-      io.out(await openAsDaemon(target.config, configPath, io));
+      io.out(await openAsDaemon(target, configPath, io));
     } catch (error) {
       throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
     }
