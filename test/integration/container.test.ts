@@ -60,7 +60,21 @@ describe.each(engines)('container on $name', ({ name, client }) => {
   });
 
   it('openStore refuses pending migrations unless autoMigrate', async () => {
-    const fresh = name === 'sqlite' ? { TELECLAUDE_DB_PATH: createSqlitePath().path } : { DATABASE_URL: (await createPgDatabase('tc_pending')).url };
-    await expect(openStore({ env: fresh, cwd: '/nonexistent' })).rejects.toMatchObject({ code: 'TC_MIGRATION' });
+    let fresh: NodeJS.ProcessEnv;
+    let remove: () => unknown;
+    if (name === 'sqlite') {
+      const file = createSqlitePath();
+      fresh = { TELECLAUDE_DB_PATH: file.path };
+      remove = file.remove;
+    } else {
+      const db = await createPgDatabase('tc_pending');
+      fresh = { DATABASE_URL: db.url };
+      remove = db.drop;
+    }
+    try {
+      await expect(openStore({ env: fresh, cwd: '/nonexistent' })).rejects.toMatchObject({ code: 'TC_MIGRATION' });
+    } finally {
+      await remove();
+    }
   });
 });

@@ -1,12 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { maskSecrets, resolveConfig } from '../../src/config/resolve-config.js';
 import { describeLocation } from '../../src/container.js';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function dirWith(yaml?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tc-config-'));
+  made.push(dir);
   if (yaml !== undefined) writeFileSync(join(dir, 'teleclaude.yml'), yaml);
   return dir;
 }

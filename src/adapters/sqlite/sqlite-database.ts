@@ -220,7 +220,11 @@ export class SqliteDatabase implements SqliteExecutor {
       const executor = new TransactionExecutor(this);
       try {
         const result = await this.inTransaction.run(true, () => fn(executor));
-        this.db.exec('COMMIT');
+        try {
+          this.db.exec('COMMIT');
+        } catch (error) {
+          throw translateSqliteError(error);
+        }
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -271,7 +275,7 @@ class TransactionExecutor implements SqliteExecutor {
   }
 }
 
-/** Translates better-sqlite3 constraint and lock errors into domain errors; others pass through. */
+/** Translates better-sqlite3 constraint, lock and disk-full errors into domain errors; others pass through. */
 export function translateSqliteError(error: unknown): unknown {
   if (!(error instanceof Database.SqliteError)) return error;
   const message = error.message;
@@ -292,6 +296,11 @@ export function translateSqliteError(error: unknown): unknown {
     case 'SQLITE_BUSY_TIMEOUT':
     case 'SQLITE_LOCKED':
       return new UnavailableError(`database is locked by another process: ${message}`, { cause: error });
+    // Nothing of the statement (or transaction) was written; it can be retried once space is freed.
+    case 'SQLITE_FULL':
+      return new UnavailableError(`disk full: the SQLite database cannot grow (${message}); nothing was written, free space and retry`, {
+        cause: error,
+      });
     default:
       return error;
   }

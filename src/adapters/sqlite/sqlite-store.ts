@@ -41,9 +41,16 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     // Wait for a running transaction, then checkpoint so the WAL does not outlive the store.
-    await this.database.run((db) => {
-      if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
-    });
-    this.database.close();
+    // A checkpoint that fails (disk full) loses nothing: the WAL keeps the pages and the
+    // next open replays them; the handle is closed either way.
+    try {
+      await this.database.run((db) => {
+        if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+      });
+    } catch {
+      // See above.
+    } finally {
+      this.database.close();
+    }
   }
 }
