@@ -15,6 +15,7 @@ export * from './domain/session-token.js';
 export * from './domain/memory.js';
 export * from './domain/mirror.js';
 export * from './domain/search.js';
+export * from './domain/content.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
 export type { Repositories } from './ports/repositories.js';

@@ -15,6 +15,52 @@ const sslSchema = z.union([
     .strict(),
 ]);
 
+/**
+ * Parameters a URL may not carry: `options` would override `schema` (pg sends the URL's
+ * own `options` instead of this package's `-c search_path=...`), `client_encoding` would
+ * make the server transcode text, `replication` opens a replication session.
+ */
+const REFUSED_URL_PARAMETERS = ['options', 'client_encoding', 'replication'];
+
+/**
+ * Why a PostgreSQL URL cannot be used, naming the part (never its value, which may hold a
+ * password), or null. A NUL character in any decoded part would end that part in the
+ * startup message and let the rest be read as further startup parameters.
+ */
+export function postgresUrlProblem(url: string): string | null {
+  if (!/^postgres(ql)?:\/\//.test(url)) return 'must start with postgresql:// or postgres://';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Left to pg to parse (and refuse); only what must never pass is looked for in the text.
+    const refused = REFUSED_URL_PARAMETERS.find((key) => new RegExp(`[?&]${key}=`).test(url));
+    if (refused) return `parameter ${refused} is not allowed in the URL (set schema and the other settings in the config)`;
+    return url.includes('%00') || url.includes('\u0000') ? 'must not contain a NUL character' : null;
+  }
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const parts: [string, string][] = [
+    ['user', decode(parsed.username)],
+    ['password', decode(parsed.password)],
+    ['host', decode(parsed.hostname)],
+    ['database', decode(parsed.pathname)],
+  ];
+  for (const [key, value] of parsed.searchParams) {
+    if (REFUSED_URL_PARAMETERS.includes(key)) return `parameter ${key} is not allowed in the URL (set schema and the other settings in the config)`;
+    parts.push([`parameter ${key}`, key + value]);
+  }
+  for (const [name, value] of parts) if (value.includes('\u0000')) return `${name} must not contain a NUL character`;
+  return null;
+}
+
+const noNul = (value: string) => !value.includes('\u0000');
+
 export const sqliteConfigSchema = z
   .object({
     path: z.string().min(1, 'must not be empty').default('~/.teleclaude/teleclaude.db'),
@@ -28,13 +74,16 @@ export const postgresConfigSchema = z
   .object({
     url: z
       .string()
-      .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgresql:// or postgres://')
+      .superRefine((value, ctx) => {
+        const problem = postgresUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
-    host: z.string().min(1, 'must not be empty').optional(),
+    host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
     port: positiveInt.max(65535, 'must be at most 65535').optional(),
-    database: z.string().min(1, 'must not be empty').optional(),
-    user: z.string().min(1, 'must not be empty').optional(),
-    password: z.string().optional(),
+    database: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
+    user: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
+    password: z.string().refine(noNul, 'must not contain a NUL character').optional(),
     pool: z
       .object({
         min: nonNegativeInt.default(0),
@@ -50,7 +99,12 @@ export const postgresConfigSchema = z
       .default('public'),
     statementTimeoutMs: nonNegativeInt.default(30_000),
     connectTimeoutMs: nonNegativeInt.default(10_000),
-    applicationName: z.string().default('teleclaude'),
+    // The server keeps printable ASCII only, up to 63 bytes; a NUL would inject startup parameters.
+    applicationName: z
+      .string()
+      .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII (no NUL or control characters)')
+      .max(63, 'must be at most 63 characters')
+      .default('teleclaude'),
   })
   .strict();
 

@@ -25,13 +25,24 @@ export const MAX_JSON_DEPTH = 100;
 export const MIN_DATE = new Date('0001-01-01T00:00:00.000Z');
 /** The latest storable instant: 9999-12-31T23:59:59.999Z. */
 export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z');
+// The checks use their own copies: the exported Dates could be changed with setTime.
+const MIN_MS = MIN_DATE.getTime();
+const MAX_MS = MAX_DATE.getTime();
+const RANGE = `${MIN_DATE.toISOString()} .. ${MAX_DATE.toISOString()}`;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// String.prototype.isWellFormed (Node 20+) scans far faster than the regular expression, which only locates the offender.
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !LONE_SURROGATE.test(text);
 
 /** Why a string cannot be stored identically on every engine, or null. */
 export function textProblem(text: string): string | null {
   const nul = text.indexOf('\u0000');
   if (nul !== -1) return `contains a NUL character (U+0000) at offset ${nul}; no engine-neutral store can hold it`;
+  if (isWellFormed(text)) return null;
   const lone = LONE_SURROGATE.exec(text);
   if (lone) return `contains a lone surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()}) at offset ${lone.index}; it is not valid Unicode`;
   return null;
@@ -41,7 +52,7 @@ export function textProblem(text: string): string | null {
 export function dateProblem(date: Date): string | null {
   const ms = date.getTime();
   if (Number.isNaN(ms)) return 'is not a valid date';
-  if (ms < MIN_DATE.getTime() || ms > MAX_DATE.getTime()) return `is outside the storable range ${MIN_DATE.toISOString()} .. ${MAX_DATE.toISOString()}`;
+  if (ms < MIN_MS || ms > MAX_MS) return `is outside the storable range ${RANGE}`;
   return null;
 }
 
@@ -49,29 +60,54 @@ function isContainer(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && !ArrayBuffer.isView(value);
 }
 
-function pathOf(parent: string, key: string, inArray: boolean): string {
-  if (inArray) return `${parent}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? (parent ? `${parent}.${key}` : key) : `${parent}[${JSON.stringify(key)}]`;
+// Values nested this deep or less are first checked by a recursive pass that allocates
+// nothing (every write goes through here); anything it cannot clear takes the full walk.
+const QUICK_DEPTH = 32;
+
+function isFine(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !value.includes('\u0000') && isWellFormed(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object':
+      if (value === null || ArrayBuffer.isView(value)) return true;
+      if (value instanceof Date) return dateProblem(value) === null;
+      if (depth > maxDepth) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isFine(item, depth + 1, maxDepth)) return false;
+        return true;
+      }
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (key.includes('\u0000') || !isWellFormed(key) || !isFine((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
 }
 
-function at(path: string, problem: string): string {
-  return path ? `${path}: ${problem}` : problem;
+/** Where a value breaks the content rule: the dotted path inside the value ('' for the value itself) and why. */
+export interface ContentIssue {
+  readonly path: string;
+  readonly reason: string;
+}
+
+function join(parent: string, key: string): string {
+  return parent ? `${parent}.${key}` : key;
 }
 
 /**
- * Why `value` cannot be stored identically on every engine, or null. Accepts what a
- * repository or a bulk copy stores: a string, a Date, a number, a boolean, null, bytes,
- * or a parsed JSON value (arrays and plain objects), checked to any depth without
- * recursion: every string and object key, the nesting depth, finite numbers, cycles.
- * Pass JSON as its parsed value, not as JSON text (an escaped `\u0000` in text is only
- * found once parsed). A nested problem names its path (`a.b[2]: contains a NUL ...`).
+ * The first place where `value` breaks the content rule, or null. Walks arrays and plain
+ * objects to any depth without recursion, checking every string, object key and date,
+ * finite numbers, cycles, and that containers nest at most `maxDepth` deep.
  */
-export function contentProblem(value: unknown): string | null {
-  if (typeof value === 'string') return textProblem(value);
-  if (value instanceof Date) return dateProblem(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `${value} is not a finite number`;
-  if (!isContainer(value)) return null;
-
+export function contentIssue(value: unknown, maxDepth: number = MAX_JSON_DEPTH): ContentIssue | null {
+  if (isFine(value, 1, Math.min(maxDepth, QUICK_DEPTH))) return null;
   // Depth-first over an explicit stack; `exit` marks leaving an object, so `ancestors`
   // holds exactly the objects on the current path (a repeat among them is a cycle).
   type Frame = { value: unknown; path: string; depth: number } | { exit: object };
@@ -84,26 +120,27 @@ export function contentProblem(value: unknown): string | null {
       continue;
     }
     const { value: current, path, depth } = frame;
+    let reason: string | null = null;
     switch (typeof current) {
-      case 'string': {
-        const problem = textProblem(current);
-        if (problem) return at(path, problem);
-        continue;
-      }
+      case 'string':
+        reason = textProblem(current);
+        break;
       case 'number':
-        if (!Number.isFinite(current)) return at(path, `${current} is not a finite number`);
-        continue;
+        reason = Number.isFinite(current) ? null : `${current} is not a finite number`;
+        break;
       case 'boolean':
       case 'undefined':
-        continue;
+        break;
       case 'object':
+        if (current instanceof Date) reason = dateProblem(current);
         break;
       default:
-        return at(path, `a ${typeof current} cannot be stored as JSON`);
+        reason = `a ${typeof current} cannot be stored as JSON`;
     }
+    if (reason) return { path, reason };
     if (!isContainer(current)) continue;
-    if (ancestors.has(current)) return at(path, 'circular reference');
-    if (depth > MAX_JSON_DEPTH) return at(path, `JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (ancestors.has(current)) return { path, reason: 'circular reference' };
+    if (depth > maxDepth) return { path, reason: `JSON nests deeper than ${maxDepth} levels` };
     ancestors.add(current);
     stack.push({ exit: current });
     const isArray = Array.isArray(current);
@@ -112,10 +149,57 @@ export function contentProblem(value: unknown): string | null {
       const key = keys[i]!;
       if (!isArray) {
         const problem = textProblem(key);
-        if (problem) return at(path, `key ${JSON.stringify(key)} ${problem}`);
+        if (problem) return { path, reason: `key ${JSON.stringify(key)} ${problem}` };
       }
-      stack.push({ value: (current as Record<string, unknown>)[key], path: pathOf(path, key, isArray), depth: depth + 1 });
+      stack.push({ value: (current as Record<string, unknown>)[key], path: join(path, key), depth: depth + 1 });
     }
   }
   return null;
+}
+
+/**
+ * Why `value` cannot be stored identically on every engine, or null. Accepts what a
+ * repository or a bulk copy stores: a string, a Date, a number, a boolean, null, bytes,
+ * a parsed JSON value (arrays and plain objects; see contentIssue), or a JsonText (JSON
+ * still in text form, checked by jsonTextProblem). Do not pass JSON text as a plain
+ * string: it would be checked as text, and an escaped `\u0000` is only found once parsed.
+ * A nested problem starts with its path (`a.b.2: contains a NUL ...`).
+ */
+export function contentProblem(value: unknown): string | null {
+  // JSON passed on unparsed (ports/bulk-loader.ts JsonText, which the domain cannot import):
+  // its escapes (`\u0000`) only show once parsed.
+  if (typeof value === 'object' && value !== null && value.constructor?.name === 'JsonText' && typeof (value as { text?: unknown }).text === 'string') {
+    return jsonTextProblem((value as { text: string }).text);
+  }
+  const issue = contentIssue(value);
+  return issue && (issue.path ? `${issue.path}: ${issue.reason}` : issue.reason);
+}
+
+// An escape that could decode to NUL or to half a surrogate pair (checked once parsed).
+const RISKY_ESCAPE = /\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/;
+
+/**
+ * Why well-formed JSON still in its text form (as a copy passes it on, unparsed) cannot
+ * be stored identically on every engine, or null: contentProblem of the value it holds.
+ * It parses only text that could break the rule (a `\u0000` or surrogate escape, more
+ * than MAX_JSON_DEPTH brackets, a NUL or lone surrogate in the text itself), so ordinary
+ * JSON costs a few scans.
+ */
+export function jsonTextProblem(text: string): string | null {
+  const raw = textProblem(text);
+  if (raw) return raw;
+  // Fewer opening brackets than the limit cannot nest past it.
+  let brackets = 0;
+  for (let i = 0; i < text.length && brackets <= MAX_JSON_DEPTH; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++;
+  }
+  if (brackets <= MAX_JSON_DEPTH && !RISKY_ESCAPE.test(text)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `is not well-formed JSON: ${(error as Error).message}`;
+  }
+  return contentProblem(value);
 }

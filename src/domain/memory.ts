@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldKinds } from './fields.js';
-import { SearchLimit } from './search.js';
+import { SearchLimit, searchIndexProblem } from './search.js';
 import { Limit } from './validation.js';
 
 export const OBSERVATION_TYPES = ['preference', 'decision', 'discovery', 'gotcha', 'pattern', 'friction', 'context'] as const;
@@ -103,8 +103,24 @@ export const ObservationInput = z
     discoveryTokens: z.number().int('must be an integer').nonnegative('must not be negative').default(0),
     identityKey: optionalText,
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    // The whole observation is one search document; its long part names the field.
+    const problem = observationSearchProblem(input);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['narrative'], message: problem });
+  });
 export type ObservationInput = z.input<typeof ObservationInput>;
+
+/** Why an observation's searchable texts (title, subtitle, narrative, facts, concepts) cannot be indexed on every engine, or null. */
+export function observationSearchProblem(o: {
+  title?: string | null;
+  subtitle?: string | null;
+  narrative?: string | null;
+  facts?: readonly string[] | null;
+  concepts?: readonly string[] | null;
+}): string | null {
+  return searchIndexProblem([o.title, o.subtitle, o.narrative, ...(o.facts ?? []), ...(o.concepts ?? [])]);
+}
 
 export const SummaryInput = z
   .object({

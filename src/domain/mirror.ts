@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldKinds } from './fields.js';
-import { SearchLimit } from './search.js';
+import { SearchLimit, searchIndexProblem } from './search.js';
 import { DateInput, JsonObject, Limit } from './validation.js';
 
 /** A searchable copy of one agent transcript (keyed by where it came from). */
@@ -87,7 +87,11 @@ export const MirrorInput = z
     messageCount: z.number().int('must be an integer').nonnegative('must not be negative').default(0),
     metadata: JsonObject.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    const problem = mirrorSearchProblem(input.title, input.conversationText);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['conversationText'], message: problem });
+  });
 export type MirrorInput = z.input<typeof MirrorInput>;
 
 export const TombstoneInput = z
@@ -112,6 +116,11 @@ export const MirrorSearchOptions = z
   .strict()
   .default({ limit: 20 });
 export type MirrorSearchOptions = z.input<typeof MirrorSearchOptions>;
+
+/** Why a mirror's title and text cannot be indexed for search on every engine, or null (see searchIndexProblem). */
+export function mirrorSearchProblem(title: string | null | undefined, conversationText: string | null | undefined): string | null {
+  return searchIndexProblem([title, conversationText]);
+}
 
 /** The written fields of an upsert (everything but id and the timestamps the repository sets). */
 export function mirrorValues(input: z.output<typeof MirrorInput>): Omit<Mirror, 'id' | 'createdAt' | 'updatedAt'> & { sourceIdentity: string } {

@@ -1,55 +1,40 @@
 import { z } from 'zod';
+import { contentIssue } from './content.js';
 import { ValidationError } from './errors.js';
 
 /**
  * Parses `value` with `schema`; on failure throws a ValidationError whose field is
  * `label` joined with the path of the first issue (e.g. `patch.lifecycleStatus`).
+ * The parsed value must then also satisfy the content rule (domain/content.ts) in every
+ * string, object key and date it holds, so what one engine would refuse or alter never
+ * reaches any engine.
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = [label, ...issue.path.map(String)].filter(Boolean).join('.');
-  throw new ValidationError(field, issue.message, { cause: result.error });
-}
-
-/** A JSON-serialisable value: what JSON columns accept. Rejects functions, symbols, bigints, NaN and cycles. */
-export const JsonValue: z.ZodType<unknown> = z.unknown().superRefine((value, ctx) => {
-  const problem = jsonProblem(value, new Set());
-  if (problem) ctx.addIssue({ code: 'custom', message: `not JSON-serialisable: ${problem}` });
-});
-
-/** A JSON object (not an array, not null). */
-export const JsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-  const problem = jsonProblem(value, new Set());
-  if (problem) ctx.addIssue({ code: 'custom', message: `not JSON-serialisable: ${problem}` });
-});
-
-function jsonProblem(value: unknown, seen: Set<object>): string | null {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return null;
-    case 'number':
-      return Number.isFinite(value) ? null : `${value} is not a finite number`;
-    case 'object': {
-      if (value === null) return null;
-      if (seen.has(value)) return 'circular reference';
-      if (value instanceof Date) return null;
-      seen.add(value);
-      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-      for (const [key, inner] of entries) {
-        if (inner === undefined && !Array.isArray(value)) continue;
-        const problem = jsonProblem(inner, seen);
-        if (problem) return `${key}: ${problem}`;
-      }
-      seen.delete(value);
-      return null;
-    }
-    default:
-      return `a ${typeof value} cannot be stored as JSON`;
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = [label, ...issue.path.map(String)].filter(Boolean).join('.');
+    throw new ValidationError(field, issue.message, { cause: result.error });
   }
+  // Depth is limited per JSON field by JsonValue/JsonObject; the input around them is shallow.
+  const problem = contentIssue(result.data, Infinity);
+  if (problem) throw new ValidationError([label, problem.path].filter(Boolean).join('.'), problem.reason);
+  return result.data;
 }
+
+function refineJson(value: unknown, ctx: z.core.$RefinementCtx): void {
+  const problem = contentIssue(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.path ? `${problem.path}: ${problem.reason}` : problem.reason });
+}
+
+/**
+ * A JSON-serialisable value: what JSON columns accept. Rejects functions, symbols,
+ * bigints, NaN, cycles, nesting deeper than MAX_JSON_DEPTH and text the content rule refuses.
+ */
+export const JsonValue: z.ZodType<unknown> = z.unknown().superRefine(refineJson);
+
+/** A JSON object (not an array, not null), under the same rules as JsonValue. */
+export const JsonObject = z.record(z.string(), z.unknown()).superRefine(refineJson);
 
 /** Non-empty text id. */
 export const Id = z.string().min(1, 'must not be empty');

@@ -46,6 +46,12 @@ export interface LoadOptions {
  * or JsonText, number, string, null) in the order of `columns` (snake_case column names; values past
  * them are ignored, so a caller may carry its own data along in a row); the adapter
  * encodes them for its engine from the column types of the schema.
+ *
+ * A loader does not apply the content rule of the repositories (it would refuse a whole
+ * table for one row): callers check each row first with `contentProblem` per value
+ * (`jsonTextProblem` for JsonText) and `rowSearchProblem` (domain/search.ts), and set
+ * aside what the repositories would refuse, so that nothing is loaded that a later write
+ * of the same row could not repeat.
  */
 export interface BulkLoader {
   /**

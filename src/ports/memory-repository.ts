@@ -15,7 +15,11 @@ import type { InputSchemas } from './validation.js';
 
 /** Observations, session summaries and per-project manual sessions of the agents' memory. */
 export interface MemoryRepository {
-  /** Inserts an observation (createdAt = now) and returns it with its id. */
+  /**
+   * Inserts an observation (createdAt = now) and returns it with its id. Searchable texts
+   * with more distinct words than a search index can hold (`observationSearchProblem`)
+   * are refused with a ValidationError on `narrative`.
+   */
   save(input: ObservationInput): Promise<MemoryObservation>;
   /** Deletes an observation; returns whether it existed. */
   delete(id: number): Promise<boolean>;

@@ -14,7 +14,18 @@ import { validated, type InputSchemas } from './validation.js';
 import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
 import { webhookRepositoryInputs, type WebhookRepository } from './webhook-repository.js';
 
-/** Every repository of the domain. `Store.repositories` and a transaction's `tx` are this. */
+/**
+ * Every repository of the domain. `Store.repositories` and a transaction's `tx` are this.
+ *
+ * What can be stored (domain/content.ts), the same on every engine: every argument of
+ * every member, reads included, is refused with a ValidationError naming the field, and
+ * nothing is written, when it holds text (also inside JSON: strings and object keys) with
+ * a NUL character (U+0000) or a lone surrogate, JSON nested deeper than MAX_JSON_DEPTH
+ * (100) arrays/objects, or a date outside years 1 to 9999 (UTC). Such values are refused,
+ * never altered. A mirror or memory observation whose search index would exceed
+ * MAX_SEARCH_INDEX_BYTES (domain/search.ts) is refused too. Everything else comes back
+ * exactly as written.
+ */
 export interface Repositories {
   sessions: SessionRepository;
   voices: VoiceRepository;

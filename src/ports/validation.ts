@@ -13,9 +13,10 @@ export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
 
 /**
  * Wraps a repository so that each call's arguments are parsed with the domain's
- * schemas before the adapter sees them. This is the one place where input is
- * validated, so both engines receive the same normalised values and bad input
- * fails with the same ValidationError (as a rejected promise) on every engine.
+ * schemas, and then checked against the content rule (domain/content.ts: no NUL, no lone
+ * surrogate, JSON depth, date range), before the adapter sees them. This is the one
+ * place where input is validated, so both engines receive the same normalised values
+ * and bad input fails with the same ValidationError (as a rejected promise) on every engine.
  */
 export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T {
   const out: Record<string, unknown> = {};

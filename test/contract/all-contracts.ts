@@ -1,5 +1,6 @@
 import { agentAvailabilityContract } from './agent-availability.contract.js';
 import { bulkContract, suspendedKeysContract, tableReaderContract } from './bulk.contract.js';
+import { contentContract } from './content.contract.js';
 import { conversationLinkContract } from './conversation-link.contract.js';
 import type { ContractContext } from './engines.js';
 import { hookOutboxContract } from './hook-outbox.contract.js';
@@ -41,5 +42,6 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   memoryContract,
   mirrorContract,
   fullTextContract,
+  contentContract,
   instanceLockContract,
 ];

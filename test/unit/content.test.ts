@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contentProblem, MAX_JSON_DEPTH } from '../../src/domain/content.js';
+import { contentProblem, jsonTextProblem, MAX_JSON_DEPTH } from '../../src/domain/content.js';
+import { JsonText } from '../../src/ports/bulk-loader.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -29,7 +30,7 @@ describe('contentProblem', () => {
     ['a lone high surrogate', 'a\uD800b', /lone surrogate \(U\+D800\) at offset 1/],
     ['a lone low surrogate at the end', 'ab\uDC01', /lone surrogate \(U\+DC01\) at offset 2/],
     ['a reversed pair', '\uDE00\uD83D', /lone surrogate/],
-    ['a NUL deep in JSON', { a: [{ b: 'x\u0000' }] }, /^a\[0\]\.b: contains a NUL/],
+    ['a NUL deep in JSON', { a: [{ b: 'x\u0000' }] }, /^a\.0\.b: contains a NUL/],
     ['a NUL in an object key', { 'k\u0000': 1 }, /^key "k\\u0000" contains a NUL/],
     ['a lone surrogate in a nested key', { a: { '\uD800': 1 } }, /^a: key .* lone surrogate/],
     ['JSON one level past the limit', nested(MAX_JSON_DEPTH + 1), /deeper than 100/],
@@ -49,5 +50,28 @@ describe('contentProblem', () => {
   it('checks 100,000-level JSON without growing the stack', () => {
     // Deeper than any recursive walk survives: the check must still answer, not throw RangeError.
     expect(() => contentProblem(nested(1_000_000))).not.toThrow();
+  });
+});
+
+describe('jsonTextProblem', () => {
+  it.each([
+    ['plain JSON', '{"a":[1,"x",{"b":null}]}', null],
+    ['non-ASCII and escapes that are fine', '["caf\\u00e9","\\n","\\ud83d\\ude80","é"]', null],
+    ['many brackets side by side, not deep', JSON.stringify(Array.from({ length: 500 }, () => [])), null],
+    ['an escaped NUL', '{"out":"a\\u0000b"}', /^out: contains a NUL/],
+    ['an escaped NUL in a key', '{"k\\u0000":1}', /key .* NUL/],
+    ['an escaped lone surrogate', '["\\uD800x"]', /^0: contains a lone surrogate/],
+    ['JSON 101 deep', JSON.stringify(nested(101)), /deeper than 100/],
+    ['JSON 100,000 deep', '['.repeat(100_000) + ']'.repeat(100_000), /deeper than 100/],
+  ])('%s', (_name, text, expected) => {
+    if (expected === null) expect(jsonTextProblem(text)).toBeNull();
+    else expect(jsonTextProblem(text)).toMatch(expected);
+  });
+});
+
+describe('contentProblem on JsonText', () => {
+  it('checks JSON passed on unparsed by what it holds', () => {
+    expect(contentProblem(new JsonText('{"a":"x\\u0000"}'))).toMatch(/^a: contains a NUL/);
+    expect(contentProblem(new JsonText('{"a":"x"}'))).toBeNull();
   });
 });

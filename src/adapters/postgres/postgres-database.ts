@@ -1,5 +1,8 @@
 import pg from 'pg';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { pgTypes, utcParams } from './postgres-types.js';
+
+export { pgTypes } from './postgres-types.js';
 
 export interface PostgresOptions {
   /** A connection string, or the parts below. */
@@ -21,14 +24,6 @@ export interface PostgresOptions {
 export interface PostgresExecutor {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
-
-/** Type parsers of this package: int8 (counts, identities) as a JS number instead of a string. */
-export const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
 
 /** pg client settings for these options (shared by the pool, the lock client and migrations). */
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
@@ -71,7 +66,7 @@ export class PostgresDatabase implements PostgresExecutor {
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, params);
+        return await this.pool.query<R>(text, utcParams(params));
       } catch (error) {
         // pool.query destroys the failed client, so the retry takes another one.
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
@@ -92,7 +87,7 @@ export class PostgresDatabase implements PostgresExecutor {
       async query(text, params) {
         if (finished) throw new TypeError('transaction repositories used after the transaction ended');
         try {
-          return await client.query(text, params);
+          return await client.query(text, utcParams(params));
         } catch (error) {
           throw translatePostgresError(error);
         }
@@ -179,10 +174,15 @@ export function translatePostgresError(error: unknown): unknown {
       });
     case '23514':
       return new ValidationError(e.constraint ?? '', 'violates a check constraint', { cause: error });
+    // 22021/22P05 (a NUL or an untranslatable character) and 54000 (a value past an engine
+    // limit, e.g. tsvector size) are refused at the port boundary first; this covers writers below it.
     case '22P02':
     case '22007':
     case '22008':
     case '22003':
+    case '22021':
+    case '22P05':
+    case '54000':
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });

@@ -1,5 +1,6 @@
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
 import { createPool, PostgresDatabase, quoteIdent, translatePostgresError, type PostgresOptions } from './postgres-database.js';
+import { utcParams } from './postgres-types.js';
 
 /** `'{}'::jsonb` -> '{}', `0` -> 0, `false` -> false; expressions (now(), nextval(...)) -> undefined. */
 function pgLiteral(expression: string): string | number | boolean | undefined {
@@ -54,7 +55,7 @@ export class PostgresTableReader implements TableReader {
     const page = async (last: unknown[] | null): Promise<unknown[][]> => {
       const text = last ? `${select} WHERE ${after} ORDER BY ${keyList} LIMIT ${batchSize}` : `${select} ORDER BY ${keyList} LIMIT ${batchSize}`;
       try {
-        return (await this.database.pool.query({ text, values: last ?? [], rowMode: 'array' })).rows as unknown[][];
+        return (await this.database.pool.query({ text, values: utcParams(last ?? []), rowMode: 'array' })).rows as unknown[][];
       } catch (error) {
         throw translatePostgresError(error);
       }
