@@ -20,13 +20,13 @@ export interface MirrorRepository {
   /**
    * Inserts or replaces the mirror of `sourceIdentity` in one atomic upsert: every field is
    * written, createdAt is kept from the first insert, updatedAt = now. Returns the row.
-   * It does not consult tombstones: callers check `isTombstoned` first. An identity is
-   * required (as the daemon's store requires one): mirrors without one (sourceIdentity
-   * null, "no transcript", as an import of the older daemon's file brings them) are listed
-   * and searched, but nothing names them for `get`, `upsert` or `tombstone`. A title and
+   * It does not consult tombstones: callers check `isTombstoned` first. A title and
    * conversationText with more distinct words than a search index can hold
    * (`mirrorSearchProblem`, about 1 MB of index) are refused with a ValidationError on
-   * `conversationText`, and the stored mirror stays as it was.
+   * `conversationText`, and the stored mirror stays as it was. An identity is required
+   * (as the daemon's store requires one): mirrors without one (sourceIdentity null, "no
+   * transcript", as an import of the older daemon's file brings them) are listed and
+   * searched, but nothing names them for `get`, `upsert` or `tombstone`.
    */
   upsert(input: MirrorInput): Promise<Mirror>;
   /** The mirror of `sourceIdentity`; `null` when there is none. */

@@ -1,4 +1,5 @@
-import { contentProblem, dateProblem, textProblem } from '../domain/content.js';
+import { contentProblem, dateProblem, jsonTextProblem, textProblem } from '../domain/content.js';
+import { rowSearchProblem } from '../domain/search.js';
 import { JsonText, type Refusal } from '../ports/bulk-loader.js';
 import type { ForeignKeyShape } from '../ports/inspector.js';
 import type { TableReader } from '../ports/table-reader.js';
@@ -91,31 +92,24 @@ export function refusedReject(plan: TablePlan, row: unknown[], refusal: Refusal,
   };
 }
 
-/**
- * Why the target could not store a converted value the same way on every engine (NUL,
- * a lone surrogate, JSON nested too deep, a date outside years 1..9999), or null. JSON
- * text is parsed only when a cheap look finds an escape or deep nesting it must see.
- */
 // A NUL or any surrogate: only then is the full check (lone surrogates) worth its cost.
 // eslint-disable-next-line no-control-regex
 const SUSPECT_TEXT = /[\u0000\uD800-\uDFFF]/;
 
+/**
+ * Why the target could not store a converted value the same way on every engine (NUL,
+ * a lone surrogate, JSON nested too deep, a date outside years 1..9999), or null: the
+ * repositories' content rule (domain/content.ts), applied per value.
+ */
 function storableProblem(value: unknown): string | null {
   if (typeof value === 'string') return SUSPECT_TEXT.test(value) ? textProblem(value) : null;
   if (value instanceof Date) return dateProblem(value);
-  if (value instanceof JsonText) {
-    const text = value.text;
-    const plain = SUSPECT_TEXT.test(text) ? textProblem(text) : null;
-    if (plain) return plain;
-    let brackets = 0;
-    for (let i = 0; i < text.length && brackets <= 100; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x5b || c === 0x7b) brackets++;
-    }
-    return brackets > 100 || text.includes('\\u') ? contentProblem(JSON.parse(text)) : null;
-  }
+  if (value instanceof JsonText) return jsonTextProblem(value.text);
   return value !== null && typeof value === 'object' ? contentProblem(value) : null;
 }
+
+/** Tables with a search index: a row whose words no engine's index can hold alike is refused (domain/search.ts). */
+const SEARCHED_TABLES = new Set(['mirrors', 'memory_observations']);
 
 /**
  * The rows of one target table as arrays of domain values in `plan.columns` order,
@@ -139,6 +133,8 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
   const idOf = rowId(plan);
   const rawOf = sourceRow(plan, read);
+  const searched = SEARCHED_TABLES.has(plan.table);
+  const columnAt = new Map(plan.columns.map((c, i) => [c.name, i]));
 
   for await (const batch of options.reader.rows(plan.source, read, options.batchSize)) {
     counts.read += batch.length;
@@ -172,6 +168,10 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
         row[c] = value;
       }
       row[columns.length] = raw;
+      if (!unstorable && searched) {
+        const problem = rowSearchProblem(plan.table, (name) => row[columnAt.get(name) ?? -1] ?? null);
+        if (problem) unstorable = [problem.column, raw[columns[columnAt.get(problem.column)!]!.from], problem.reason];
+      }
       if (unstorable) {
         counts.refused++;
         const [column, value, reason] = unstorable;

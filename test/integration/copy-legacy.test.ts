@@ -43,9 +43,13 @@ async function target(engine: Engine, dir: string): Promise<string> {
   return db.url;
 }
 
+function openStore(location: string): Store {
+  return location.startsWith('postgresql://') ? new PostgresStore({ url: location }, location) : new SqliteStore({ path: location });
+}
+
 function open(location: string): { store: Store; reader: TableReader } {
-  if (location.startsWith('postgresql://')) return { store: new PostgresStore({ url: location }, location), reader: new PostgresTableReader({ url: location }, location) };
-  return { store: new SqliteStore({ path: location }), reader: new SqliteTableReader(location) };
+  const reader = location.startsWith('postgresql://') ? new PostgresTableReader({ url: location }, location) : new SqliteTableReader(location);
+  return { store: openStore(location), reader };
 }
 
 /** The facts of the legacy names (legacy-teleclaude.md): which target column a legacy column feeds. */
@@ -122,7 +126,7 @@ describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ
     expect(existsSync(rejectFile)).toBe(false);
     if (engine === 'sqlite') expect(existsSync(to)).toBe(false);
     else {
-      const { store } = open(to);
+      const store = openStore(to);
       expect((await store.migrator.state()).applied).toEqual([]);
       const { rows } = await (store as PostgresStore).database.query<{ n: string }>(`SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'tc_copy_dry_run_%'`);
       expect(Number(rows[0]!.n)).toBe(0);
@@ -189,7 +193,7 @@ describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ
     expect(rows.get('memory_manual_sessions')!.get('manual-3')!.created_at).toBe((Math.floor(Date.UTC(2026, 2, 15, 18, 3, 10, 123) / 1000) + 3) * 1000);
 
     // The domain reads what the daemon wrote.
-    const { store } = open(to);
+    const store = openStore(to);
     try {
       const agents = await store.repositories.agentAvailability.list();
       expect(agents.find((a) => a.agent === 'gemini')).toMatchObject({ status: 'degraded', reason: 'degraded', until: new Date(Date.UTC(2099, 0, 1, 12)) });
@@ -232,7 +236,7 @@ describe('an infrastructure failure stops a legacy import, and --resume finishes
 
     const to = await target('postgresql', dir);
     const rejects = join(dir, 'rejects.jsonl');
-    const admin = open(to).store as PostgresStore;
+    const admin = openStore(to) as PostgresStore;
     const database = new URL(to).pathname.slice(1);
     const running = copy('--from', legacy, '--to', to, '--reject-file', rejects, '--batch-size', '200');
     // Once some tables are committed, every other connection to the target is cut.
