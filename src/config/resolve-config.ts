@@ -96,7 +96,8 @@ function readDatabaseBlock(file: string): Plain {
   try {
     document = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError('', `cannot read ${file}: ${(error as Error).message}`);
+    // Only the first line: the parser's later lines quote the offending text, which may be a password.
+    throw new ConfigError('', `cannot read ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
   if (document === null || document === undefined) return {};
   if (typeof document !== 'object' || Array.isArray(document)) throw new ConfigError('', `${file} must hold a YAML mapping`);

@@ -144,7 +144,7 @@ describe('no password, in any form, appears in any output of any command', () =>
     return outputs.join('\n');
   }
 
-  for (const form of FORMS) {
+  for (const [index, form] of FORMS.entries()) {
     it(`${form.name}: reachable server (status, check, lock, migrate, init, down, copy and its report)`, async () => {
       const db = await createPgDatabase('tc_secrets');
       const target = await createPgDatabase('tc_secrets_copy');
@@ -157,8 +157,11 @@ describe('no password, in any form, appears in any output of any command', () =>
       expect(all).toContain(`postgresql://${user}`);
     }, 180_000);
 
-    it(`${form.name}: unreachable servers (connection refused, unknown host)`, async () => {
-      for (const host of ['127.0.0.1:1', 'db.invalid:5432']) {
+    // An unknown host for every form (a password fragment taken for the host would show in
+    // getaddrinfo's error); a refused connection for two, as its error names no host name.
+    const unreachable = index < 2 ? ['db.invalid:5432', '127.0.0.1:1'] : ['db.invalid:5432'];
+    it(`${form.name}: unreachable servers (${unreachable.join(', ')})`, async () => {
+      for (const host of unreachable) {
         const all = await everyCommand(form, 'tc_nowhere', 'tc_nowhere_copy', host, false);
         expect(leaks(all), all).toEqual([]);
         expect(all).toMatch(host.startsWith('127') ? /ECONNREFUSED|connect/ : /ENOTFOUND db\.invalid/);

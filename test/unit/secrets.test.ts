@@ -61,3 +61,19 @@ describe('sanitise (every line the CLI writes)', () => {
     expect(sanitise('\x1b[1A\x1b[2K  t\x1b[1A: 5 rows')).toBe('\x1b[1A\x1b[2K  t\\u001b[1A: 5 rows');
   });
 });
+
+describe('config errors', () => {
+  it('a YAML file that does not parse is named without quoting its text (which may hold the password)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'tc-config-'));
+    try {
+      writeFileSync(join(dir, 'teleclaude.yml'), 'database:\n  postgresql:\n    password: Zq8v: secret\n');
+      expect(() => resolveConfig({ env: {}, cwd: dir })).toThrow(/cannot read .*teleclaude\.yml/);
+      expect(() => resolveConfig({ env: {}, cwd: dir })).not.toThrow(/Zq8v/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
