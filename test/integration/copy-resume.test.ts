@@ -114,14 +114,16 @@ describe('copy survives SIGKILL', () => {
     expect(elsewhere.output).toContain(`the interrupted copy read ${source}, last written`);
     expect(elsewhere.output).toContain(`this source is ${other}`);
 
-    const { mtime } = statSync(source);
-    utimesSync(source, mtime, new Date(mtime.getTime() + 60_000)); // as if the daemon had written since
+    // Set back in seconds with their fraction: a Date (whole ms) set back can land just below
+    // the original millisecond once the -wal no longer stands in for the file's time.
+    const { atimeMs, mtimeMs } = statSync(source);
+    utimesSync(source, atimeMs / 1000, (mtimeMs + 60_000) / 1000); // as if the daemon had written since
     try {
       const changed = await copy('--from', source, '--to', target, '--resume');
       expect(changed.code).toBe(1);
       expect(changed.output).toMatch(/resumes only from the same, unchanged source/);
     } finally {
-      utimesSync(source, mtime, mtime);
+      utimesSync(source, atimeMs / 1000, mtimeMs / 1000);
     }
     const resumed = await copy('--from', source, '--to', target, '--resume', '--verify');
     expect(resumed.code, resumed.output).toBe(0);

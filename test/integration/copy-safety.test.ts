@@ -10,6 +10,7 @@ import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
 import type { Io } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
+import { openStore } from '../../src/open-store.js';
 import { createPgDatabase } from '../support/databases.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -323,5 +324,27 @@ describe('copy --reject-file writes only a new file of its own', () => {
     const again = await run(dir, {}, 'copy', '--from', dirty, '--to', join(dir, 'c.db'));
     expect(again.code).toBe(1);
     expect(sha(rejects)).toBe(hash);
+  });
+});
+
+describe('copy --write-config for an SQLite target', () => {
+  it('writes a config naming the target file, which openStore opens with the copied sessions', async () => {
+    const dir = tempDir();
+    const source = await ourFile(join(dir, 'source.db'));
+    const target = join(dir, 'moved.db');
+    const config = join(dir, 'teleclaude.yml');
+    const result = await run(dir, {}, 'copy', '--from', source, '--to', target, '--write-config', 'teleclaude.yml');
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain(`wrote ${config} (mode 0600)`);
+    expect(result.output).not.toContain('PGPASSWORD');
+    expect(result.output).toContain(`point the config back at it (database.sqlite.path: ${source}`);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const store = await openStore({ configPath: config, env: {}, cwd: dir });
+    try {
+      expect(store.location).toBe(target);
+      expect(await store.repositories.sessions.count()).toBe(3);
+    } finally {
+      await store.close();
+    }
   });
 });
