@@ -1,3 +1,4 @@
+import { beginSql } from './postgres-session-settings.js';
 import { ForeignKeyError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
 import type pg from 'pg';
@@ -111,9 +112,8 @@ export class PostgresBulkLoader implements BulkLoader {
     const onError = (error: Error) => (broken = error);
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
       // One COPY may run for minutes on a big table; the pool's statement_timeout is for daemon queries.
-      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query(beginSql({ ...this.database.settings, statementTimeoutMs: 0 }));
       if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
       const deferred = await deferIndexes(client, table);
       const copy = new CopyIn(

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
 
 export interface PostgresOptions {
   /** A connection string, or the parts below. */
@@ -13,6 +14,10 @@ export interface PostgresOptions {
   schema?: string;
   pool?: { min?: number; max?: number; idleTimeoutMs?: number };
   statementTimeoutMs?: number;
+  /** Lease of the instance lock, renewed every third of it (default 15 s). */
+  instanceLockLeaseMs?: number;
+  /** lock_timeout of each migration's transaction (default 10 s). */
+  migrationLockTimeoutMs?: number;
   connectTimeoutMs?: number;
   applicationName?: string;
 }
@@ -30,9 +35,17 @@ export const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
-/** pg client settings for these options (shared by the pool, the lock client and migrations). */
+/** The per-transaction settings of these options (see postgres-session-settings.ts). */
+export function sessionSettings(options: PostgresOptions): SessionSettings {
+  return { schema: options.schema ?? 'public', statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
+}
+
+/**
+ * pg client settings for these options (shared by the pool, the lock client and
+ * migrations). Only what every pooler passes on goes into the startup packet; schema and
+ * statement timeout travel with each transaction (`sessionSettings`).
+ */
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
-  const schema = options.schema ?? 'public';
   // A URL is complete on its own; the separate parts apply only without one.
   const target = options.url
     ? { connectionString: options.url }
@@ -43,9 +56,7 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
     types: pgTypes,
     keepAlive: true,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'teleclaude',
-    options: `-c search_path=${quoteIdent(schema)}`,
   };
 }
 
@@ -64,17 +75,51 @@ export function createPool(options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/** A pool for these options with their session settings. */
+export function createDatabase(options: PostgresOptions): PostgresDatabase {
+  return new PostgresDatabase(createPool(options), sessionSettings(options));
+}
+
 /** The pool of a store: owns checkout, transactions and release, and translates errors. */
 export class PostgresDatabase implements PostgresExecutor {
-  constructor(readonly pool: pg.Pool) {}
+  readonly sessions: SessionSettler;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly settings: SessionSettings = { schema: 'public', statementTimeoutMs: 30_000 },
+  ) {
+    this.sessions = new SessionSettler(pool, settings);
+  }
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.run<R>({ text, values: params });
+  }
+
+  /** Like `query`, with each row as an array of column values. */
+  async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
+    return (await this.run({ text, values: params, rowMode: 'array' })).rows as unknown as unknown[][];
+  }
+
+  private async run<R extends pg.QueryResultRow>(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
+      let client: pg.PoolClient;
       try {
-        return await this.pool.query<R>(text, params);
+        client = await this.pool.connect();
       } catch (error) {
-        // pool.query destroys the failed client, so the retry takes another one.
+        throw translatePostgresError(error);
+      }
+      let broken: Error | undefined;
+      const onError = (error: Error) => (broken = error);
+      client.on('error', onError);
+      try {
+        return await this.sessions.query<R>(client, config);
+      } catch (error) {
+        if (!(error instanceof pg.DatabaseError) || sessionTerminated(error)) broken ??= error as Error;
+        // A terminated session is dropped below, so the retry takes another connection.
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+      } finally {
+        client.off('error', onError);
+        client.release(broken);
       }
     }
   }
@@ -130,7 +175,7 @@ export class PostgresDatabase implements PostgresExecutor {
         throw translatePostgresError(error);
       }
       try {
-        await client.query('BEGIN');
+        await client.query(beginSql(this.settings));
         return client;
       } catch (error) {
         client.release(error as Error);

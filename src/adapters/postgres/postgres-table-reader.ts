@@ -1,5 +1,5 @@
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
-import { createPool, PostgresDatabase, quoteIdent, translatePostgresError, type PostgresOptions } from './postgres-database.js';
+import { createDatabase, PostgresDatabase, quoteIdent, type PostgresOptions } from './postgres-database.js';
 
 /** `'{}'::jsonb` -> '{}', `0` -> 0, `false` -> false; expressions (now(), nextval(...)) -> undefined. */
 function pgLiteral(expression: string): string | number | boolean | undefined {
@@ -29,7 +29,7 @@ export class PostgresTableReader implements TableReader {
     options: PostgresOptions,
     readonly location: string,
   ) {
-    this.database = new PostgresDatabase(createPool({ ...options, pool: { max: 2 }, statementTimeoutMs: 0 }));
+    this.database = createDatabase({ ...options, pool: { max: 2 }, statementTimeoutMs: 0 });
   }
 
   async tables(): Promise<SourceTable[]> {
@@ -53,11 +53,7 @@ export class PostgresTableReader implements TableReader {
     const after = `(${keyList}) > (${pk.map((c, i) => `$${i + 1}::${c.type}`).join(', ')})`;
     const page = async (last: unknown[] | null): Promise<unknown[][]> => {
       const text = last ? `${select} WHERE ${after} ORDER BY ${keyList} LIMIT ${batchSize}` : `${select} ORDER BY ${keyList} LIMIT ${batchSize}`;
-      try {
-        return (await this.database.pool.query({ text, values: last ?? [], rowMode: 'array' })).rows as unknown[][];
-      } catch (error) {
-        throw translatePostgresError(error);
-      }
+      return this.database.queryArrays(text, last ?? []);
     };
     let last: unknown[] | null = null;
     for (;;) {

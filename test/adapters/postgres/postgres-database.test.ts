@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, PostgresDatabase } from '../../../src/adapters/postgres/postgres-database.js';
+import { createDatabase } from '../../../src/adapters/postgres/postgres-database.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { createPgDatabase } from '../../support/databases.js';
 
@@ -11,7 +11,7 @@ describe('PostgreSQL pool setup', () => {
   afterAll(() => db?.drop());
 
   it('parses int8 as a number and sets application_name and statement_timeout', async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 1234, applicationName: 'tc-test' }));
+    const database = createDatabase({ url: db.url, statementTimeoutMs: 1234, applicationName: 'tc-test' });
     const { rows } = await database.query<{ n: number; app: string; timeout: string }>(
       "SELECT 9007199254740991::bigint AS n, current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout",
     );
@@ -20,7 +20,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it('a statement over the timeout fails with TC_UNAVAILABLE', async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 100 }));
+    const database = createDatabase({ url: db.url, statementTimeoutMs: 100 });
     await expect(database.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE', message: /timed out/ });
     await database.close();
   });
@@ -38,7 +38,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it('an unreachable server fails with TC_UNAVAILABLE within the connect timeout', async () => {
-    const database = new PostgresDatabase(createPool({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 }));
+    const database = createDatabase({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 });
     await expect(database.query('SELECT 1')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE' });
     await database.close();
   });
