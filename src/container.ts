@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
+import { PostgresLeaseLock } from './adapters/postgres/postgres-lease-lock.js';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
 import { SqliteInstanceLock } from './adapters/sqlite/sqlite-instance-lock.js';
@@ -90,6 +91,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     pool: pg.pool,
     statementTimeoutMs: pg.statementTimeoutMs,
     connectTimeoutMs: pg.connectTimeoutMs,
+    instanceLockLeaseMs: pg.instanceLockLeaseMs,
+    migrationLockTimeoutMs: pg.migrationLockTimeoutMs,
     applicationName: pg.applicationName,
   };
 }
@@ -97,7 +100,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
 /** The engine's single-instance lock for a resolved config (not yet acquired). */
 export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
   if (config.engine === 'sqlite') return new SqliteInstanceLock(config.sqlite.path, options.clock ?? systemClock);
-  return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+  if (config.postgresql.instanceLock === 'advisory') return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+  return new PostgresLeaseLock(postgresOptions(config), describeLocation(config));
 }
 
 /** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */

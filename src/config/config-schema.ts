@@ -50,6 +50,9 @@ export const postgresConfigSchema = z
       .default('public'),
     statementTimeoutMs: nonNegativeInt.default(30_000),
     connectTimeoutMs: nonNegativeInt.default(10_000),
+    instanceLock: z.enum(['lease', 'advisory'], { error: 'must be "lease" or "advisory"' }).default('lease'),
+    instanceLockLeaseMs: positiveInt.min(300, 'must be at least 300').default(15_000),
+    migrationLockTimeoutMs: nonNegativeInt.default(10_000),
     applicationName: z.string().default('teleclaude'),
   })
   .strict();

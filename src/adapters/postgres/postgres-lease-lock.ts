@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
+import { describeHolder, INSTANCE_LEASE_TABLE as LEASE_TABLE, type InstanceLock } from '../../ports/instance-lock.js';
+import { createDatabase, quoteIdent, type PostgresDatabase, type PostgresOptions } from './postgres-database.js';
+
+const NAME = 'daemon';
+
+interface LeaseRow {
+  epoch: number;
+  pid: number | null;
+  host: string | null;
+  application_name: string | null;
+  acquired_at: Date;
+  expires_at: Date;
+}
+
+/**
+ * The instance lock of a PostgreSQL database and schema as a lease: one row in
+ * `instance_lease` naming its holder, with an expiry on the server's clock that the
+ * holder renews every third of the lease. It holds through transaction-mode poolers and
+ * across a failover to a synchronous standby (the row is data, replicated like any
+ * other), where a session advisory lock means nothing or vanishes.
+ *
+ * - Taking it is one statement (`INSERT ... ON CONFLICT DO UPDATE ... WHERE` the lease is
+ *   free or expired), so of any number of simultaneous starts exactly one wins.
+ * - Every acquisition increments `epoch`, the fencing token (`epoch` of this object).
+ * - A holder that dies stops renewing; its lease is free once `expires_at` passes.
+ * - A renewal that fails (the server is unreachable, or the row no longer names this
+ *   holder) ends the lock here at once: `signal` aborts and `onLost` listeners run.
+ *   `acquire()` takes it anew; a lease still naming this object is taken back at once.
+ */
+export class PostgresLeaseLock implements InstanceLock {
+  readonly description: string;
+  /** Open while the lock is held (for the heartbeat); other calls use a connection of their own. */
+  private database: PostgresDatabase | null = null;
+  private readonly owner = randomUUID();
+  private readonly listeners = new Set<(reason: Error) => void>();
+  private controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private current: number | null = null;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly options: PostgresOptions,
+    location: string,
+  ) {
+    this.leaseMs = options.instanceLockLeaseMs ?? 15_000;
+    this.description = `the instance lease of ${location} (schema ${options.schema ?? 'public'})`;
+  }
+
+  get held(): boolean {
+    return this.current !== null;
+  }
+
+  /** The fencing token of the current acquisition, or null when not held. */
+  get epoch(): number | null {
+    return this.current;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.current !== null) return;
+    this.database ??= createDatabase({ ...this.options, pool: { max: 1, idleTimeoutMs: 2 * this.leaseMs } });
+    const database = this.database;
+    let rows: { epoch: number }[];
+    try {
+      await ensureTable(database);
+      ({ rows } = await database.query<{ epoch: number }>(
+      `INSERT INTO ${LEASE_TABLE} AS l (name, owner, epoch, pid, host, application_name, acquired_at, renewed_at, expires_at)
+       VALUES ($1, $2, 1, $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1, pid = EXCLUDED.pid, host = EXCLUDED.host,
+         application_name = EXCLUDED.application_name, acquired_at = EXCLUDED.acquired_at,
+         renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at
+       WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp()
+       RETURNING epoch`,
+      [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs],
+      ));
+    } catch (error) {
+      await this.closeDatabase();
+      throw error;
+    }
+    if (rows.length === 0) {
+      const holder = await holderOn(database).catch(() => null);
+      await this.closeDatabase();
+      throw new InstanceLockedError(`another process holds ${this.description}: ${describeHolder(holder ?? {})}`, holder ?? undefined);
+    }
+    this.current = rows[0]!.epoch;
+    this.controller = new AbortController();
+    const every = Math.max(100, Math.floor(this.leaseMs / 3));
+    // The daemon's own work keeps the process alive; the heartbeat alone must not.
+    this.timer = setInterval(() => void this.renew(), every).unref();
+  }
+
+  async release(): Promise<void> {
+    const epoch = this.current;
+    this.stop();
+    try {
+      if (epoch !== null && this.database) {
+        await this.database.query(
+          `UPDATE ${LEASE_TABLE} SET owner = NULL, expires_at = clock_timestamp() WHERE name = $1 AND owner = $2 AND epoch = $3`,
+          [NAME, this.owner, epoch],
+        );
+      }
+    } catch {
+      // Unreachable: the lease runs out on its own.
+    } finally {
+      await this.closeDatabase();
+    }
+  }
+
+  onLost(listener: (reason: Error) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async holder(): Promise<InstanceLockHolder | null> {
+    if (this.database) return holderOn(this.database);
+    const database = createDatabase({ ...this.options, pool: { max: 1 } });
+    try {
+      return await holderOn(database);
+    } finally {
+      await database.close().catch(() => {});
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const epoch = this.current;
+    const database = this.database;
+    if (epoch === null || !database) return;
+    let reason: string;
+    try {
+      const { rowCount } = await database.query(
+        `UPDATE ${LEASE_TABLE} SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + $4 * interval '1 millisecond'
+         WHERE name = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()`,
+        [NAME, this.owner, epoch, this.leaseMs],
+      );
+      if (rowCount === 1 || this.current !== epoch) return;
+      reason = 'the lease expired or another process took it';
+    } catch (error) {
+      if (this.current !== epoch) return;
+      reason = `renewing it failed: ${(error as Error).message}`;
+    }
+    this.lost(new UnavailableError(`lost ${this.description}: ${reason}`));
+  }
+
+  private lost(reason: Error): void {
+    const controller = this.controller;
+    this.stop();
+    controller.abort(reason);
+    for (const listener of this.listeners) listener(reason);
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.current = null;
+  }
+
+  private async closeDatabase(): Promise<void> {
+    const database = this.database;
+    this.database = null;
+    await database?.close().catch(() => {});
+  }
+}
+
+async function holderOn(database: PostgresDatabase): Promise<InstanceLockHolder | null> {
+  const exists = await database.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [LEASE_TABLE]);
+  if (!exists.rows[0]?.t) return null;
+  const { rows } = await database.query<LeaseRow>(
+    `SELECT epoch, pid, host, application_name, acquired_at, expires_at FROM ${LEASE_TABLE}
+     WHERE name = $1 AND owner IS NOT NULL AND expires_at > clock_timestamp()`,
+    [NAME],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const holder: InstanceLockHolder = { startedAt: row.acquired_at, expiresAt: row.expires_at, epoch: row.epoch };
+  if (row.pid !== null) holder.pid = row.pid;
+  if (row.host !== null) holder.host = row.host;
+  if (row.application_name !== null) holder.applicationName = row.application_name;
+  return holder;
+}
+
+/**
+ * The lease table (and the schema) on first use, under a transaction-scoped advisory
+ * lock so that simultaneous first starts do not trip over each other's CREATE.
+ */
+async function ensureTable(database: PostgresDatabase): Promise<void> {
+  const exists = await database.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [LEASE_TABLE]);
+  if (exists.rows[0]?.t) return;
+  const schema = quoteIdent(database.settings.schema);
+  await database.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('teleclaude:instance_lease:' || current_database()))");
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.${LEASE_TABLE} (
+      name text PRIMARY KEY,
+      owner uuid,
+      epoch bigint NOT NULL,
+      pid integer,
+      host text,
+      application_name text,
+      acquired_at timestamptz NOT NULL,
+      renewed_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL
+    )`);
+  });
+}
