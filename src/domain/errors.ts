@@ -99,8 +99,9 @@ export class ConfigError extends TeleclaudeError {
   constructor(
     readonly key: string,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(key ? `config ${key}: ${reason}` : `config: ${reason}`);
+    super(key ? `config ${key}: ${reason}` : `config: ${reason}`, options);
   }
 }
 

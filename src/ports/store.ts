@@ -21,8 +21,9 @@ export interface Store {
    * Runs `fn` with repositories bound to one transaction: commits when `fn` resolves,
    * rolls back and rethrows when it throws. No other work of this store interleaves
    * with an open transaction on SQLite; on PostgreSQL the transaction has its own
-   * connection. Do not use `store.repositories` inside `fn` for work that must be part
-   * of the transaction (on SQLite it would wait for the transaction to finish).
+   * connection. Inside `fn`, `store.repositories` and `store.transaction` reject with a
+   * TypeError on every engine (use `tx`): they would wait for the connection or pool
+   * slot the transaction holds, and would not see its writes.
    */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   readonly migrator: Migrator;

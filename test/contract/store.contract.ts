@@ -75,6 +75,40 @@ export function storeContract({ fresh }: ContractContext): void {
       expect(await store.repositories.settings.list()).toHaveLength(10);
     });
 
+    it('store.repositories used inside store.transaction is refused with a TypeError, and the transaction still commits what tx wrote', async () => {
+      const store = await fresh();
+      const refused = await store.transaction(async (tx) => {
+        await tx.settings.set('k', 'inside');
+        return store.repositories.settings.get('k').then(
+          () => null,
+          (error: unknown) => error,
+        );
+      });
+      expect(refused).toBeInstanceOf(TypeError);
+      expect((refused as Error).message).toMatch(/store\.repositories used inside store\.transaction/);
+      expect(await store.repositories.settings.get('k')).toBe('inside');
+    });
+
+    it('store.transaction inside store.transaction is refused with a TypeError instead of waiting forever', async () => {
+      const store = await fresh();
+      await expect(store.transaction(async () => store.transaction(async (inner) => inner.settings.set('k', 'v')))).rejects.toThrow(
+        TypeError,
+      );
+      expect(await store.repositories.settings.get('k')).toBeNull();
+      await store.transaction((tx) => tx.settings.set('k', 'v'));
+      expect(await store.repositories.settings.get('k')).toBe('v');
+    });
+
+    it('work scheduled inside a transaction that runs after it ended uses the store normally', async () => {
+      const store = await fresh();
+      let later!: Promise<string | null>;
+      await store.transaction(async (tx) => {
+        await tx.settings.set('k', 'committed');
+        later = new Promise((resolve, reject) => setTimeout(() => store.repositories.settings.get('k').then(resolve, reject), 50));
+      });
+      expect(await later).toBe('committed');
+    });
+
     it('close is idempotent', async () => {
       const store = await fresh();
       await store.close();

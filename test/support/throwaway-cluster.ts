@@ -11,11 +11,16 @@ import { join } from 'node:path';
  */
 export interface ThrowawayCluster {
   port: number;
+  /** The cluster's data directory (owned by the server's user), e.g. to write pg_hba.conf. */
+  dataDir: string;
   /** Superuser URL (with the password when one was set). */
   url: string;
   start(): void;
   stop(mode?: 'fast' | 'immediate'): void;
-  restart(): void;
+  /** `fast`: stop, then start. `immediate`: `pg_ctl restart -m immediate` (no checkpoint, crash recovery on start). */
+  restart(mode?: 'fast' | 'immediate'): void;
+  /** Makes the server re-read its configuration files (pg_hba.conf, postgresql.conf). */
+  reload(): void;
   destroy(): void;
 }
 
@@ -84,13 +89,19 @@ export async function startThrowawayCluster(options: { password?: string } = {})
   const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   const cluster: ThrowawayCluster = {
     port,
+    dataDir: data,
     url: `postgresql://postgres${options.password ? `:${encodeURIComponent(options.password)}` : ''}@127.0.0.1:${port}/postgres`,
     start: () => run('pg_ctl', ['-D', data, '-l', log, '-o', settings, '-w', '-t', '60', 'start']),
     stop: (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
-    restart() {
+    restart(mode = 'fast') {
+      if (mode === 'immediate') {
+        run('pg_ctl', ['-D', data, '-l', log, '-o', settings, '-m', 'immediate', '-w', '-t', '60', 'restart']);
+        return;
+      }
       cluster.stop('fast');
       cluster.start();
     },
+    reload: () => run('pg_ctl', ['-D', data, 'reload']),
     destroy() {
       try {
         cluster.stop('immediate');

@@ -1,11 +1,9 @@
-import { beginSql } from './postgres-session-settings.js';
 import { ForeignKeyError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader } from '../../ports/bulk-loader.js';
-import type pg from 'pg';
 import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
-import { CopyIn, copyText, timestampText } from './postgres-copy-in.js';
+import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
-import { quoteIdent, translatePostgresError, type PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
+import { quoteIdent, type PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
 
 interface ColumnType {
   /** format_type(), e.g. `timestamp with time zone`. */
@@ -49,9 +47,9 @@ function encodeBatch(batch: unknown[][], encoders: Encode[]): string {
  * Unique and primary-key indexes stay, so constraints are enforced while loading. All of
  * it happens inside the load's transaction, so a failure leaves every index in place.
  */
-async function deferIndexes(client: pg.PoolClient, table: string): Promise<string[]> {
-  const empty = await client.query(`SELECT NOT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS empty`);
-  if (!empty.rows[0].empty) return [];
+async function deferIndexes(client: PostgresExecutor, table: string): Promise<string[]> {
+  const empty = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS empty`);
+  if (!empty.rows[0]!.empty) return [];
   const { rows } = await client.query<{ name: string; definition: string }>(
     `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
      FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
@@ -102,41 +100,17 @@ export class PostgresBulkLoader implements BulkLoader {
       }
       if (out) yield BINARY_TRAILER;
     }
-    let client: pg.PoolClient;
-    try {
-      client = await this.database.pool.connect();
-    } catch (error) {
-      throw translatePostgresError(error);
-    }
-    let broken: Error | undefined;
-    const onError = (error: Error) => (broken = error);
-    client.on('error', onError);
-    try {
+    const statement = `COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN${encoders ? ' (FORMAT binary)' : ''}`;
+    return this.database.transaction(async (tx) => {
       // One COPY may run for minutes on a big table; the pool's statement_timeout is for daemon queries.
-      await client.query(beginSql({ ...this.database.settings, statementTimeoutMs: 0 }));
-      if (options.replace) await client.query(`DELETE FROM ${quoteIdent(table)}`);
-      const deferred = await deferIndexes(client, table);
-      const copy = new CopyIn(
-        `COPY ${quoteIdent(table)} (${copyColumns.map(quoteIdent).join(', ')}) FROM STDIN${encoders ? ' (FORMAT binary)' : ''}`,
-        chunks(),
-      );
-      void client.query(copy);
-      await copy.done;
-      for (const definition of deferred) await client.query(definition);
-      if (options.journal) await record(client, table, written, options.source ?? null);
-      await client.query('COMMIT');
+      await tx.query('SET LOCAL statement_timeout = 0');
+      if (options.replace) await tx.query(`DELETE FROM ${quoteIdent(table)}`);
+      const deferred = await deferIndexes(tx, table);
+      await tx.copyFrom(statement, chunks());
+      for (const definition of deferred) await tx.query(definition);
+      if (options.journal) await record(tx, table, written, options.source ?? null);
       return written;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken ??= rollbackError as Error;
-      }
-      throw translatePostgresError(error);
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    });
   }
 
   async clear(tables: string[]): Promise<void> {
@@ -277,7 +251,7 @@ async function exists(executor: PostgresExecutor, quoted: string): Promise<boole
   return rows[0]!.present;
 }
 
-async function record(tx: pg.ClientBase, table: string, rows: number, source: string | null): Promise<void> {
+async function record(tx: PostgresExecutor, table: string, rows: number, source: string | null): Promise<void> {
   await tx.query(
     `INSERT INTO ${JOURNAL} (table_name, row_count, source) VALUES ($1, $2, $3)
      ON CONFLICT (table_name) DO UPDATE SET row_count = excluded.row_count, source = excluded.source`,

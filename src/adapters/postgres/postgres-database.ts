@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { CopyIn } from './postgres-copy-in.js';
+import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
 
 export interface PostgresOptions {
@@ -60,7 +62,26 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
   };
 }
 
-/** A new pool with an 'error' listener: an idle client dropped by the server must not crash the process. */
+/**
+ * The first error of each live client. Every client this package holds gets its listener
+ * (`watch`) before it can emit anything and keeps it until it is garbage: pg emits
+ * 'error' on a client whose connection dies even while a query is in flight, and an
+ * 'error' event nobody listens to ends the process.
+ */
+const connectionErrors = new WeakMap<pg.ClientBase, Error>();
+
+function watch(client: pg.ClientBase): void {
+  client.on('error', (error: Error) => {
+    if (!connectionErrors.has(client)) connectionErrors.set(client, error);
+  });
+}
+
+/** The error that broke `client`'s connection, if it broke. */
+function brokenBy(client: pg.ClientBase): Error | undefined {
+  return connectionErrors.get(client);
+}
+
+/** A new pool whose every client is watched from the moment it connects. */
 export function createPool(options: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     ...clientConfig(options),
@@ -68,6 +89,10 @@ export function createPool(options: PostgresOptions): pg.Pool {
     max: options.pool?.max ?? 10,
     idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 30_000,
   });
+  // pg-pool removes its own (idle) listener when it hands a client out. 'connect' is
+  // emitted for a new client before its first checkout, while that idle listener is
+  // still attached, so a client is never without a listener.
+  pool.on('connect', watch);
   pool.on('error', () => {
     // An idle client lost its connection (server restart, network). The pool drops it
     // and the next query opens a new one; nothing else needs to happen here.
@@ -80,8 +105,65 @@ export function createDatabase(options: PostgresOptions): PostgresDatabase {
   return new PostgresDatabase(createPool(options), sessionSettings(options));
 }
 
+/** One transaction's statements, on its own connection. */
+export interface PostgresTransaction extends PostgresExecutor {
+  /** Runs `COPY ... FROM STDIN` (`statement`) fed by `chunks`; resolves with the rows the server took. */
+  copyFrom(statement: string, chunks: AsyncIterable<string | Buffer>): Promise<number>;
+}
+
+/**
+ * `fn` on `client`, which is inside BEGIN: COMMIT when it resolves, ROLLBACK when it
+ * throws. A client whose ROLLBACK fails is marked broken so that it is never reused.
+ */
+async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
+  let finished = false;
+  const usable = () => {
+    if (finished) throw new TypeError('transaction repositories used after the transaction ended');
+  };
+  const tx: PostgresTransaction = {
+    async query(text, params) {
+      usable();
+      try {
+        return await client.query(text, params);
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+    async copyFrom(statement, chunks) {
+      usable();
+      const copy = new CopyIn(statement, chunks);
+      client.query(copy);
+      try {
+        return await copy.done;
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+  };
+  try {
+    const result = await fn(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (!brokenBy(client)) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        if (!brokenBy(client)) connectionErrors.set(client, rollbackError as Error);
+      }
+    }
+    throw error;
+  } finally {
+    finished = true;
+  }
+}
+
 /** The pool of a store: owns checkout, transactions and release, and translates errors. */
 export class PostgresDatabase implements PostgresExecutor {
+  /** Set while a transaction's function runs, to refuse pool work from inside it. */
+  private readonly inTransaction = new AsyncLocalStorage<{ active: boolean }>();
+
+  /** Tells direct sessions from pooled ones and runs single statements with the settings. */
   readonly sessions: SessionSettler;
 
   constructor(
@@ -92,14 +174,21 @@ export class PostgresDatabase implements PostgresExecutor {
   }
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.refuseInsideTransaction('store.repositories');
     return this.run<R>({ text, values: params });
   }
 
-  /** Like `query`, with each row as an array of column values. */
+  /** Like `query`, with each row as an array of its values in column order. */
   async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
-    return (await this.run({ text, values: params, rowMode: 'array' })).rows as unknown as unknown[][];
+    this.refuseInsideTransaction('store.repositories');
+    return (await this.run({ text, values: params ?? [], rowMode: 'array' })).rows as unknown as unknown[][];
   }
 
+  /**
+   * One statement on a checked-out client. A client whose connection broke (or whose
+   * session the server ended) is destroyed; a statement that failed on a session the
+   * server had ended before it ran is retried on another connection.
+   */
   private async run<R extends pg.QueryResultRow>(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient;
@@ -109,55 +198,32 @@ export class PostgresDatabase implements PostgresExecutor {
         throw translatePostgresError(error);
       }
       let broken: Error | undefined;
-      const onError = (error: Error) => (broken = error);
-      client.on('error', onError);
       try {
         return await this.sessions.query<R>(client, config);
       } catch (error) {
-        if (!(error instanceof pg.DatabaseError) || sessionTerminated(error)) broken ??= error as Error;
-        // A terminated session is dropped below, so the retry takes another connection.
+        broken = brokenBy(client) ?? (sessionTerminated(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
       } finally {
-        client.off('error', onError);
         client.release(broken);
       }
     }
   }
 
-  /** BEGIN ... COMMIT on one checked-out client; ROLLBACK when `fn` throws. The client is released once. */
-  async transaction<T>(fn: (executor: PostgresExecutor) => Promise<T>): Promise<T> {
+  /**
+   * BEGIN ... COMMIT on one checked-out client; ROLLBACK when `fn` throws. The client is
+   * released once, and destroyed when its connection broke. Pool work started from
+   * inside `fn` (store.repositories instead of the transaction's) is a TypeError: it
+   * would wait for a pool slot the transaction may be holding, and not see its writes.
+   */
+  async transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
+    this.refuseInsideTransaction('store.transaction');
     const client = await this.begin();
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    let finished = false;
-    const executor: PostgresExecutor = {
-      async query(text, params) {
-        if (finished) throw new TypeError('transaction repositories used after the transaction ended');
-        try {
-          return await client.query(text, params);
-        } catch (error) {
-          throw translatePostgresError(error);
-        }
-      },
-    };
+    const state = { active: true };
     try {
-      const result = await fn(executor);
-      await executor.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken ??= rollbackError as Error;
-      }
-      throw error;
+      return await this.inTransaction.run(state, () => commitOrRollback(client, fn));
     } finally {
-      finished = true;
-      client.off('error', onError);
-      client.release(broken);
+      state.active = false;
+      client.release(brokenBy(client));
     }
   }
 
@@ -165,7 +231,17 @@ export class PostgresDatabase implements PostgresExecutor {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  /** A checked-out client inside BEGIN, skipping pooled clients whose session the server has ended. */
+  private refuseInsideTransaction(what: string): void {
+    if (this.inTransaction.getStore()?.active) {
+      throw new TypeError(`${what} used inside store.transaction(): use the transaction's repositories (tx) instead`);
+    }
+  }
+
+  /**
+   * A checked-out client inside BEGIN. A client whose connection turns out dead (a
+   * pooled client the server ended while it was idle) is destroyed and another one
+   * taken: BEGIN changes nothing, so running it again is always safe.
+   */
   private async begin(): Promise<pg.PoolClient> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient;
@@ -178,8 +254,9 @@ export class PostgresDatabase implements PostgresExecutor {
         await client.query(beginSql(this.settings));
         return client;
       } catch (error) {
-        client.release(error as Error);
-        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+        const broken = brokenBy(client) ?? (sessionTerminated(error) ? (error as Error) : undefined);
+        client.release(broken ?? (error as Error));
+        if (!(broken && attempt < this.staleRetries())) throw translatePostgresError(error);
       }
     }
   }
@@ -188,6 +265,67 @@ export class PostgresDatabase implements PostgresExecutor {
   private staleRetries(): number {
     return (this.pool.options.max ?? 10) + 1;
   }
+}
+
+/** A connection of its own (not pooled), for work that needs one session throughout. */
+export interface PostgresSession extends PostgresExecutor {
+  /** The underlying client, for migration code written against pg; never to be ended directly. */
+  readonly client: pg.ClientBase;
+  /** BEGIN ... COMMIT on this session; ROLLBACK when `fn` throws. */
+  transaction<T>(fn: (tx: PostgresTransaction) => Promise<T>): Promise<T>;
+  /** Runs `listener` once if the connection ends other than by `end()` (server restart, network loss). */
+  onLost(listener: (error: Error) => void): void;
+  /** Closes the connection; the server releases the session's advisory locks. Never throws. */
+  end(): Promise<void>;
+}
+
+/** Opens a dedicated session with the store's settings and the given overrides. */
+export async function openSession(options: PostgresOptions, overrides: pg.ClientConfig = {}): Promise<PostgresSession> {
+  const client = new pg.Client({ ...clientConfig(options), ...overrides });
+  watch(client);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw translatePostgresError(error);
+  }
+  let ending = false;
+  let lost: Error | undefined;
+  const lostListeners: ((error: Error) => void)[] = [];
+  const markLost = (error: Error) => {
+    if (ending || lost) return;
+    lost = error;
+    for (const listener of lostListeners) listener(error);
+    client.end().catch(() => {});
+  };
+  client.on('error', markLost);
+  client.on('end', () => markLost(brokenBy(client) ?? new Error('the connection ended')));
+  return {
+    client,
+    async query(text, params) {
+      try {
+        return await client.query(text, params);
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+    async transaction(fn) {
+      try {
+        await client.query(beginSql(sessionSettings(options)));
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+      return commitOrRollback(client, fn);
+    },
+    onLost(listener) {
+      if (lost) listener(lost);
+      else lostListeners.push(listener);
+    },
+    async end() {
+      ending = true;
+      await client.end().catch(() => {});
+    },
+  };
 }
 
 /**
@@ -203,14 +341,62 @@ function sessionTerminated(error: unknown): boolean {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
+/** TLS handshake failures of Node that mean the configured trust does not match the server's certificate. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Why the server refused a connection for a reason that retrying cannot fix (the
+ * settings are wrong), or null. The server's own messages name the user, database and
+ * host, never the password.
+ */
+function configurationProblem(e: Error & { code?: string }): string | null {
+  const message = e.message.split('\n')[0]!;
+  switch (e.code) {
+    case '28P01':
+      return `wrong password, or no such role (${message})`;
+    case '3D000':
+      return `no such database (${message})`;
+    case '28000':
+      if (/^role .* does not exist/.test(message)) return `no such role (${message})`;
+      if (/pg_hba\.conf rejects/.test(message)) return `the server's pg_hba.conf rejects connections for this host, user and database (${message})`;
+      if (/no pg_hba\.conf entry/.test(message)) {
+        // The server names the encryption of the attempt; without TLS, a hostssl-only rule is the likely miss.
+        return /no encryption|SSL off/.test(message)
+          ? `no line of the server's pg_hba.conf admits this host, user and database without TLS; if it admits them only over TLS, set ssl (${message})`
+          : `no line of the server's pg_hba.conf admits this host, user and database (${message})`;
+      }
+      return `the server refused the login (${message})`;
+    case '42501':
+      return /permission denied for database/.test(message) ? `the role may not connect to this database (${message})` : null;
+  }
+  if (e.code && CERTIFICATE_CODES.has(e.code)) return `the server's TLS certificate is not trusted by the ssl settings (${message})`;
+  if (/^The server does not support SSL connections/.test(message)) return 'ssl is set but the server does not accept TLS connections';
+  if (/client password must be a (non-empty )?string|^Password must be a string/.test(message)) {
+    return 'the server asks for a password and none is configured';
+  }
+  return null;
+}
+
 /**
  * SQLSTATE 23505/23503/23502/23514 become ConflictError/ForeignKeyError/ValidationError;
- * lost or refused connections (class 08, 57P01-57P03, socket errors) and timeouts become
- * UnavailableError. Anything else passes through unchanged.
+ * connections refused for a wrong setting (password, role, database, pg_hba.conf, TLS)
+ * become ConfigError; lost or refused connections (class 08, 57P01-57P03, socket errors)
+ * and timeouts become UnavailableError. Anything else passes through unchanged.
  */
 export function translatePostgresError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!(error instanceof Error) || error instanceof TeleclaudeError) return error;
   const e = error as Error & { code?: string; constraint?: string; column?: string; table?: string; detail?: string };
+  const configuration = configurationProblem(e);
+  if (configuration) return new ConfigError('database.postgresql', `cannot connect: ${configuration}`, { cause: error });
   switch (e.code) {
     case '23505':
       return new ConflictError(`unique constraint violated: ${e.constraint ?? ''} ${e.detail ?? ''}`.trim(), { cause: error });

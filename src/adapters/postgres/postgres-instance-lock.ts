@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
-import pg from 'pg';
 import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
 import { describeHolder, type InstanceLock } from '../../ports/instance-lock.js';
-import { clientConfig, translatePostgresError, type PostgresOptions } from './postgres-database.js';
+import { openSession, type PostgresExecutor, type PostgresOptions, type PostgresSession } from './postgres-database.js';
 
 /** The advisory key of one database and schema (the migration lock uses another prefix). */
 const KEY = "hashtextextended('teleclaude:instance:' || current_database() || ':' || $1, 0)";
@@ -24,7 +23,7 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
  */
 export class PostgresInstanceLock implements InstanceLock {
   readonly description: string;
-  private client: pg.Client | null = null;
+  private session: PostgresSession | null = null;
   private controller = new AbortController();
   private readonly listeners = new Set<(reason: Error) => void>();
   private readonly schema: string;
@@ -38,7 +37,7 @@ export class PostgresInstanceLock implements InstanceLock {
   }
 
   get held(): boolean {
-    return this.client !== null;
+    return this.session !== null;
   }
 
   get signal(): AbortSignal {
@@ -46,40 +45,37 @@ export class PostgresInstanceLock implements InstanceLock {
   }
 
   async acquire(): Promise<void> {
-    if (this.client) return;
-    const client = await this.connect(lockApplicationName(this.options.applicationName ?? 'teleclaude'));
+    if (this.session) return;
+    const session = await this.connect(lockApplicationName(this.options.applicationName ?? 'teleclaude'));
     let got: boolean;
     try {
-      got = (await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS got`, [this.schema])).rows[0]!.got;
+      got = (await session.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS got`, [this.schema])).rows[0]!.got;
     } catch (error) {
-      await client.end().catch(() => {});
-      throw translatePostgresError(error);
+      await session.end();
+      throw error;
     }
     if (!got) {
-      const holder = await this.holderOn(client).catch(() => null);
-      await client.end().catch(() => {});
+      const holder = await this.holderOn(session).catch(() => null);
+      await session.end();
       throw new InstanceLockedError(`another process holds ${this.description}: ${describeHolder(holder ?? {})}`, holder ?? undefined);
     }
     const controller = new AbortController();
-    const lost = (cause?: Error) => {
-      if (this.client !== client) return;
-      this.client = null;
-      const reason = new UnavailableError(`lost ${this.description}: ${cause?.message ?? 'the connection ended'}`, { cause });
+    session.onLost((cause) => {
+      if (this.session !== session) return;
+      this.session = null;
+      const reason = new UnavailableError(`lost ${this.description}: ${cause.message}`, { cause });
       controller.abort(reason);
       for (const listener of this.listeners) listener(reason);
-      client.end().catch(() => {});
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
+    });
     this.controller = controller;
-    this.client = client;
+    this.session = session;
   }
 
   async release(): Promise<void> {
-    const client = this.client;
-    this.client = null;
+    const session = this.session;
+    this.session = null;
     // Ending the session releases its advisory locks; no unlock round trip is needed.
-    if (client) await client.end().catch(() => {});
+    if (session) await session.end();
   }
 
   onLost(listener: (reason: Error) => void): () => void {
@@ -88,30 +84,19 @@ export class PostgresInstanceLock implements InstanceLock {
   }
 
   async holder(): Promise<InstanceLockHolder | null> {
-    const client = await this.connect(`${this.options.applicationName ?? 'teleclaude'}-probe`);
+    const session = await this.connect(`${this.options.applicationName ?? 'teleclaude'}-probe`);
     try {
-      return await this.holderOn(client);
-    } catch (error) {
-      throw translatePostgresError(error);
+      return await this.holderOn(session);
     } finally {
-      await client.end().catch(() => {});
+      await session.end();
     }
   }
 
-  private async connect(applicationName: string): Promise<pg.Client> {
-    const client = new pg.Client({ ...clientConfig(this.options), application_name: applicationName, keepAlive: true });
-    // Until `acquire` installs its own listener, errors surface through the failing call.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw translatePostgresError(error);
-    }
-    return client;
+  private connect(applicationName: string): Promise<PostgresSession> {
+    return openSession(this.options, { application_name: applicationName, keepAlive: true });
   }
 
-  private async holderOn(client: pg.Client): Promise<InstanceLockHolder | null> {
+  private async holderOn(client: PostgresExecutor): Promise<InstanceLockHolder | null> {
     const { rows } = await client.query<{
       pid: number;
       application_name: string | null;

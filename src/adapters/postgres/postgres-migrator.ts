@@ -2,8 +2,7 @@ import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
 import { MigrationError } from '../../domain/errors.js';
-import { clientConfig, quoteIdent, translatePostgresError, type PostgresOptions } from './postgres-database.js';
-import { beginSql } from './postgres-session-settings.js';
+import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction } from './postgres-database.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
 export interface PostgresMigration {
@@ -25,31 +24,24 @@ export interface PostgresMigration {
 export function createPostgresMigrator(options: PostgresOptions, migrations: readonly PostgresMigration[]): Migrator {
   const schema = options.schema ?? 'public';
   const lockTimeoutMs = options.migrationLockTimeoutMs ?? 10_000;
-  const begin = `${beginSql({ schema, statementTimeoutMs: 0 })}; SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`;
 
-  async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = new pg.Client({ ...clientConfig(options), application_name: 'teleclaude-migrate' });
-    c.on('error', () => {
-      // Reported through the failing query; the client is discarded below.
-    });
+  /** `fn` on a session of its own; migrations may run long, so no statement timeout. */
+  async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {
+    const session = await openSession({ ...options, statementTimeoutMs: 0 }, { application_name: 'teleclaude-migrate' });
     try {
-      await c.connect();
-    } catch (error) {
-      throw translatePostgresError(error);
-    }
-    try {
-      return await fn(c);
+      return await fn(session);
     } catch (error) {
       throw translatePostgresError(error);
     } finally {
-      await c.end().catch(() => {});
+      await session.end();
     }
   }
 
   /** One transaction under the migration lock, with the bookkeeping table in place. */
-  function locked<T>(what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    return withClient((c) =>
-      inTransaction(c, begin, async () => {
+  function locked<T>(what: string, fn: (session: PostgresSession, c: PostgresTransaction) => Promise<T>): Promise<T> {
+    return withSession((session) =>
+      session.transaction(async (c) => {
+        await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
         const key = "hashtextextended('teleclaude:migrate:' || current_database() || ':' || $1, 0)";
         await c.query(`SELECT pg_advisory_xact_lock(${key})`, [schema]).catch((error: unknown) => {
           throw lockTimedOut(error, `${what}: another process held the migration lock of schema "${schema}" for more than ${lockTimeoutMs} ms`);
@@ -60,7 +52,7 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
             applied_at timestamptz NOT NULL DEFAULT now()
           )`);
         try {
-          return await fn(c);
+          return await fn(session, c);
         } catch (error) {
           throw lockTimedOut(error, `${what}: waited more than ${lockTimeoutMs} ms for a lock another session holds (${(error as Error).message})`);
         }
@@ -72,7 +64,7 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
     // Each step locks on its own (see above): a session-long lock would mean nothing through a pooler.
     withLock: (fn) => fn(),
     recorded: () =>
-      withClient(async (c) => {
+      withSession(async (c) => {
         const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
           `${quoteIdent(schema)}.schema_migrations`,
         ]);
@@ -83,23 +75,23 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
         return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at }));
       }),
     apply: (migration) =>
-      locked(`migration ${migration.name}`, async (c) => {
+      locked(`migration ${migration.name}`, async (session, c) => {
         const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
         if (seen.rowCount) return false;
-        await step(c, migration.up);
+        await step(session, migration.up);
         await c.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
         return true;
       }),
     revert: (migration) =>
-      locked(`reverting migration ${migration.name}`, async (c) => {
+      locked(`reverting migration ${migration.name}`, async (session, c) => {
         const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
         if (!seen.rowCount) return false;
-        await step(c, migration.down);
+        await step(session, migration.down);
         await c.query('DELETE FROM schema_migrations WHERE name = $1', [migration.name]);
         return true;
       }),
     dropBookkeeping: () =>
-      locked('dropping schema_migrations', async (c) => {
+      locked('dropping schema_migrations', async (_session, c) => {
         // Another process may have applied something since this reset looked.
         const left = await c.query('SELECT 1 FROM schema_migrations LIMIT 1');
         if (!left.rowCount) await c.query(`DROP TABLE ${quoteIdent(schema)}.schema_migrations`);
@@ -116,19 +108,8 @@ function lockTimedOut(error: unknown, message: string): unknown {
   });
 }
 
-async function inTransaction<T>(client: pg.Client, begin: string, fn: () => Promise<T>): Promise<T> {
-  await client.query(begin);
-  try {
-    const result = await fn();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
-}
-
-async function step(client: pg.Client, work: PostgresMigration['up']): Promise<void> {
-  if (typeof work === 'string') await client.query(work);
-  else await work(client);
+/** One direction of a migration, on the migration's session (inside its transaction). */
+async function step(session: PostgresSession, work: PostgresMigration['up']): Promise<void> {
+  if (typeof work === 'string') await session.query(work);
+  else await work(session.client);
 }

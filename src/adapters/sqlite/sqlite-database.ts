@@ -97,6 +97,9 @@ export class SqliteDatabase implements SqliteExecutor {
 
   /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT with exclusive use of the connection. */
   async transaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()) {
+      throw new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead');
+    }
     await this.acquire();
     try {
       try {

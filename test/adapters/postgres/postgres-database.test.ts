@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../../src/adapters/postgres/postgres-database.js';
+import { createDatabase, translatePostgresError } from '../../../src/adapters/postgres/postgres-database.js';
+import { UnavailableError } from '../../../src/domain/errors.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { createPgDatabase } from '../../support/databases.js';
 
@@ -41,6 +42,31 @@ describe('PostgreSQL pool setup', () => {
     const database = createDatabase({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 });
     await expect(database.query('SELECT 1')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE' });
     await database.close();
+  });
+
+  it('store.repositories inside store.transaction with a one-connection pool and no connect timeout is a TypeError, not a wait for the slot the transaction holds', async () => {
+    const store = new PostgresStore({ url: db.url, pool: { max: 1 }, connectTimeoutMs: 0 }, 'x');
+    try {
+      await store.migrator.up();
+      const outcome = await store.transaction(async (tx) => {
+        await tx.settings.set('one-slot', 'v');
+        const misuse = store.repositories.settings.get('one-slot').then(
+          () => 'answered',
+          (error: unknown) => error,
+        );
+        const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
+        return Promise.race([misuse, timeout]);
+      });
+      expect(outcome).toBeInstanceOf(TypeError);
+      expect(await store.repositories.settings.get('one-slot')).toBe('v');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an error already translated passes through translation unchanged (no "unavailable: unavailable:")', () => {
+    const translated = new UnavailableError('database unavailable: Connection terminated unexpectedly');
+    expect(translatePostgresError(translated)).toBe(translated);
   });
 
   it('close ends the pool', async () => {
