@@ -1,5 +1,5 @@
 import { Umzug } from 'umzug';
-import { MigrationError } from '../domain/errors.js';
+import { ConfigError, MigrationError, UnavailableError } from '../domain/errors.js';
 import type { AppliedMigration, MigrationState, Migrator } from '../ports/migrator.js';
 
 /**
@@ -138,6 +138,8 @@ async function wrap<T>(run: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof MigrationError) throw error;
     const original = (error as { cause?: unknown }).cause ?? error;
+    // A lost connection, a setting or a lock wait says more on its own than "migration failed".
+    if (original instanceof UnavailableError || original instanceof ConfigError || original instanceof MigrationError) throw original;
     const message = (error as Error).message.replace(/Original error: /, '');
     throw new MigrationError(message, { cause: original });
   }

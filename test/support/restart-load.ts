@@ -22,7 +22,8 @@ function failed(error: unknown): Promise<unknown> {
 }
 
 const store = await openStore({
-  overrides: { engine: 'postgresql', postgresql: { url, connectTimeoutMs: 2000, pool: { max: 6 } } },
+  // The advisory lock, whose session every restart ends: its loss signal must fire each time.
+  overrides: { engine: 'postgresql', postgresql: { url, connectTimeoutMs: 2000, pool: { max: 6 }, instanceLock: 'advisory' } },
   env: {},
   cwd: '/nonexistent',
   autoMigrate: true,

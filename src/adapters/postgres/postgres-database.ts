@@ -378,6 +378,9 @@ function configurationProblem(e: Error & { code?: string }): string | null {
     case '42501':
       return /permission denied for database/.test(message) ? `the role may not connect to this database (${message})` : null;
   }
+  if (/^unsupported startup parameter/.test(message)) {
+    return `the connection pooler refuses a startup parameter (${message}); remove it from the URL, or list it in the pooler's ignore_startup_parameters`;
+  }
   if (e.code && CERTIFICATE_CODES.has(e.code)) return `the server's TLS certificate is not trusted by the ssl settings (${message})`;
   if (/^The server does not support SSL connections/.test(message)) return 'ssl is set but the server does not accept TLS connections';
   if (/client password must be a (non-empty )?string|^Password must be a string/.test(message)) {

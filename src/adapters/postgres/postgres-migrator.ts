@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
-import { MigrationError } from '../../domain/errors.js';
+import { ConfigError, MigrationError } from '../../domain/errors.js';
 import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction } from './postgres-database.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
@@ -97,7 +97,21 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
         if (!left.rowCount) await c.query(`DROP TABLE ${quoteIdent(schema)}.schema_migrations`);
       }),
   };
-  return createMigrator(driver, migrations);
+  const migrator = createMigrator(driver, migrations);
+  return {
+    ...migrator,
+    async assertCurrent() {
+      // A daemon that may not migrate would otherwise report every migration as pending.
+      const found = await withSession((session) => session.query<{ ns: string | null }>('SELECT to_regnamespace($1)::text AS ns', [schema]));
+      if (!found.rows[0]?.ns) {
+        throw new ConfigError(
+          'database.postgresql.schema',
+          `schema "${schema}" does not exist in this database; check the name, or create it with \`teleclaude-db migrate\``,
+        );
+      }
+      return migrator.assertCurrent();
+    },
+  };
 }
 
 /** 55P03 (lock_not_available, from lock_timeout) as a MigrationError saying what waited on what. */

@@ -166,3 +166,18 @@ export async function querySettled<R extends pg.QueryResultRow = Record<string, 
     void on.query(query);
   });
 }
+
+/**
+ * Why `client` is not one server session of its own, or null when it is: the server
+ * process changes between two transactions, or differs from the one the connection
+ * reported at startup (a pooler answers the startup itself). Session state (advisory
+ * locks, SET) means nothing on such a connection.
+ */
+export async function pooledSession(client: pg.ClientBase): Promise<string | null> {
+  const reported = (client as unknown as { processID: number | null }).processID;
+  const first = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const second = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  if (first !== second) return `the server process changed between two transactions (${first}, then ${second})`;
+  if (first !== reported) return `the server process (${first}) is not the one the connection reported at startup (${reported ?? 'none'}), as behind a connection pooler`;
+  return null;
+}
