@@ -83,6 +83,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     url: pg.url,
     host: pg.host,
     port: pg.port,
+    hosts: pg.hosts,
+    targetSessionAttrs: pg.targetSessionAttrs,
     database: pg.database,
     user: pg.user,
     password: pg.password,

@@ -31,6 +31,11 @@ export const postgresConfigSchema = z
       .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgresql:// or postgres://')
       .optional(),
     host: z.string().min(1, 'must not be empty').optional(),
+    hosts: z
+      .array(z.object({ host: z.string().min(1, 'must not be empty'), port: positiveInt.max(65535, 'must be at most 65535').optional() }).strict())
+      .min(1, 'must name at least one server')
+      .optional(),
+    targetSessionAttrs: z.enum(['any', 'read-write'], { error: 'must be "any" or "read-write"' }).optional(),
     port: positiveInt.max(65535, 'must be at most 65535').optional(),
     database: z.string().min(1, 'must not be empty').optional(),
     user: z.string().min(1, 'must not be empty').optional(),

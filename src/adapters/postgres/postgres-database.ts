@@ -3,10 +3,15 @@ import pg from 'pg';
 import { CopyIn } from './postgres-copy-in.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
+import { HostSelector, hostPlan, serverGone, type TargetSessionAttrs } from './postgres-hosts.js';
 
 export interface PostgresOptions {
-  /** A connection string, or the parts below. */
+  /** A connection string (libpq's several-host form included), or the parts below. */
   url?: string;
+  /** Several servers (primary and standbys), tried in order; overrides the URL's and `host`/`port`. */
+  hosts?: { host: string; port?: number }[];
+  /** `read-write` (the default with several hosts): connect only to a server that accepts writes. */
+  targetSessionAttrs?: TargetSessionAttrs;
   host?: string;
   port?: number;
   database?: string;
@@ -50,7 +55,7 @@ export function sessionSettings(options: PostgresOptions): SessionSettings {
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
   // A URL is complete on its own; the separate parts apply only without one.
   const target = options.url
-    ? { connectionString: options.url }
+    ? { connectionString: hostPlan(options).url! }
     : { host: options.host, port: options.port, database: options.database, user: options.user, password: options.password };
   return {
     ...target,
@@ -81,10 +86,29 @@ function brokenBy(client: pg.ClientBase): Error | undefined {
   return connectionErrors.get(client);
 }
 
-/** A new pool whose every client is watched from the moment it connects. */
-export function createPool(options: PostgresOptions): pg.Pool {
+/** Picks among the configured servers (inactive with one server and no session attribute to check). */
+export function hostSelector(options: PostgresOptions): HostSelector {
+  return new HostSelector(hostPlan(options), clientConfig(options));
+}
+
+/** A pg.Client class whose instances connect to the server `selector` chose last. */
+function clientClassFor(selector: HostSelector): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super(selector.configFor(config ?? {}));
+    }
+  };
+}
+
+/**
+ * A new pool whose every client is watched from the moment it connects. With several
+ * servers, each new client goes to the one `selector` chose last.
+ */
+export function createPool(options: PostgresOptions, selector?: HostSelector): pg.Pool {
+  const Client = selector?.active ? clientClassFor(selector) : undefined;
   const pool = new pg.Pool({
     ...clientConfig(options),
+    ...(Client ? { Client } : {}),
     min: options.pool?.min ?? 0,
     max: options.pool?.max ?? 10,
     idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 30_000,
@@ -102,7 +126,8 @@ export function createPool(options: PostgresOptions): pg.Pool {
 
 /** A pool for these options with their session settings. */
 export function createDatabase(options: PostgresOptions): PostgresDatabase {
-  return new PostgresDatabase(createPool(options), sessionSettings(options));
+  const selector = hostSelector(options);
+  return new PostgresDatabase(createPool(options, selector), sessionSettings(options), selector);
 }
 
 /** One transaction's statements, on its own connection. */
@@ -169,8 +194,28 @@ export class PostgresDatabase implements PostgresExecutor {
   constructor(
     readonly pool: pg.Pool,
     readonly settings: SessionSettings = { schema: 'public', statementTimeoutMs: 30_000 },
+    private readonly selector?: HostSelector,
   ) {
     this.sessions = new SessionSettler(pool, settings);
+  }
+
+  /**
+   * A pooled client, on the chosen server when there are several. Its errors that mean
+   * "this server is gone or a standby now" make the next checkout choose again.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    try {
+      if (this.selector?.active) await this.selector.ready();
+      return await this.pool.connect();
+    } catch (error) {
+      this.serverFailed(error);
+      throw translatePostgresError(error);
+    }
+  }
+
+  private serverFailed(error: unknown): void {
+    const original = error instanceof TeleclaudeError ? error.cause : error;
+    if (this.selector?.active && serverGone(original)) this.selector.invalidate();
   }
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -191,17 +236,13 @@ export class PostgresDatabase implements PostgresExecutor {
    */
   private async run<R extends pg.QueryResultRow>(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (error) {
-        throw translatePostgresError(error);
-      }
+      const client = await this.checkout();
       let broken: Error | undefined;
       try {
         return await this.sessions.query<R>(client, config);
       } catch (error) {
-        broken = brokenBy(client) ?? (sessionTerminated(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
+        this.serverFailed(error);
+        broken = brokenBy(client) ?? (serverGone(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
       } finally {
         client.release(broken);
@@ -221,6 +262,9 @@ export class PostgresDatabase implements PostgresExecutor {
     const state = { active: true };
     try {
       return await this.inTransaction.run(state, () => commitOrRollback(client, fn));
+    } catch (error) {
+      this.serverFailed(error);
+      throw error;
     } finally {
       state.active = false;
       client.release(brokenBy(client));
@@ -244,16 +288,12 @@ export class PostgresDatabase implements PostgresExecutor {
    */
   private async begin(): Promise<pg.PoolClient> {
     for (let attempt = 0; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (error) {
-        throw translatePostgresError(error);
-      }
+      const client = await this.checkout();
       try {
         await client.query(beginSql(this.settings));
         return client;
       } catch (error) {
+        this.serverFailed(error);
         const broken = brokenBy(client) ?? (sessionTerminated(error) ? (error as Error) : undefined);
         client.release(broken ?? (error as Error));
         if (!(broken && attempt < this.staleRetries())) throw translatePostgresError(error);
@@ -281,7 +321,9 @@ export interface PostgresSession extends PostgresExecutor {
 
 /** Opens a dedicated session with the store's settings and the given overrides. */
 export async function openSession(options: PostgresOptions, overrides: pg.ClientConfig = {}): Promise<PostgresSession> {
-  const client = new pg.Client({ ...clientConfig(options), ...overrides });
+  const selector = hostSelector(options);
+  if (selector.active) await selector.ready();
+  const client = new pg.Client(selector.configFor({ ...clientConfig(options), ...overrides }));
   watch(client);
   try {
     await client.connect();
@@ -420,6 +462,9 @@ export function translatePostgresError(error: unknown): unknown {
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });
+    case '25006':
+      // The server became a standby (failover); the next connection looks for the primary.
+      return new UnavailableError(`database unavailable: the server is read-only now (${e.message})`, { cause: error });
     case '57P01':
     case '57P02':
     case '57P03':
