@@ -104,7 +104,8 @@ function postgresEngine(pooler: boolean): () => Engine {
     let migrated = false;
     return {
       name: 'postgresql',
-      capabilities: { networked: true, crashedLockFreedWithinMs: CONTRACT_LEASE_MS + 2000 },
+      // Direct: the holder's witness session ends with it. Through a pooler only the lease counts.
+      capabilities: { networked: true, crashedLockFreedWithinMs: pooler ? CONTRACT_LEASE_MS + 2000 : 2000 },
       async setup() {
         db = await createPgDatabase(pooler ? 'tc_bouncer' : 'tc_contract');
         if (pooler) bouncer = await startPgBouncer(db.url);

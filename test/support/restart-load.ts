@@ -22,8 +22,7 @@ function failed(error: unknown): Promise<unknown> {
 }
 
 const store = await openStore({
-  // The advisory lock, whose session every restart ends: its loss signal must fire each time.
-  overrides: { engine: 'postgresql', postgresql: { url, connectTimeoutMs: 2000, pool: { max: 6 }, instanceLock: 'advisory' } },
+  overrides: { engine: 'postgresql', postgresql: { url, connectTimeoutMs: 2000, pool: { max: 6 } } },
   env: {},
   cwd: '/nonexistent',
   autoMigrate: true,

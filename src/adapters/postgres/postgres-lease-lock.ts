@@ -2,9 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
 import { describeHolder, INSTANCE_LEASE_TABLE as LEASE_TABLE, type InstanceLock } from '../../ports/instance-lock.js';
-import { createDatabase, quoteIdent, type PostgresDatabase, type PostgresOptions } from './postgres-database.js';
+import { createDatabase, openSession, quoteIdent, type PostgresDatabase, type PostgresOptions, type PostgresSession } from './postgres-database.js';
+import { pooledSession } from './postgres-session-settings.js';
 
 const NAME = 'daemon';
+
+/** The holder's witness session: its server process and start. */
+// As text: a JS Date would drop the microseconds the comparison needs.
+const WITNESS_SQL = 'SELECT pid, backend_start::text AS start FROM pg_stat_activity WHERE pid = pg_backend_pid()';
+
+/**
+ * The holder's witness session has ended. backend_start is hidden (null) for sessions of
+ * other roles; the pid alone then decides.
+ */
+const WITNESS_GONE = `l.session_pid IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.session_pid AND (a.backend_start IS NULL OR a.backend_start = l.session_start))`;
 
 interface LeaseRow {
   epoch: number;
@@ -25,7 +37,10 @@ interface LeaseRow {
  * - Taking it is one statement (`INSERT ... ON CONFLICT DO UPDATE ... WHERE` the lease is
  *   free or expired), so of any number of simultaneous starts exactly one wins.
  * - Every acquisition increments `epoch`, the fencing token (`epoch` of this object).
- * - A holder that dies stops renewing; its lease is free once `expires_at` passes.
+ * - A holder that dies stops renewing; its lease is free once `expires_at` passes. On a
+ *   direct connection the holder also keeps a witness session open and records it in the
+ *   row: once that session is gone from pg_stat_activity (crash, server restart) the lease
+ *   is free at once, and its loss fires `onLost` in the holder.
  * - A renewal that fails (the server is unreachable, or the row no longer names this
  *   holder) ends the lock here at once: `signal` aborts and `onLost` listeners run.
  *   `acquire()` takes it anew; a lease still naming this object is taken back at once.
@@ -39,6 +54,7 @@ export class PostgresLeaseLock implements InstanceLock {
   private controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private current: number | null = null;
+  private session: PostgresSession | null = null;
   private readonly leaseMs: number;
 
   constructor(
@@ -67,29 +83,40 @@ export class PostgresLeaseLock implements InstanceLock {
     this.database ??= createDatabase({ ...this.options, pool: { max: 1, idleTimeoutMs: 2 * this.leaseMs } });
     const database = this.database;
     let rows: { epoch: number }[];
+    let session: PostgresSession | null = null;
     try {
       await ensureTable(database);
+      session = await this.openWitness();
+      const witness = session ? (await session.query<{ pid: number; start: string }>(WITNESS_SQL)).rows[0]! : null;
       ({ rows } = await database.query<{ epoch: number }>(
-      `INSERT INTO ${LEASE_TABLE} AS l (name, owner, epoch, pid, host, application_name, acquired_at, renewed_at, expires_at)
-       VALUES ($1, $2, 1, $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond')
-       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1, pid = EXCLUDED.pid, host = EXCLUDED.host,
-         application_name = EXCLUDED.application_name, acquired_at = EXCLUDED.acquired_at,
-         renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at
-       WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp()
-       RETURNING epoch`,
-      [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs],
+        `INSERT INTO ${LEASE_TABLE} AS l (name, owner, epoch, pid, host, application_name, acquired_at, renewed_at, expires_at, session_pid, session_start)
+         VALUES ($1, $2, 1, $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond', $7, $8::timestamptz)
+         ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1, pid = EXCLUDED.pid, host = EXCLUDED.host,
+           application_name = EXCLUDED.application_name, acquired_at = EXCLUDED.acquired_at,
+           renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at,
+           session_pid = EXCLUDED.session_pid, session_start = EXCLUDED.session_start
+         WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp() OR (${WITNESS_GONE})
+         RETURNING epoch`,
+        [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs, witness?.pid ?? null, witness?.start ?? null],
       ));
     } catch (error) {
+      await session?.end();
       await this.closeDatabase();
       throw error;
     }
     if (rows.length === 0) {
       const holder = await holderOn(database).catch(() => null);
+      await session?.end();
       await this.closeDatabase();
       throw new InstanceLockedError(`another process holds ${this.description}: ${describeHolder(holder ?? {})}`, holder ?? undefined);
     }
     this.current = rows[0]!.epoch;
     this.controller = new AbortController();
+    this.session = session;
+    const epoch = this.current;
+    session?.onLost((cause) => {
+      if (this.current === epoch) this.lost(new UnavailableError(`lost ${this.description}: its session ended (${cause.message})`, { cause }));
+    });
     const every = Math.max(100, Math.floor(this.leaseMs / 3));
     // The daemon's own work keeps the process alive; the heartbeat alone must not.
     this.timer = setInterval(() => void this.renew(), every).unref();
@@ -97,6 +124,7 @@ export class PostgresLeaseLock implements InstanceLock {
 
   async release(): Promise<void> {
     const epoch = this.current;
+    const session = this.session;
     this.stop();
     try {
       if (epoch !== null && this.database) {
@@ -108,6 +136,7 @@ export class PostgresLeaseLock implements InstanceLock {
     } catch {
       // Unreachable: the lease runs out on its own.
     } finally {
+      await session?.end();
       await this.closeDatabase();
     }
   }
@@ -158,6 +187,27 @@ export class PostgresLeaseLock implements InstanceLock {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.current = null;
+    const session = this.session;
+    this.session = null;
+    void session?.end();
+  }
+
+  /**
+   * On a connection that is a server session of its own, a session kept open while the
+   * lock is held: contenders see it in pg_stat_activity, and once it is gone (the holder
+   * crashed, or a restart ended it) they need not wait for the lease to run out. Through
+   * a pooler there is no such session to point at, and the lease alone counts.
+   */
+  private async openWitness(): Promise<PostgresSession | null> {
+    const session = await openSession(this.options, { application_name: `${this.options.applicationName ?? 'teleclaude'}-lease`, keepAlive: true });
+    try {
+      if (!(await pooledSession(session.client))) return session;
+    } catch (error) {
+      await session.end();
+      throw error;
+    }
+    await session.end();
+    return null;
   }
 
   private async closeDatabase(): Promise<void> {
@@ -204,7 +254,9 @@ async function ensureTable(database: PostgresDatabase): Promise<void> {
       application_name text,
       acquired_at timestamptz NOT NULL,
       renewed_at timestamptz NOT NULL,
-      expires_at timestamptz NOT NULL
+      expires_at timestamptz NOT NULL,
+      session_pid integer,
+      session_start timestamptz
     )`);
   });
 }
