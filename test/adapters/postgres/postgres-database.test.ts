@@ -64,6 +64,20 @@ describe('PostgreSQL pool setup', () => {
     }
   });
 
+  it("a client checked out of the pool still has an 'error' listener (pg-pool removes its own at checkout)", async () => {
+    const database = new PostgresDatabase(createPool({ url: db.url }));
+    try {
+      const client = await database.pool.connect();
+      expect(client.listenerCount('error')).toBeGreaterThanOrEqual(1);
+      // What pg does when the socket dies mid-query; without a listener this throws.
+      expect(() => client.emit('error', new Error('Connection terminated unexpectedly'))).not.toThrow();
+      client.release(true);
+      expect((await database.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('an error already translated passes through translation unchanged (no "unavailable: unavailable:")', () => {
     const translated = new UnavailableError('database unavailable: Connection terminated unexpectedly');
     expect(translatePostgresError(translated)).toBe(translated);
