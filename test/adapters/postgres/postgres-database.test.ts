@@ -65,7 +65,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it("a client checked out of the pool still has an 'error' listener (pg-pool removes its own at checkout)", async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url }));
+    const database = createDatabase({ url: db.url });
     try {
       const client = await database.pool.connect();
       expect(client.listenerCount('error')).toBeGreaterThanOrEqual(1);
