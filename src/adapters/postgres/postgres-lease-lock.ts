@@ -88,17 +88,22 @@ export class PostgresLeaseLock implements InstanceLock {
       await ensureTable(database);
       session = await this.openWitness();
       const witness = session ? (await session.query<{ pid: number; start: string }>(WITNESS_SQL)).rows[0]! : null;
-      ({ rows } = await database.query<{ epoch: number }>(
-        `INSERT INTO ${LEASE_TABLE} AS l (name, owner, epoch, pid, host, application_name, acquired_at, renewed_at, expires_at, session_pid, session_start)
-         VALUES ($1, $2, 1, $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond', $7, $8::timestamptz)
-         ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1, pid = EXCLUDED.pid, host = EXCLUDED.host,
-           application_name = EXCLUDED.application_name, acquired_at = EXCLUDED.acquired_at,
-           renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at,
-           session_pid = EXCLUDED.session_pid, session_start = EXCLUDED.session_start
-         WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp() OR (${WITNESS_GONE})
-         RETURNING epoch`,
-        [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs, witness?.pid ?? null, witness?.start ?? null],
-      ));
+      for (let attempt = 0; ; attempt++) {
+        ({ rows } = await database.query<{ epoch: number }>(
+          `INSERT INTO ${LEASE_TABLE} AS l (name, owner, epoch, pid, host, application_name, acquired_at, renewed_at, expires_at, session_pid, session_start)
+           VALUES ($1, $2, 1, $3, $4, $5, clock_timestamp(), clock_timestamp(), clock_timestamp() + $6 * interval '1 millisecond', $7, $8::timestamptz)
+           ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1, pid = EXCLUDED.pid, host = EXCLUDED.host,
+             application_name = EXCLUDED.application_name, acquired_at = EXCLUDED.acquired_at,
+             renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at,
+             session_pid = EXCLUDED.session_pid, session_start = EXCLUDED.session_start
+           WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp() OR (${WITNESS_GONE})
+           RETURNING epoch`,
+          [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs, witness?.pid ?? null, witness?.start ?? null],
+        ));
+        // A holder killed a moment ago may still be listed while its server process exits.
+        if (rows.length > 0 || attempt >= 5 || !(await witnessed(database))) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     } catch (error) {
       await session?.end();
       await this.closeDatabase();
@@ -215,6 +220,15 @@ export class PostgresLeaseLock implements InstanceLock {
     this.database = null;
     await database?.close().catch(() => {});
   }
+}
+
+/** Whether the live lease has a witness session (its holder connected directly). */
+async function witnessed(database: PostgresDatabase): Promise<boolean> {
+  const { rows } = await database.query(
+    `SELECT 1 FROM ${LEASE_TABLE} WHERE name = $1 AND owner IS NOT NULL AND expires_at > clock_timestamp() AND session_pid IS NOT NULL`,
+    [NAME],
+  );
+  return rows.length > 0;
 }
 
 async function holderOn(database: PostgresDatabase): Promise<InstanceLockHolder | null> {

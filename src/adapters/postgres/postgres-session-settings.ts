@@ -19,12 +19,8 @@ export interface SessionSettings {
 
 /** `BEGIN` and the settings, one simple-protocol round trip. */
 export function beginSql(settings: SessionSettings): string {
-  return `BEGIN; ${setLocalSql(settings)}`;
-}
-
-/** The settings for the rest of the current transaction. */
-export function setLocalSql(settings: SessionSettings): string {
-  return `SET LOCAL search_path TO ${pg.escapeIdentifier(settings.schema)}; SET LOCAL statement_timeout = ${Math.trunc(settings.statementTimeoutMs)}`;
+  const timeout = Math.trunc(settings.statementTimeoutMs);
+  return `BEGIN; SET LOCAL search_path TO ${pg.escapeIdentifier(settings.schema)}; SET LOCAL statement_timeout = ${timeout}`;
 }
 
 interface ProtocolConnection {
@@ -153,7 +149,7 @@ export class SessionSettler {
 }
 
 /** Runs `config` under `settings` on a client, in one round trip (see SettingsQuery). */
-export async function querySettled<R extends pg.QueryResultRow = Record<string, unknown>>(
+async function querySettled<R extends pg.QueryResultRow = Record<string, unknown>>(
   on: pg.ClientBase,
   settings: SessionSettings,
   config: pg.QueryConfig | pg.QueryArrayConfig,
