@@ -10,6 +10,7 @@ import pg from 'pg';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../src/ports/store.js';
+import { pgbouncerUnavailable, startPgBouncer } from '../test/support/pgbouncer.js';
 import { benchPgDatabase, benchSqlitePath } from './databases.js';
 import { printTable, sideBySide, target, type Measured } from './report.js';
 
@@ -105,9 +106,16 @@ async function benchSqlite(): Promise<void> {
   file.remove();
 }
 
-async function benchPostgres(): Promise<void> {
+/**
+ * Direct: the ratios must stay >= 0.90. Through PgBouncer (transaction mode, when the
+ * binary is installed) the ratios show what carrying schema and statement timeout with
+ * each statement costs; no target, the raw side there sets nothing at all.
+ */
+async function benchPostgres(pooler: boolean): Promise<void> {
   const database = await benchPgDatabase();
-  const store = new PostgresStore({ url: database.url }, 'bench');
+  const bouncer = pooler ? await startPgBouncer(database.url) : null;
+  const url = bouncer ? bouncer.through(database.url) : database.url;
+  const store = new PostgresStore({ url }, 'bench');
   await store.migrator.up();
   const ids = await seed(store);
   const pool: pg.Pool = store.database.pool;
@@ -126,7 +134,7 @@ async function benchPostgres(): Promise<void> {
     update: (i) => pool.query(`UPDATE sessions SET title = $1 WHERE id = $2 RETURNING ${all}`, [`renamed ${i}`, ids[i % ids.length]]),
     list: (i) => pool.query(`SELECT ${all} FROM sessions WHERE computer_name = $1 AND lifecycle_status = ANY($2::text[]) AND closed_at IS NULL ORDER BY last_activity DESC, id`, [`list-${i % 10}`, ['active']]),
   };
-  const kpool = new pg.Pool({ connectionString: database.url, max: 10 });
+  const kpool = new pg.Pool({ connectionString: url, max: 10 });
   kpool.on('error', () => {});
   const kdb = new Kysely<Db>({ dialect: new PostgresDialect({ pool: kpool }) });
   const kysely: Implementation = {
@@ -138,15 +146,18 @@ async function benchPostgres(): Promise<void> {
     update: (i) => kdb.updateTable('sessions').set({ title: `renamed ${i}` }).where('id', '=', ids[i % ids.length]!).returningAll().executeTakeFirst(),
     list: (i) => kdb.selectFrom('sessions').selectAll().where('computer_name', '=', `list-${i % 10}`).where('lifecycle_status', 'in', ['active']).where('closed_at', 'is', null).orderBy('last_activity', 'desc').orderBy('id').execute(),
   };
-  await compare('PostgreSQL', { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, { create: 0.9, get: 0.9, update: 0.9, list: 0.9 });
+  const goals = { create: 0.9, get: 0.9, update: 0.9, list: 0.9 };
+  await compare(bouncer ? 'PostgreSQL through PgBouncer (transaction mode)' : 'PostgreSQL', { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, bouncer ? {} : goals);
   await kdb.destroy();
   await store.close();
+  await bouncer?.stop();
   await database.drop();
 }
 
 export default async function run(): Promise<void> {
   await benchSqlite();
-  await benchPostgres();
+  await benchPostgres(false);
+  if (!pgbouncerUnavailable()) await benchPostgres(true);
 }
 
 export type { Measured };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
+import { PostgresLeaseLock } from './adapters/postgres/postgres-lease-lock.js';
 import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import { createPool, PostgresDatabase, type PostgresOptions } from './adapters/postgres/postgres-database.js';
 import { sqliteExposureWarnings } from './adapters/sqlite/sqlite-database.js';
@@ -87,6 +88,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     url: pg.url,
     host: pg.host,
     port: pg.port,
+    hosts: pg.hosts,
+    targetSessionAttrs: pg.targetSessionAttrs,
     database: pg.database,
     user: pg.user,
     password: pg.password,
@@ -95,6 +98,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     pool: pg.pool,
     statementTimeoutMs: pg.statementTimeoutMs,
     connectTimeoutMs: pg.connectTimeoutMs,
+    instanceLockLeaseMs: pg.instanceLockLeaseMs,
+    migrationLockTimeoutMs: pg.migrationLockTimeoutMs,
     applicationName: pg.applicationName,
   };
 }
@@ -102,7 +107,8 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
 /** The engine's single-instance lock for a resolved config (not yet acquired). */
 export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
   if (config.engine === 'sqlite') return new SqliteInstanceLock(config.sqlite.path, options.clock ?? systemClock);
-  return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+  if (config.postgresql.instanceLock === 'advisory') return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
+  return new PostgresLeaseLock(postgresOptions(config), describeLocation(config));
 }
 
 /**

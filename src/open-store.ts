@@ -48,18 +48,14 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenedS
   const { database: config } = resolveConfig(options);
   const clock = options.clock ?? systemClock;
   const lock = createInstanceLock(config, { clock });
-  if (options.instanceLock !== false) await lock.acquire();
-  let store: ReturnType<typeof createStore>;
-  try {
-    store = createStore(config, { clock });
-  } catch (error) {
-    await lock.release();
-    throw error;
-  }
+  const store = createStore(config, { clock });
   try {
     await refuseUnfinishedCopy(store);
+    // Checked before the lock: taking a PostgreSQL lease creates its table (and a missing
+    // schema) in the database, which a daemon that may not migrate must not do.
+    if (!options.autoMigrate) await store.migrator.assertCurrent();
+    if (options.instanceLock !== false) await lock.acquire();
     if (options.autoMigrate) await store.migrator.up();
-    else await store.migrator.assertCurrent();
   } catch (error) {
     await store.close();
     await lock.release();

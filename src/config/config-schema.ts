@@ -80,6 +80,18 @@ export const postgresConfigSchema = z
       })
       .optional(),
     host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
+    hosts: z
+      .array(
+        z
+          .object({
+            host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character'),
+            port: positiveInt.max(65535, 'must be at most 65535').optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'must name at least one server')
+      .optional(),
+    targetSessionAttrs: z.enum(['any', 'read-write'], { error: 'must be "any" or "read-write"' }).optional(),
     port: positiveInt.max(65535, 'must be at most 65535').optional(),
     database: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
     user: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
@@ -99,6 +111,9 @@ export const postgresConfigSchema = z
       .default('public'),
     statementTimeoutMs: nonNegativeInt.default(30_000),
     connectTimeoutMs: nonNegativeInt.default(10_000),
+    instanceLock: z.enum(['lease', 'advisory'], { error: 'must be "lease" or "advisory"' }).default('lease'),
+    instanceLockLeaseMs: positiveInt.min(300, 'must be at least 300').default(15_000),
+    migrationLockTimeoutMs: nonNegativeInt.default(10_000),
     // The server keeps printable ASCII only, up to 63 bytes; a NUL would inject startup parameters.
     applicationName: z
       .string()

@@ -82,6 +82,10 @@ export interface InstanceLockHolder {
   clientAddress?: string;
   /** PostgreSQL: the server process of the holding connection. */
   backendPid?: number;
+  /** PostgreSQL lease: when the lease runs out unless its holder renews it. */
+  expiresAt?: Date;
+  /** PostgreSQL lease: the holder's fencing token (grows with every acquisition). */
+  epoch?: number;
 }
 
 /** A migration failed, or the database and the code disagree about the schema. */

@@ -1,5 +1,5 @@
 import { Umzug } from 'umzug';
-import { MigrationError } from '../domain/errors.js';
+import { ConfigError, MigrationError, UnavailableError } from '../domain/errors.js';
 import type { AppliedMigration, MigrationState, Migrator } from '../ports/migrator.js';
 
 /**
@@ -26,15 +26,18 @@ export interface MigrationDriver<M extends { name: string }> {
 export function createMigrator<M extends { name: string }>(driver: MigrationDriver<M>, migrations: readonly M[]): Migrator {
   const known = migrations.map((m) => m.name);
   const byName = new Map(migrations.map((m) => [m.name, m]));
+  // What this call applied or reverted itself: a driver that locks per migration (through
+  // a pooler) may find one already done by another process, and skips it.
+  let done = new Set<string>();
 
   const umzug = new Umzug({
     migrations: migrations.map((m) => ({
       name: m.name,
       up: async () => {
-        await driver.apply(m);
+        if (await driver.apply(m)) done.add(m.name);
       },
       down: async () => {
-        await driver.revert(m);
+        if (await driver.revert(m)) done.add(m.name);
       },
     })),
     storage: {
@@ -69,6 +72,13 @@ export function createMigrator<M extends { name: string }>(driver: MigrationDriv
     }
   }
 
+  /** Runs Umzug (the lock held) and returns the names this call changed, in order. */
+  async function run(step: () => Promise<{ name: string }[]>): Promise<string[]> {
+    done = new Set();
+    const ran = await wrap(step);
+    return ran.map((m) => m.name).filter((name) => done.has(name));
+  }
+
   return {
     names: () => [...known],
     state,
@@ -80,8 +90,7 @@ export function createMigrator<M extends { name: string }>(driver: MigrationDriv
         const target = options.to === undefined ? known.length : known.indexOf(options.to) + 1;
         const todo = current.pending.filter((name) => known.indexOf(name) < target);
         if (todo.length === 0) return [];
-        const done = await wrap(() => umzug.up({ migrations: todo }));
-        return done.map((m) => m.name);
+        return run(() => umzug.up({ migrations: todo, rerun: 'ALLOW' }));
       });
     },
     async reset() {
@@ -89,9 +98,9 @@ export function createMigrator<M extends { name: string }>(driver: MigrationDriv
         const current = await state();
         refuseUnknown(current);
         const todo = current.applied.map((a) => a.name).reverse();
-        const done = todo.length ? await wrap(() => umzug.down({ migrations: todo })) : [];
+        const reverted = todo.length ? await run(() => umzug.down({ migrations: todo, rerun: 'ALLOW' })) : [];
         await driver.dropBookkeeping();
-        return done.map((m) => m.name);
+        return reverted;
       });
     },
     async down(options = {}) {
@@ -107,8 +116,7 @@ export function createMigrator<M extends { name: string }>(driver: MigrationDriv
           todo = from === -1 ? [] : applied.slice(from);
         } else todo = applied.slice(-1);
         if (todo.length === 0) return [];
-        const done = await wrap(() => umzug.down({ migrations: todo.reverse() }));
-        return done.map((m) => m.name);
+        return run(() => umzug.down({ migrations: todo.reverse(), rerun: 'ALLOW' }));
       });
     },
     async assertCurrent() {
@@ -130,6 +138,8 @@ async function wrap<T>(run: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof MigrationError) throw error;
     const original = (error as { cause?: unknown }).cause ?? error;
+    // A lost connection, a setting or a lock wait says more on its own than "migration failed".
+    if (original instanceof UnavailableError || original instanceof ConfigError || original instanceof MigrationError) throw original;
     const message = (error as Error).message.replace(/Original error: /, '');
     throw new MigrationError(message, { cause: original });
   }

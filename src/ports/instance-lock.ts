@@ -3,8 +3,10 @@ import type { InstanceLockHolder } from '../domain/errors.js';
 /**
  * The single-instance lock of one database: at most one daemon holds it at a time.
  * SQLite: an OS-level file lock next to the database file, released by the OS when
- * the holder dies. PostgreSQL: a session advisory lock on a dedicated connection,
- * keyed on the database and schema, released by the server when that connection ends.
+ * the holder dies. PostgreSQL (default): a lease row in `instance_lease` with an expiry
+ * on the server's clock, renewed by the holder, free once a dead holder's lease runs out;
+ * or (`instanceLock: advisory`, direct connections only) a session advisory lock on a
+ * dedicated connection, released by the server when that connection ends.
  */
 export interface InstanceLock {
   /** What is locked, for humans (a file path, or the advisory key and masked URL). */
@@ -35,6 +37,12 @@ export interface InstanceLock {
   holder(): Promise<InstanceLockHolder | null>;
 }
 
+/**
+ * The table of the PostgreSQL lease lock in the database's schema. Bookkeeping like
+ * `schema_migrations`: not data, so never inspected, copied or reported as ignored.
+ */
+export const INSTANCE_LEASE_TABLE = 'instance_lease';
+
 /** A readable one-line description of a holder: `pid 123 on host "mac", since 2026-03-15T12:00:00.000Z`. */
 export function describeHolder(holder: InstanceLockHolder): string {
   const parts: string[] = [];
@@ -44,5 +52,7 @@ export function describeHolder(holder: InstanceLockHolder): string {
   if (holder.clientAddress) parts.push(`from ${holder.clientAddress}`);
   if (holder.backendPid !== undefined) parts.push(`(server backend ${holder.backendPid})`);
   if (holder.startedAt) parts.push(`since ${holder.startedAt.toISOString()}`);
+  if (holder.expiresAt) parts.push(`until ${holder.expiresAt.toISOString()} unless renewed`);
+  if (holder.epoch !== undefined) parts.push(`(epoch ${holder.epoch})`);
   return parts.length > 0 ? parts.join(' ') : 'an unknown process';
 }

@@ -1,3 +1,4 @@
+import { INSTANCE_LEASE_TABLE } from '../ports/instance-lock.js';
 import { MigrationError } from '../domain/errors.js';
 import { isCopyBookkeeping } from '../ports/bulk-loader.js';
 import type { ForeignKeyShape, SchemaSnapshot, TableShape, TypeClass } from '../ports/inspector.js';
@@ -153,6 +154,6 @@ export function planCopy(
     };
   });
   const wanted = new Set(targetTables.map((t) => t.name));
-  const ignoredTables = sourceTables.map((t) => t.name).filter((name) => !wanted.has(name) && name !== 'schema_migrations' && !isCopyBookkeeping(name));
+  const ignoredTables = sourceTables.map((t) => t.name).filter((name) => !wanted.has(name) && name !== 'schema_migrations' && name !== INSTANCE_LEASE_TABLE && !isCopyBookkeeping(name));
   return { kind, tables, ignoredTables };
 }

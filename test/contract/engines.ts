@@ -8,6 +8,7 @@ import type { TableReader } from '../../src/ports/table-reader.js';
 import type { EngineName, Store } from '../../src/ports/store.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 
 /**
  * Legitimate engine differences a contract may branch on. Contracts never test the
@@ -16,6 +17,11 @@ import { ManualClock } from '../support/manual-clock.js';
 export interface Capabilities {
   /** Several processes can share the database over the network (false: one file on one host). */
   networked: boolean;
+  /**
+   * How long a SIGKILLed daemon's instance lock may outlive it: the OS drops a file lock
+   * at once; a PostgreSQL lease runs out after its lease time (`connection().lockLeaseMs`).
+   */
+  crashedLockFreedWithinMs: number;
 }
 
 export interface FreshOptions {
@@ -37,7 +43,12 @@ export interface ContractContext {
   reader: () => TableReader;
 }
 
-export type ConnectionSpec = { engine: 'sqlite'; path: string } | { engine: 'postgresql'; url: string };
+export type ConnectionSpec =
+  | { engine: 'sqlite'; path: string }
+  | { engine: 'postgresql'; url: string; /** `instanceLockLeaseMs` of the daemons the contracts start. */ lockLeaseMs?: number };
+
+/** The lease the contracts give PostgreSQL daemons, so that a crashed holder's lock frees quickly. */
+const CONTRACT_LEASE_MS = 2000;
 
 export interface Engine {
   name: EngineName;
@@ -59,7 +70,7 @@ function sqliteEngine(): Engine {
   const made: ReturnType<typeof createSqlitePath>[] = [];
   return {
     name: 'sqlite',
-    capabilities: { networked: false },
+    capabilities: { networked: false, crashedLockFreedWithinMs: 2000 },
     async setup() {},
     async teardown() {
       for (const m of made) m.remove();
@@ -79,46 +90,67 @@ function sqliteEngine(): Engine {
   };
 }
 
-function postgresEngine(): Engine {
-  let db: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
-  let migrated = false;
-  return {
-    name: 'postgresql',
-    capabilities: { networked: true },
-    async setup() {
-      db = await createPgDatabase('tc_contract');
-    },
-    async teardown() {
-      await db?.drop();
-    },
-    open(clock) {
-      return new PostgresStore({ url: db!.url, pool: { max: 10 } }, db!.url, clock);
-    },
-    async reset() {
-      const store = new PostgresStore({ url: db!.url }, db!.url);
-      try {
-        if (!migrated) {
-          await store.migrator.up();
-          migrated = true;
-        } else {
-          const tables = Object.keys(await store.inspector.rowCounts());
-          if (tables.length > 0) {
-            await store.database.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
+/**
+ * PostgreSQL, directly or through a PgBouncer in transaction pooling mode with its
+ * default settings (started for the test file on a free port). Databases are created and
+ * dropped on the server itself; everything else, migrations included, goes through the
+ * pooler.
+ */
+function postgresEngine(pooler: boolean): () => Engine {
+  return () => {
+    let db: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
+    let bouncer: PgBouncer | null = null;
+    let url = '';
+    let migrated = false;
+    return {
+      name: 'postgresql',
+      // Direct: the holder's witness session ends with it. Through a pooler only the lease counts.
+      capabilities: { networked: true, crashedLockFreedWithinMs: pooler ? CONTRACT_LEASE_MS + 2000 : 2000 },
+      async setup() {
+        db = await createPgDatabase(pooler ? 'tc_bouncer' : 'tc_contract');
+        if (pooler) bouncer = await startPgBouncer(db.url);
+        url = bouncer ? bouncer.through(db.url) : db.url;
+      },
+      async teardown() {
+        await bouncer?.stop();
+        await db?.drop();
+      },
+      open(clock) {
+        return new PostgresStore({ url, pool: { max: 10 } }, url, clock);
+      },
+      async reset() {
+        const store = new PostgresStore({ url }, url);
+        try {
+          if (!migrated) {
+            await store.migrator.up();
+            migrated = true;
+          } else {
+            const tables = Object.keys(await store.inspector.rowCounts());
+            if (tables.length > 0) {
+              await store.database.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
+            }
           }
+        } finally {
+          await store.close();
         }
-      } finally {
-        await store.close();
-      }
-    },
-    connection: () => ({ engine: 'postgresql', url: db!.url }),
-    reader: () => new PostgresTableReader({ url: db!.url }, db!.url),
+      },
+      connection: () => ({ engine: 'postgresql', url, lockLeaseMs: CONTRACT_LEASE_MS }),
+      reader: () => new PostgresTableReader({ url }, url),
+    };
   };
 }
 
-export const ENGINES: Record<EngineName, () => Engine> = { sqlite: sqliteEngine, postgresql: postgresEngine };
+/** Every engine the contracts run on: the two store engines, and PostgreSQL behind a transaction pooler. */
+export type EngineEntry = EngineName | 'postgres-pgbouncer';
+
+export const ENGINES: Record<EngineEntry, () => Engine> = {
+  sqlite: sqliteEngine,
+  postgresql: postgresEngine(false),
+  'postgres-pgbouncer': postgresEngine(true),
+};
 
 /** Registers `contracts` against one engine, each test on a fresh database state. */
-export function describeEngine(name: EngineName, contracts: ((context: ContractContext) => void)[]): void {
+export function describeEngine(name: EngineEntry, contracts: ((context: ContractContext) => void)[]): void {
   const engine = ENGINES[name]();
   const open: Store[] = [];
   const readers: TableReader[] = [];

@@ -8,7 +8,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** `openStore` options that reach exactly this database, whatever the environment or config files say. */
 export function openOptions(spec: ConnectionSpec): OpenStoreOptions {
-  const overrides = spec.engine === 'sqlite' ? { engine: 'sqlite' as const, sqlite: { path: spec.path } } : { engine: 'postgresql' as const, postgresql: { url: spec.url } };
+  const overrides =
+    spec.engine === 'sqlite'
+      ? { engine: 'sqlite' as const, sqlite: { path: spec.path } }
+      : { engine: 'postgresql' as const, postgresql: { url: spec.url, ...(spec.lockLeaseMs ? { instanceLockLeaseMs: spec.lockLeaseMs } : {}) } };
   return { overrides, env: {}, cwd: '/nonexistent' };
 }
 

@@ -34,7 +34,7 @@ export function throwawayUnavailable(): string | null {
   }
 }
 
-function binDir(): string {
+export function binDir(): string {
   const root = '/usr/lib/postgresql';
   let versions: string[];
   try {
@@ -46,7 +46,7 @@ function binDir(): string {
   return join(root, versions[0]!, 'bin');
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -59,7 +59,7 @@ async function freePort(): Promise<number> {
 }
 
 /** initdb refuses to run as root; run the server tools as the postgres user then. */
-function run(tool: string, args: string[]): void {
+export function run(tool: string, args: string[]): void {
   const bin = join(binDir(), tool);
   if (userInfo().uid === 0) execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'pipe' });
   else execFileSync(bin, args, { stdio: 'pipe' });

@@ -3,12 +3,18 @@ import pg from 'pg';
 import { CopyIn } from './postgres-copy-in.js';
 import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
+import { HostSelector, hostPlan, serverGone, type TargetSessionAttrs } from './postgres-hosts.js';
 
 export { pgTypes } from './postgres-types.js';
 
 export interface PostgresOptions {
-  /** A connection string, or the parts below. */
+  /** A connection string (libpq's several-host form included), or the parts below. */
   url?: string;
+  /** Several servers (primary and standbys), tried in order; overrides the URL's and `host`/`port`. */
+  hosts?: { host: string; port?: number }[];
+  /** `read-write` (the default with several hosts): connect only to a server that accepts writes. */
+  targetSessionAttrs?: TargetSessionAttrs;
   host?: string;
   port?: number;
   database?: string;
@@ -18,6 +24,10 @@ export interface PostgresOptions {
   schema?: string;
   pool?: { min?: number; max?: number; idleTimeoutMs?: number };
   statementTimeoutMs?: number;
+  /** Lease of the instance lock, renewed every third of it (default 15 s). */
+  instanceLockLeaseMs?: number;
+  /** lock_timeout of each migration's transaction (default 10 s). */
+  migrationLockTimeoutMs?: number;
   connectTimeoutMs?: number;
   applicationName?: string;
 }
@@ -27,12 +37,20 @@ export interface PostgresExecutor {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-/** pg client settings for these options (shared by the pool, the lock client and migrations). */
+/** The per-transaction settings of these options (see postgres-session-settings.ts). */
+export function sessionSettings(options: PostgresOptions): SessionSettings {
+  return { schema: options.schema ?? 'public', statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
+}
+
+/**
+ * pg client settings for these options (shared by the pool, the lock client and
+ * migrations). Only what every pooler passes on goes into the startup packet; schema and
+ * statement timeout travel with each transaction (`sessionSettings`).
+ */
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
-  const schema = options.schema ?? 'public';
   // A URL is complete on its own; the separate parts apply only without one.
   const target = options.url
-    ? { connectionString: options.url }
+    ? { connectionString: hostPlan(options).url! }
     : { host: options.host, port: options.port, database: options.database, user: options.user, password: options.password };
   return {
     ...target,
@@ -40,9 +58,7 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
     types: pgTypes,
     keepAlive: true,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'teleclaude',
-    options: `-c search_path=${quoteIdent(schema)}`,
   };
 }
 
@@ -65,10 +81,29 @@ function brokenBy(client: pg.ClientBase): Error | undefined {
   return connectionErrors.get(client);
 }
 
-/** A new pool whose every client is watched from the moment it connects. */
-export function createPool(options: PostgresOptions): pg.Pool {
+/** Picks among the configured servers (inactive with one server and no session attribute to check). */
+export function hostSelector(options: PostgresOptions): HostSelector {
+  return new HostSelector(hostPlan(options), clientConfig(options));
+}
+
+/** A pg.Client class whose instances connect to the server `selector` chose last. */
+function clientClassFor(selector: HostSelector): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super(selector.configFor(config ?? {}));
+    }
+  };
+}
+
+/**
+ * A new pool whose every client is watched from the moment it connects. With several
+ * servers, each new client goes to the one `selector` chose last.
+ */
+export function createPool(options: PostgresOptions, selector?: HostSelector): pg.Pool {
+  const Client = selector?.active ? clientClassFor(selector) : undefined;
   const pool = new pg.Pool({
     ...clientConfig(options),
+    ...(Client ? { Client } : {}),
     min: options.pool?.min ?? 0,
     max: options.pool?.max ?? 10,
     idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 30_000,
@@ -82,6 +117,12 @@ export function createPool(options: PostgresOptions): pg.Pool {
     // and the next query opens a new one; nothing else needs to happen here.
   });
   return pool;
+}
+
+/** A pool for these options with their session settings. */
+export function createDatabase(options: PostgresOptions): PostgresDatabase {
+  const selector = hostSelector(options);
+  return new PostgresDatabase(createPool(options, selector), sessionSettings(options), selector);
 }
 
 /** One transaction's statements, on its own connection. */
@@ -142,27 +183,65 @@ export class PostgresDatabase implements PostgresExecutor {
   /** Set while a transaction's function runs, to refuse pool work from inside it. */
   private readonly inTransaction = new AsyncLocalStorage<{ active: boolean }>();
 
-  constructor(readonly pool: pg.Pool) {}
+  /** Tells direct sessions from pooled ones and runs single statements with the settings. */
+  readonly sessions: SessionSettler;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly settings: SessionSettings = { schema: 'public', statementTimeoutMs: 30_000 },
+    private readonly selector?: HostSelector,
+  ) {
+    this.sessions = new SessionSettler(pool, settings);
+  }
+
+  /**
+   * A pooled client, on the chosen server when there are several. Its errors that mean
+   * "this server is gone or a standby now" make the next checkout choose again.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    try {
+      if (this.selector?.active) await this.selector.ready();
+      return await this.pool.connect();
+    } catch (error) {
+      this.serverFailed(error);
+      throw translatePostgresError(error);
+    }
+  }
+
+  private serverFailed(error: unknown): void {
+    const original = error instanceof TeleclaudeError ? error.cause : error;
+    if (this.selector?.active && serverGone(original)) this.selector.invalidate();
+  }
 
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     this.refuseInsideTransaction('store.repositories');
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.pool.query<R>(text, utcParams(params));
-      } catch (error) {
-        // pool.query destroys the failed client, so the retry takes another one.
-        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
-      }
-    }
+    return this.run<R>({ text, values: utcParams(params) });
   }
 
   /** Like `query`, with each row as an array of its values in column order. */
   async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
     this.refuseInsideTransaction('store.repositories');
-    try {
-      return (await this.pool.query({ text, values: utcParams(params) ?? [], rowMode: 'array' })).rows as unknown[][];
-    } catch (error) {
-      throw translatePostgresError(error);
+    return (await this.run({ text, values: utcParams(params) ?? [], rowMode: 'array' })).rows as unknown as unknown[][];
+  }
+
+  /**
+   * One statement on a checked-out client. A client whose connection broke (or whose
+   * session the server ended) is destroyed; a statement that failed on a session the
+   * server had ended before it ran is retried on another connection.
+   */
+  private async run<R extends pg.QueryResultRow>(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.checkout();
+      let broken: Error | undefined;
+      try {
+        return await this.sessions.query<R>(client, config);
+      } catch (error) {
+        this.serverFailed(error);
+        broken = brokenBy(client) ?? (serverGone(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
+        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+      } finally {
+        client.release(broken);
+      }
     }
   }
 
@@ -178,6 +257,9 @@ export class PostgresDatabase implements PostgresExecutor {
     const state = { active: true };
     try {
       return await this.inTransaction.run(state, () => commitOrRollback(client, fn));
+    } catch (error) {
+      this.serverFailed(error);
+      throw error;
     } finally {
       state.active = false;
       client.release(brokenBy(client));
@@ -201,16 +283,12 @@ export class PostgresDatabase implements PostgresExecutor {
    */
   private async begin(): Promise<pg.PoolClient> {
     for (let attempt = 0; ; attempt++) {
-      let client: pg.PoolClient;
+      const client = await this.checkout();
       try {
-        client = await this.pool.connect();
-      } catch (error) {
-        throw translatePostgresError(error);
-      }
-      try {
-        await client.query('BEGIN');
+        await client.query(beginSql(this.settings));
         return client;
       } catch (error) {
+        this.serverFailed(error);
         const broken = brokenBy(client) ?? (sessionTerminated(error) ? (error as Error) : undefined);
         client.release(broken ?? (error as Error));
         if (!(broken && attempt < this.staleRetries())) throw translatePostgresError(error);
@@ -238,7 +316,9 @@ export interface PostgresSession extends PostgresExecutor {
 
 /** Opens a dedicated session with the store's settings and the given overrides. */
 export async function openSession(options: PostgresOptions, overrides: pg.ClientConfig = {}): Promise<PostgresSession> {
-  const client = new pg.Client({ ...clientConfig(options), ...overrides });
+  const selector = hostSelector(options);
+  if (selector.active) await selector.ready();
+  const client = new pg.Client(selector.configFor({ ...clientConfig(options), ...overrides }));
   watch(client);
   try {
     await client.connect();
@@ -268,7 +348,7 @@ export async function openSession(options: PostgresOptions, overrides: pg.Client
     },
     async transaction(fn) {
       try {
-        await client.query('BEGIN');
+        await client.query(beginSql(sessionSettings(options)));
       } catch (error) {
         throw translatePostgresError(error);
       }
@@ -335,6 +415,9 @@ function configurationProblem(e: Error & { code?: string }): string | null {
     case '42501':
       return /permission denied for database/.test(message) ? `the role may not connect to this database (${message})` : null;
   }
+  if (/^unsupported startup parameter/.test(message)) {
+    return `the connection pooler refuses a startup parameter (${message}); remove it from the URL, or list it in the pooler's ignore_startup_parameters`;
+  }
   if (e.code && CERTIFICATE_CODES.has(e.code)) return `the server's TLS certificate is not trusted by the ssl settings (${message})`;
   if (/^The server does not support SSL connections/.test(message)) return 'ssl is set but the server does not accept TLS connections';
   if (/client password must be a (non-empty )?string|^Password must be a string/.test(message)) {
@@ -379,6 +462,9 @@ export function translatePostgresError(error: unknown): unknown {
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });
+    case '25006':
+      // The server became a standby (failover); the next connection looks for the primary.
+      return new UnavailableError(`database unavailable: the server is read-only now (${e.message})`, { cause: error });
     case '57P01':
     case '57P02':
     case '57P03':

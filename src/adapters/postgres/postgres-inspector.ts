@@ -1,3 +1,4 @@
+import { INSTANCE_LEASE_TABLE } from '../../ports/instance-lock.js';
 import type { ForeignKeyShape, IndexShape, Inspector, SchemaSnapshot, TableShape, TypeClass } from '../../ports/inspector.js';
 import { quoteIdent, type PostgresExecutor } from './postgres-database.js';
 
@@ -70,11 +71,12 @@ export async function postgresSchema(db: PostgresExecutor): Promise<SchemaSnapsh
   };
 }
 
-/** The tables of this package in the current schema, schema_migrations excepted. */
+/** The tables of this package in the current schema, the bookkeeping of migrations and of the lease lock excepted. */
 export async function postgresTableNames(db: PostgresExecutor): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
     `SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')
-       AND relname <> 'schema_migrations' ORDER BY relname COLLATE "C"`,
+       AND relname <> ALL($1::text[]) ORDER BY relname COLLATE "C"`,
+    [['schema_migrations', INSTANCE_LEASE_TABLE]],
   );
   return rows.map((r) => r.name);
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
+import { ConfigError, InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
 import { describeHolder, type InstanceLock } from '../../ports/instance-lock.js';
+import { pooledSession } from './postgres-session-settings.js';
 import { openSession, type PostgresExecutor, type PostgresOptions, type PostgresSession } from './postgres-database.js';
 
 /** The advisory key of one database and schema (the migration lock uses another prefix). */
@@ -49,6 +50,13 @@ export class PostgresInstanceLock implements InstanceLock {
     const session = await this.connect(lockApplicationName(this.options.applicationName ?? 'teleclaude'));
     let got: boolean;
     try {
+      const pooled = await pooledSession(session.client);
+      if (pooled) {
+        throw new ConfigError(
+          'database.postgresql.instanceLock',
+          `"advisory" means nothing through a connection pooler: ${pooled}; set instanceLock: lease (the default)`,
+        );
+      }
       got = (await session.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS got`, [this.schema])).rows[0]!.got;
     } catch (error) {
       await session.end();

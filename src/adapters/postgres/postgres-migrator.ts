@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
-import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession } from './postgres-database.js';
+import { ConfigError, MigrationError } from '../../domain/errors.js';
+import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction } from './postgres-database.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
 export interface PostgresMigration {
@@ -11,19 +12,22 @@ export interface PostgresMigration {
 }
 
 /**
- * PostgreSQL migrations. A dedicated connection takes a session advisory lock keyed on
- * the database and schema for the whole run, so concurrent starts queue and the ones
- * that waited find nothing pending. Each migration runs in BEGIN ... COMMIT together
- * with its record (DDL is transactional in PostgreSQL).
+ * PostgreSQL migrations, safe through a transaction-mode pooler: nothing is held across
+ * transactions. Each migration runs in one transaction that first takes a
+ * transaction-scoped advisory lock keyed on the database and schema, then re-checks the
+ * migration's record, applies it and records it (DDL is transactional in PostgreSQL).
+ * Concurrent starts therefore apply each migration once and in order. `lock_timeout`
+ * (`migrationLockTimeoutMs`) bounds every lock wait, so a migration stuck behind a busy
+ * table or another migrating process fails with a message saying so instead of wedging
+ * every daemon that starts.
  */
 export function createPostgresMigrator(options: PostgresOptions, migrations: readonly PostgresMigration[]): Migrator {
   const schema = options.schema ?? 'public';
-  let locked: PostgresSession | null = null;
+  const lockTimeoutMs = options.migrationLockTimeoutMs ?? 10_000;
 
-  /** `fn` on the session that holds the migration lock, or on a session of its own. */
+  /** `fn` on a session of its own; migrations may run long, so no statement timeout. */
   async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {
-    if (locked) return fn(locked);
-    const session = await openSession(options, { application_name: 'teleclaude-migrate', statement_timeout: 0 });
+    const session = await openSession({ ...options, statementTimeoutMs: 0 }, { application_name: 'teleclaude-migrate' });
     try {
       return await fn(session);
     } catch (error) {
@@ -33,59 +37,89 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
     }
   }
 
-  const driver: MigrationDriver<PostgresMigration> = {
-    withLock: (fn) =>
-      withSession(async (session) => {
+  /** One transaction under the migration lock, with the bookkeeping table in place. */
+  function locked<T>(what: string, fn: (session: PostgresSession, c: PostgresTransaction) => Promise<T>): Promise<T> {
+    return withSession((session) =>
+      session.transaction(async (c) => {
+        await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
         const key = "hashtextextended('teleclaude:migrate:' || current_database() || ':' || $1, 0)";
-        await session.query(`SELECT pg_advisory_lock(${key})`, [schema]);
-        locked = session;
-        try {
-          await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-          await session.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
+        await c.query(`SELECT pg_advisory_xact_lock(${key})`, [schema]).catch((error: unknown) => {
+          throw lockTimedOut(error, `${what}: another process held the migration lock of schema "${schema}" for more than ${lockTimeoutMs} ms`);
+        });
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+        await c.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
             name text PRIMARY KEY,
             applied_at timestamptz NOT NULL DEFAULT now()
           )`);
-          return await fn();
-        } finally {
-          locked = null;
-          await session.query(`SELECT pg_advisory_unlock(${key})`, [schema]).catch(() => {});
+        try {
+          return await fn(session, c);
+        } catch (error) {
+          throw lockTimedOut(error, `${what}: waited more than ${lockTimeoutMs} ms for a lock another session holds (${(error as Error).message})`);
         }
       }),
+    );
+  }
+
+  const driver: MigrationDriver<PostgresMigration> = {
+    // Each step locks on its own (see above): a session-long lock would mean nothing through a pooler.
+    withLock: (fn) => fn(),
     recorded: () =>
-      withSession(async (session) => {
-        const exists = await session.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      withSession(async (c) => {
+        const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
           `${quoteIdent(schema)}.schema_migrations`,
         ]);
         if (!exists.rows[0]?.t) return [];
-        const rows = await session.query<{ name: string; applied_at: Date }>(
+        const rows = await c.query<{ name: string; applied_at: Date }>(
           `SELECT name, applied_at FROM ${quoteIdent(schema)}.schema_migrations ORDER BY applied_at, name`,
         );
         return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at }));
       }),
     apply: (migration) =>
-      withSession((session) =>
-        session.transaction(async (tx) => {
-          const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
-          if (seen.rowCount) return false;
-          await step(session, migration.up);
-          await tx.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
-          return true;
-        }),
-      ),
+      locked(`migration ${migration.name}`, async (session, c) => {
+        const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
+        if (seen.rowCount) return false;
+        await step(session, migration.up);
+        await c.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
+        return true;
+      }),
     revert: (migration) =>
-      withSession((session) =>
-        session.transaction(async (tx) => {
-          const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
-          if (!seen.rowCount) return false;
-          await step(session, migration.down);
-          await tx.query('DELETE FROM schema_migrations WHERE name = $1', [migration.name]);
-          return true;
-        }),
-      ),
+      locked(`reverting migration ${migration.name}`, async (session, c) => {
+        const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
+        if (!seen.rowCount) return false;
+        await step(session, migration.down);
+        await c.query('DELETE FROM schema_migrations WHERE name = $1', [migration.name]);
+        return true;
+      }),
     dropBookkeeping: () =>
-      withSession(async (session) => void (await session.query(`DROP TABLE IF EXISTS ${quoteIdent(schema)}.schema_migrations`))),
+      locked('dropping schema_migrations', async (_session, c) => {
+        // Another process may have applied something since this reset looked.
+        const left = await c.query('SELECT 1 FROM schema_migrations LIMIT 1');
+        if (!left.rowCount) await c.query(`DROP TABLE ${quoteIdent(schema)}.schema_migrations`);
+      }),
   };
-  return createMigrator(driver, migrations);
+  const migrator = createMigrator(driver, migrations);
+  return {
+    ...migrator,
+    async assertCurrent() {
+      // A daemon that may not migrate would otherwise report every migration as pending.
+      const found = await withSession((session) => session.query<{ ns: string | null }>('SELECT to_regnamespace($1)::text AS ns', [schema]));
+      if (!found.rows[0]?.ns) {
+        throw new ConfigError(
+          'database.postgresql.schema',
+          `schema "${schema}" does not exist in this database; check the name, or create it with \`teleclaude-db migrate\``,
+        );
+      }
+      return migrator.assertCurrent();
+    },
+  };
+}
+
+/** 55P03 (lock_not_available, from lock_timeout) as a MigrationError saying what waited on what. */
+function lockTimedOut(error: unknown, message: string): unknown {
+  if ((error as { code?: string }).code !== '55P03') return error;
+  return new MigrationError(`${message}; nothing was changed. Retry when it is free, or raise database.postgresql.migrationLockTimeoutMs`, {
+    cause: error,
+  });
 }
 
 /** One direction of a migration, on the migration's session (inside its transaction). */

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Store } from '../../ports/store.js';
 import { postgresMigrations } from '../../migrations/postgres/index.js';
-import { createPool, PostgresDatabase, type PostgresOptions } from './postgres-database.js';
+import { createDatabase, PostgresDatabase, type PostgresOptions } from './postgres-database.js';
 import { PostgresBulkLoader } from './postgres-bulk-loader.js';
 import { PostgresInspector } from './postgres-inspector.js';
 import { createPostgresMigrator } from './postgres-migrator.js';
@@ -23,7 +23,7 @@ export class PostgresStore implements Store {
     readonly location: string,
     private readonly clock: Clock = systemClock,
   ) {
-    this.database = new PostgresDatabase(createPool(options));
+    this.database = createDatabase(options);
     this.repositories = createPostgresRepositories(this.database, clock);
     this.migrator = createPostgresMigrator(options, postgresMigrations);
     this.inspector = new PostgresInspector(this.database);

@@ -1,5 +1,5 @@
 import type { SourceTable, TableReader } from '../../ports/table-reader.js';
-import { createPool, PostgresDatabase, quoteIdent, type PostgresOptions } from './postgres-database.js';
+import { createDatabase, PostgresDatabase, quoteIdent, type PostgresOptions } from './postgres-database.js';
 
 /** `'{}'::jsonb` -> '{}', `0` -> 0, `false` -> false; expressions (now(), nextval(...)) -> undefined. */
 function pgLiteral(expression: string): string | number | boolean | undefined {
@@ -29,7 +29,7 @@ export class PostgresTableReader implements TableReader {
     options: PostgresOptions,
     readonly location: string,
   ) {
-    this.database = new PostgresDatabase(createPool({ ...options, pool: { max: 2 }, statementTimeoutMs: 0 }));
+    this.database = createDatabase({ ...options, pool: { max: 2 }, statementTimeoutMs: 0 });
   }
 
   async tables(): Promise<SourceTable[]> {

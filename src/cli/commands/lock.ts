@@ -8,8 +8,9 @@ export const lockCommand: Command = {
   usage: 'teleclaude-db lock [--json] [--config PATH]',
   options: { json: { type: 'boolean' } },
   help: `Shows whether a daemon holds the database's single-instance lock and, as far as the
-engine can tell, which process: pid, host and start time (SQLite, from <database>.lock),
-or the holding connection's application name, client address and start (PostgreSQL).
+engine can tell, which process: pid, host and start time (SQLite, from <database>.lock;
+PostgreSQL, from the lease row, with its expiry and epoch), or with instanceLock: advisory
+the holding connection's application name, client address and start.
 Takes nothing and exits 0 either way; use --json in scripts.
 
 Options:

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, PostgresDatabase, translatePostgresError } from '../../../src/adapters/postgres/postgres-database.js';
+import { createDatabase, translatePostgresError } from '../../../src/adapters/postgres/postgres-database.js';
 import { UnavailableError } from '../../../src/domain/errors.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { createPgDatabase } from '../../support/databases.js';
@@ -12,7 +12,7 @@ describe('PostgreSQL pool setup', () => {
   afterAll(() => db?.drop());
 
   it('parses int8 as a number and sets application_name and statement_timeout', async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 1234, applicationName: 'tc-test' }));
+    const database = createDatabase({ url: db.url, statementTimeoutMs: 1234, applicationName: 'tc-test' });
     const { rows } = await database.query<{ n: number; app: string; timeout: string }>(
       "SELECT 9007199254740991::bigint AS n, current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout",
     );
@@ -21,7 +21,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it('a statement over the timeout fails with TC_UNAVAILABLE', async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url, statementTimeoutMs: 100 }));
+    const database = createDatabase({ url: db.url, statementTimeoutMs: 100 });
     await expect(database.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE', message: /timed out/ });
     await database.close();
   });
@@ -39,7 +39,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it('an unreachable server fails with TC_UNAVAILABLE within the connect timeout', async () => {
-    const database = new PostgresDatabase(createPool({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 }));
+    const database = createDatabase({ url: 'postgresql://postgres@127.0.0.1:1/x', connectTimeoutMs: 500 });
     await expect(database.query('SELECT 1')).rejects.toMatchObject({ code: 'TC_UNAVAILABLE' });
     await database.close();
   });
@@ -65,7 +65,7 @@ describe('PostgreSQL pool setup', () => {
   });
 
   it("a client checked out of the pool still has an 'error' listener (pg-pool removes its own at checkout)", async () => {
-    const database = new PostgresDatabase(createPool({ url: db.url }));
+    const database = createDatabase({ url: db.url });
     try {
       const client = await database.pool.connect();
       expect(client.listenerCount('error')).toBeGreaterThanOrEqual(1);
