@@ -136,12 +136,6 @@ Examples:
       if (source.file) refuseWhileLegacyDaemonRuns(source.file);
       reader = createTableReader(source.config, { snapshot: true });
       closers.push(() => reader.close());
-      if (!dryRun) {
-        // And none may start on the target while it is half filled.
-        const lock = createInstanceLock(target.config);
-        await lock.acquire();
-        closers.push(() => lock.release());
-      }
       let verifyOnly = false;
       let checkedRejectPath = rejectPath;
       const opened = await openTarget(target, dryRun, closers, async (store) => {
@@ -150,6 +144,13 @@ Examples:
         const own = resume ? await store.bulk.recordedRejectFile() : null;
         checkedRejectPath = checkRejectPath(rejectPath, { protectedPaths: guarded, own });
         if (own !== null && own !== checkedRejectPath) io.out(`the rejects of the tables the interrupted copy finished are in ${own}`);
+        if (!dryRun) {
+          // No daemon may start on the target while it is half filled. Taken only once the
+          // target is known to be ours to write: taking a PostgreSQL lease writes its row.
+          const lock = createInstanceLock(target.config);
+          await lock.acquire();
+          closers.push(() => lock.release());
+        }
       });
       if (!verifyOnly && !dryRun) await opened.store.bulk.recordRejectFile(checkedRejectPath);
       const options: CopyOptions = {
