@@ -31,6 +31,8 @@ interface HolderRow {
  */
 export class SqliteInstanceLock implements InstanceLock {
   readonly description: string;
+  /** This lock has no fencing token. */
+  readonly epoch = null;
   private connection: Database.Database | null = null;
   private readonly controller = new AbortController();
 
