@@ -210,6 +210,7 @@ export function describeLocation(config: DatabaseConfig): string {
     return pg.schema === 'public' ? url : `${url} (schema ${pg.schema})`;
   }
   const user = pg.user ? `${pg.user}${pg.password ? ':****' : ''}@` : '';
-  const where = `postgresql://${user}${pg.host ?? 'localhost'}:${pg.port ?? 5432}/${pg.database ?? pg.user ?? ''}`;
+  const servers = pg.hosts?.map((h) => `${h.host}:${h.port ?? 5432}`).join(',') ?? `${pg.host ?? 'localhost'}:${pg.port ?? 5432}`;
+  const where = `postgresql://${user}${servers}/${pg.database ?? pg.user ?? ''}`;
   return pg.schema === 'public' ? where : `${where} (schema ${pg.schema})`;
 }

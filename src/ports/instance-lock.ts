@@ -23,9 +23,16 @@ export interface InstanceLock {
   /** Gives the lock up. Idempotent; a no-op when it is not held. */
   release(): Promise<void>;
   /**
-   * Aborted, with an `UnavailableError` as its reason, when a held lock is lost (the
-   * PostgreSQL connection that holds it dropped). Each acquisition gets a new signal;
-   * `release` does not abort it.
+   * The fencing token of the current acquisition: grows with every acquisition of the
+   * lock by anyone, so work stamped with it can be refused once a newer holder exists.
+   * `null` when not held, and always with a lock that has none (SQLite's file lock,
+   * PostgreSQL's advisory lock).
+   */
+  readonly epoch: number | null;
+  /**
+   * Aborted, with an `UnavailableError` as its reason, when a held lock is lost (PostgreSQL:
+   * a lease renewal failed, or the connection that holds it dropped). Each acquisition
+   * gets a new signal; `release` does not abort it.
    */
   readonly signal: AbortSignal;
   /** Calls `listener` whenever a held lock is lost. Returns a function that unsubscribes. */

@@ -3,7 +3,6 @@
 // `held <epoch>` or `locked`, or `error <code> <message>`), `stop` (closes the store;
 // answers `stopped`).
 import { createInterface } from 'node:readline';
-import type { PostgresLeaseLock } from '../../src/adapters/postgres/postgres-lease-lock.js';
 import { openStore, type OpenedStore } from '../../src/open-store.js';
 
 const overrides = JSON.parse(process.argv[2]!) as NonNullable<Parameters<typeof openStore>[0]>['overrides'];
@@ -14,7 +13,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'start') {
     try {
       store = await openStore({ overrides, env: {}, cwd: '/nonexistent' });
-      say(`held ${(store.lock as PostgresLeaseLock).epoch}`);
+      say(`held ${store.lock.epoch}`);
     } catch (error) {
       const code = (error as { code?: string }).code;
       say(code === 'TC_INSTANCE_LOCKED' ? 'locked' : `error ${code} ${(error as Error).message}`.replace(/\n/g, ' '));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { atTarget, hostPlan, serverGone } from '../../src/adapters/postgres/postgres-hosts.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
+import { describeLocation } from '../../src/container.js';
 
 describe('several PostgreSQL hosts', () => {
   it('reads the libpq multi-host URL form, strips target_session_attrs, and defaults to read-write', () => {
@@ -46,6 +47,7 @@ describe('several PostgreSQL hosts', () => {
       env: {},
       cwd: '/nonexistent',
     });
+    expect(describeLocation(database)).toBe('postgresql://db1:5432,db2:5433/tc');
     expect(database.postgresql).toMatchObject({ hosts: [{ host: 'db1' }, { host: 'db2', port: 5433 }], instanceLock: 'lease', instanceLockLeaseMs: 15_000, migrationLockTimeoutMs: 10_000 });
     expect(() =>
       resolveConfig({ overrides: { engine: 'postgresql', postgresql: { instanceLock: 'file' as 'lease' } }, env: {}, cwd: '/nonexistent' }),

@@ -415,6 +415,11 @@ function configurationProblem(e: Error & { code?: string }): string | null {
     case '42501':
       return /permission denied for database/.test(message) ? `the role may not connect to this database (${message})` : null;
   }
+  // A pooler passes the server's refusal on under its own code (08P01), or refuses itself.
+  if (e.code === '08P01') {
+    if (/^database ".*" does not exist/.test(message)) return `no such database (${message})`;
+    if (/^password authentication failed|^SASL authentication failed|^no such user/.test(message)) return `wrong password, or no such role (${message})`;
+  }
   if (/^unsupported startup parameter/.test(message)) {
     return `the connection pooler refuses a startup parameter (${message}); remove it from the URL, or list it in the pooler's ignore_startup_parameters`;
   }

@@ -24,6 +24,8 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
  */
 export class PostgresInstanceLock implements InstanceLock {
   readonly description: string;
+  /** This lock has no fencing token. */
+  readonly epoch = null;
   private session: PostgresSession | null = null;
   private controller = new AbortController();
   private readonly listeners = new Set<(reason: Error) => void>();

@@ -44,6 +44,8 @@ interface HolderRow {
  * really holds the file, as the kernel lists it (Linux /proc/locks).
  */
 export class SqliteInstanceLock implements InstanceLock {
+  /** This lock has no fencing token. */
+  readonly epoch = null;
   private connection: Database.Database | null = null;
   private readonly controller = new AbortController();
 

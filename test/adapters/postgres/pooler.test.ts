@@ -102,6 +102,17 @@ describe('PostgreSQL through PgBouncer in transaction pooling mode (default sett
     }
   });
 
+  it('a missing database behind the pooler is TC_CONFIG, as on a direct connection', async () => {
+    const missing = new URL(url);
+    missing.pathname = '/tc_no_such_database';
+    const store = new PostgresStore({ url: missing.toString() }, 'x');
+    try {
+      await expect(store.database.query('SELECT 1')).rejects.toMatchObject({ code: 'TC_CONFIG', message: /no such database/ });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a missing schema is TC_CONFIG naming the schema when a daemon opens without migrating', async () => {
     const error = await openStore({
       overrides: { engine: 'postgresql', postgresql: { url, schema: 'no_such_tenant' } },
