@@ -96,7 +96,7 @@ describe('copy survives SIGKILL', () => {
       await after.end();
     }
     expect(interrupted).toBeGreaterThanOrEqual(4);
-  });
+  }, 180_000); // five killed copies and their resumes: about 20 s alone, over 60 s on a loaded machine
 
   it('--resume refuses another source, or the same one changed since the interruption', async () => {
     const target = await pgUrl();
