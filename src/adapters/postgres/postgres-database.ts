@@ -467,6 +467,9 @@ export function translatePostgresError(error: unknown): unknown {
       return new ValidationError('', e.message, { cause: error });
     case '57014':
       return new UnavailableError(`statement timed out: ${e.message}`, { cause: error });
+    case '53100':
+      // Nothing was written; the same write works once the server has space again.
+      return new UnavailableError(`the server's disk is full: ${e.message}`, { cause: error });
     case '25006':
       // The server became a standby (failover); the next connection looks for the primary.
       return new UnavailableError(`database unavailable: the server is read-only now (${e.message})`, { cause: error });
