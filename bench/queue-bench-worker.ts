@@ -2,7 +2,7 @@
  * One worker process of bench/queues.bench.ts. Prints `ready` once connected, starts on a
  * line on stdin, drains the hook outbox until a claim comes back empty and prints
  * `done <rows processed>`. `repository` claims with HookOutboxRepository.claimBatch and
- * completes with markDelivered; `raw` is the reference: the driver alone, a plain
+ * completes the batch with one markDeliveredMany; `raw` is the reference: the driver alone, a plain
  * SELECT ... LIMIT n then one UPDATE per row, with no claim (so workers can collide).
  */
 import Database from 'better-sqlite3';
@@ -33,6 +33,16 @@ async function drainWith(claim: () => Promise<number[]>, complete: (id: number) 
   }
 }
 
+async function drainBatches<T>(claim: () => Promise<T[]>, complete: (items: T[]) => Promise<unknown>): Promise<number> {
+  let processed = 0;
+  for (;;) {
+    const items = await claim();
+    if (items.length === 0) return processed;
+    await complete(items);
+    processed += items.length;
+  }
+}
+
 async function prepare(): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
   if (spec.impl === 'repository') {
     const store =
@@ -41,7 +51,7 @@ async function prepare(): Promise<{ run: () => Promise<number>; close: () => Pro
         : new PostgresStore({ url: spec.target, pool: { max: 2 } }, 'bench', systemClock);
     const q = store.repositories.hookOutbox;
     return {
-      run: () => drainWith(async () => (await q.claimBatch({ limit: spec.batch })).map((e) => e.id), (id) => q.markDelivered(id)),
+      run: () => drainBatches(async () => (await q.claimBatch({ limit: spec.batch })).map((e) => ({ id: e.id, token: e.claimToken })), (items) => q.markDeliveredMany(items)),
       close: () => store.close(),
     };
   }

@@ -6,6 +6,7 @@ import type { ContractContext } from './engines.js';
 import { hookOutboxContract } from './hook-outbox.contract.js';
 import { inboundQueueContract } from './inbound-queue.contract.js';
 import { operationContract } from './operation.contract.js';
+import { queueClaimsContract } from './queue-claims.contract.js';
 import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { fullTextContract } from './full-text.contract.js';
 import { listenerContract } from './listener.contract.js';
@@ -34,6 +35,7 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   operationContract,
   webhookContract,
   queueConcurrencyContract,
+  queueClaimsContract,
   pendingDeletionContract,
   agentAvailabilityContract,
   listenerContract,

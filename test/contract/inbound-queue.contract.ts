@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, SECOND } from '../../src/domain/fields.js';
 import { ManualClock } from '../support/manual-clock.js';
+import type { Repositories } from '../../src/ports/repositories.js';
 import type { ContractContext } from './engines.js';
 
 const text = (sessionId: string, extra: Record<string, unknown> = {}) => ({ sessionId, origin: 'telegram', messageType: 'text' as const, content: 'hi', ...extra });
+
+/** Claims the message now and returns its claim token. */
+async function hold(r: Repositories, id: number): Promise<string> {
+  const claimed = await r.inboundQueue.claim(id);
+  if (!claimed) throw new Error(`message ${id} is not claimable`);
+  return claimed.claimToken;
+}
 
 export function inboundQueueContract({ fresh, another }: ContractContext): void {
   describe('InboundQueueRepository', () => {
@@ -64,9 +72,8 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
       await r.inboundQueue.enqueue(text('s2'));
       await r.inboundQueue.enqueue(text('s3'));
-      await r.inboundQueue.markDelivered(c);
-      await r.inboundQueue.claim(b);
-      await r.inboundQueue.markFailed(b, 'typing failed');
+      await r.inboundQueue.markDelivered(c, await hold(r, c));
+      await r.inboundQueue.markFailed(b, await hold(r, b), 'typing failed');
       expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a]);
       clock.advance(5 * SECOND);
       expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a, b]);
@@ -86,8 +93,9 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       clock.advance(1);
       expect(await r.inboundQueue.claim(id)).toMatchObject({ status: 'processing', lockedAt: clock.now() });
       clock.advance(11 * SECOND);
-      expect(await r.inboundQueue.claim(id, 10 * SECOND)).not.toBeNull();
-      await r.inboundQueue.markDelivered(id);
+      const last = await r.inboundQueue.claim(id, 10 * SECOND);
+      expect(last).not.toBeNull();
+      await r.inboundQueue.markDelivered(id, last!.claimToken);
       clock.advance(HOUR);
       expect(await r.inboundQueue.claim(id)).toBeNull();
       await expect(r.inboundQueue.claim(4242)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
@@ -109,8 +117,7 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const id = (await r.inboundQueue.enqueue(text('s')))!;
       const delays: number[] = [];
       for (let attempt = 1; attempt <= 8; attempt++) {
-        expect(await r.inboundQueue.claim(id)).not.toBeNull();
-        await r.inboundQueue.markFailed(id, `fail ${attempt}`);
+        await r.inboundQueue.markFailed(id, await hold(r, id), `fail ${attempt}`);
         const m = (await r.inboundQueue.get(id))!;
         expect(m).toMatchObject({ status: 'failed', attemptCount: attempt, lastError: `fail ${attempt}`, lockedAt: null });
         delays.push((m.nextRetryAt!.getTime() - clock.now().getTime()) / SECOND);
@@ -143,14 +150,14 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const { repositories: r } = await fresh({ clock });
       const a = (await r.inboundQueue.enqueue(text('s')))!;
       const b = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.markExpired(a, 'session closed');
+      const aToken = await hold(r, a);
+      await r.inboundQueue.markExpired(a, aToken, 'session closed');
       expect(await r.inboundQueue.get(a)).toMatchObject({ status: 'expired', lastError: 'session closed', processedAt: clock.now() });
       clock.advance(1000);
-      await r.inboundQueue.markExpired(a, 'again');
+      await r.inboundQueue.markExpired(a, aToken, 'again');
       expect(await r.inboundQueue.get(a)).toMatchObject({ lastError: 'session closed', processedAt: new Date(clock.now().getTime() - 1000) });
-      await r.inboundQueue.claim(b);
-      await r.inboundQueue.markFailed(b, 'tmux gone');
-      await r.inboundQueue.markExpired(b);
+      await r.inboundQueue.markFailed(b, await hold(r, b), 'tmux gone');
+      await r.inboundQueue.markExpired(b, await hold(r, b));
       expect(await r.inboundQueue.get(b)).toMatchObject({ status: 'expired', lastError: 'tmux gone' });
     });
 
@@ -159,19 +166,20 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const { repositories: r } = await fresh({ clock });
       const d = (await r.inboundQueue.enqueue(text('s')))!;
       const e = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.claim(d);
-      await r.inboundQueue.markDelivered(d);
+      const dToken = await hold(r, d);
+      await r.inboundQueue.markDelivered(d, dToken);
       const processedAt = clock.now();
       clock.advance(1000);
-      await r.inboundQueue.markDelivered(d);
+      await r.inboundQueue.markDelivered(d, dToken);
       expect(await r.inboundQueue.get(d)).toMatchObject({ status: 'delivered', processedAt, lockedAt: null });
-      await r.inboundQueue.markExpired(e);
-      await r.inboundQueue.markExpired(e);
-      await expect(r.inboundQueue.markFailed(d, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markExpired(d)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markDelivered(e)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markFailed(e, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markDelivered(777)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      const eToken = await hold(r, e);
+      await r.inboundQueue.markExpired(e, eToken);
+      await r.inboundQueue.markExpired(e, eToken);
+      await expect(r.inboundQueue.markFailed(d, dToken, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markExpired(d, dToken)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(e, eToken)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markFailed(e, eToken, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(777, dToken)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
       expect(await r.inboundQueue.get(e)).toMatchObject({ status: 'expired', lockedAt: null });
     });
 
@@ -183,9 +191,8 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const delivered = (await r.inboundQueue.enqueue(text('s1')))!;
       const other = (await r.inboundQueue.enqueue(text('s2')))!;
       await r.inboundQueue.claim(processing);
-      await r.inboundQueue.claim(failed);
-      await r.inboundQueue.markFailed(failed, 'x');
-      await r.inboundQueue.markDelivered(delivered);
+      await r.inboundQueue.markFailed(failed, await hold(r, failed), 'x');
+      await r.inboundQueue.markDelivered(delivered, await hold(r, delivered));
       expect(await r.inboundQueue.expireForSession('s1')).toBe(3);
       for (const id of [pending, processing, failed]) expect((await r.inboundQueue.get(id))!.status).toBe('expired');
       expect((await r.inboundQueue.get(delivered))!.status).toBe('delivered');
@@ -198,8 +205,8 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const delivered = (await r.inboundQueue.enqueue(text('s')))!;
       const expired = (await r.inboundQueue.enqueue(text('s')))!;
       const pending = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.markDelivered(delivered);
-      await r.inboundQueue.markExpired(expired);
+      await r.inboundQueue.markDelivered(delivered, await hold(r, delivered));
+      await r.inboundQueue.markExpired(expired, await hold(r, expired));
       clock.advance(72 * HOUR);
       expect(await r.inboundQueue.cleanup()).toBe(0);
       clock.advance(1);
@@ -224,9 +231,12 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       await expect(r.inboundQueue.listPending('s', { lockTtlMs: -1 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.lockTtlMs' });
       await expect(r.inboundQueue.listPending('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sessionId' });
       const id = (await r.inboundQueue.enqueue(text('s')))!;
-      await expect(r.inboundQueue.markExpired(id, 7 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'reason' });
+      await expect(r.inboundQueue.markExpired(id, 'token', 7 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'reason' });
+      await expect(r.inboundQueue.markDelivered(id, '')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'token' });
+      await expect(r.inboundQueue.extend(id, 'token', -1)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'ttlMs' });
+      await expect(r.inboundQueue.markDeliveredMany([{ id: 0, token: 't' }])).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'items.0.id' });
       expect(await r.inboundQueue.get(id)).toMatchObject({ status: 'pending', lastError: null });
-      await r.inboundQueue.markDelivered(id);
+      await r.inboundQueue.markDelivered(id, await hold(r, id));
       expect(await r.inboundQueue.sessionsWithPending()).toEqual([]);
     });
   });

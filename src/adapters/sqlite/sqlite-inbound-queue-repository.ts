@@ -7,7 +7,7 @@ import {
   type InboundMessage,
   type InboundStatus,
 } from '../../domain/inbound-queue.js';
-import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -46,61 +46,98 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     });
   }
 
-  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<InboundMessage | null> {
+  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
     const now = this.clock.now();
     return this.db.run(() => {
       const row = this.db
         .prepare(
-          `UPDATE inbound_queue SET status = 'processing', locked_at = ?
-           WHERE id = ? AND status IN ('pending', 'failed', 'processing') AND (locked_at IS NULL OR locked_at < ?)
-           RETURNING ${ALL}`,
+          `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
+           WHERE id = ? AND status IN ('pending', 'failed', 'processing')
+             AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
+           RETURNING ${ALL}, claim_token`,
         )
-        .get(now.getTime(), id, lockCutoff(now, lockTtlMs).getTime());
-      if (row) return codec.fromRow(row as Row);
+        .get(now.getTime(), id, lockCutoff(now, lockTtlMs).getTime(), now.getTime()) as Row | undefined;
+      if (row) return { ...codec.fromRow(row), claimToken: row.claim_token as string };
       if (!this.db.prepare('SELECT 1 FROM inbound_queue WHERE id = ?').get(id)) throw new NotFoundError('inbound message', id);
       return null;
     });
   }
 
-  markDelivered(id: number): Promise<void> {
-    return this.transition(id, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL", [
-      this.clock.now().getTime(),
+  markDelivered(id: number, token: string): Promise<void> {
+    return this.db.run(() => this.deliver(id, token, this.clock.now().getTime()));
+  }
+
+  markDeliveredMany(items: { id: number; token: string }[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    // One transaction for the batch: a stale token rolls the whole batch back.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          for (const item of items) this.deliver(item.id, item.token, now);
+        })
+        .immediate(),
+    );
+  }
+
+  private deliver(id: number, token: string, now: number): void {
+    this.apply(id, token, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL", [
+      now,
     ]);
   }
 
-  markFailed(id: number, error: string): Promise<void> {
+  markFailed(id: number, token: string, error: string): Promise<void> {
     // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
     return this.transition(
       id,
+      token,
       ['delivered', 'expired'],
-      `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL,
+      `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
        next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']')`,
       [error, this.clock.now().getTime(), BACKOFF, BACKOFF],
     );
   }
 
-  markExpired(id: number, reason?: string): Promise<void> {
+  markExpired(id: number, token: string, reason?: string): Promise<void> {
     // A repeated expiry keeps the first reason, as it keeps the first processedAt.
     return this.transition(
       id,
+      token,
       ['delivered'],
-      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL,
+      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL,
        last_error = CASE WHEN status <> 'expired' THEN COALESCE(?, last_error) ELSE last_error END`,
       [this.clock.now().getTime(), reason ?? null],
     );
   }
 
-  /** Applies `set` unless the message's status is one of `refused`. */
-  private transition(id: number, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+  extend(id: number, token: string, ttlMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    return this.transition(id, token, ['pending', 'failed', 'delivered', 'expired'], 'locked_at = ?, lock_expires_at = ?', [now, now + ttlMs]);
+  }
+
+  release(id: number, token: string): Promise<void> {
+    // Back to the status it was claimed from as far as it is known: failed once it has failed before.
+    return this.transition(
+      id,
+      token,
+      ['pending', 'failed', 'delivered', 'expired'],
+      `status = CASE WHEN attempt_count > 0 THEN 'failed' ELSE 'pending' END, next_retry_at = NULL,
+       locked_at = NULL, lock_expires_at = NULL, claim_token = NULL`,
+      [],
+    );
+  }
+
+  /** Applies `set` to the message held by `token` unless its status is one of `refused`. */
+  private transition(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+    return this.db.run(() => this.apply(id, token, refused, set, params));
+  }
+
+  private apply(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): void {
     const guard = refused.map((s) => `'${s}'`).join(', ');
-    return this.db.run(() => {
-      if (this.db.prepare(`UPDATE inbound_queue SET ${set} WHERE id = ? AND status NOT IN (${guard})`).run(...params, id).changes > 0) {
-        return;
-      }
-      const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as string | undefined;
-      if (status === undefined) throw new NotFoundError('inbound message', id);
-      throw new ConflictError(`inbound message ${id} is already ${status}`);
-    });
+    const sql = `UPDATE inbound_queue SET ${set} WHERE id = ? AND claim_token = ? AND status NOT IN (${guard})`;
+    if (this.db.prepare(sql).run(...params, id, token).changes > 0) return;
+    const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as InboundStatus | undefined;
+    if (status === undefined) throw new NotFoundError('inbound message', id);
+    throw new ConflictError(refused.includes(status) ? `inbound message ${id} is ${status}` : notHeldMessage('inbound message', id));
   }
 
   listPending(sessionId: string, options?: ListPendingOptions): Promise<InboundMessage[]> {
@@ -111,11 +148,11 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
       this.db
         .prepare(
           `SELECT ${ALL} FROM inbound_queue
-           WHERE session_id = ? AND (locked_at IS NULL OR locked_at < ?)
+           WHERE session_id = ? AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
              AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
            ORDER BY id LIMIT ?`,
         )
-        .all(sessionId, cutoff, now.getTime(), limit)
+        .all(sessionId, cutoff, now.getTime(), now.getTime(), limit)
         .map((row) => codec.fromRow(row as Row)),
     );
   }
