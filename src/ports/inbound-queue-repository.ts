@@ -28,10 +28,20 @@ export interface InboundQueueRepository {
    * older than `lockTtlMs`, default 300 s: its worker died) to processing with
    * lockedAt = now and a fresh claim token, and returns it with the token. A lock extended by
    * `extend` is held until both its TTL and its extension have passed. Returns `null` when
-   * it is not claimable (another worker holds it, or it is delivered or expired): of
-   * concurrent claims exactly one wins.
+   * it is not claimable (another worker holds it, or it is delivered or expired), when
+   * another message of its session is in flight (processing under a live lock), or when an
+   * older message of its session is claimable and due: one message per session at a time,
+   * oldest due first, also across processes. Of concurrent claims exactly one wins. As the
+   * daemon's `claim_inbound`, it does not wait for the message's own retry time.
    */
   claim(id: number, lockTtlMs?: number): Promise<Claimed<InboundMessage> | null>;
+  /**
+   * Claims the oldest due message (by id) of a session that has no message in flight, of
+   * `sessionId` only when given, as `claim` would; `null` when there is none. Any number of
+   * workers may call it concurrently: no session ever has two messages in flight, and a
+   * session's messages are handed out oldest due first.
+   */
+  claimNext(options?: ClaimNextOptions): Promise<Claimed<InboundMessage> | null>;
   /**
    * Final success: status delivered, processedAt = now, lock released. Idempotent for the
    * token that delivered it; `ConflictError` when expired.
@@ -88,6 +98,11 @@ const ListPendingOptions = z
   .strict()
   .default({ limit: 100, lockTtlMs: INBOUND_LOCK_TTL_MS });
 export type ListPendingOptions = z.input<typeof ListPendingOptions>;
+const ClaimNextOptions = z
+  .object({ sessionId: SessionId.optional(), lockTtlMs: DurationMs.default(INBOUND_LOCK_TTL_MS) })
+  .strict()
+  .default({ lockTtlMs: INBOUND_LOCK_TTL_MS });
+export type ClaimNextOptions = z.input<typeof ClaimNextOptions>;
 
 export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> = {
   enqueue: [['', InboundEnqueueInput]],
@@ -96,6 +111,7 @@ export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> 
     ['id', AutoId],
     ['lockTtlMs', DurationMs.default(INBOUND_LOCK_TTL_MS)],
   ],
+  claimNext: [['options', ClaimNextOptions]],
   markDelivered: [
     ['id', AutoId],
     ['token', ClaimToken],

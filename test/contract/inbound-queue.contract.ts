@@ -65,18 +65,18 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
     it('listPending is FIFO over due pending and failed messages of the session; sessionsWithPending lists their sessions', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
-      const a = (await r.inboundQueue.enqueue(text('s1', { content: 'a' })))!;
+      const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
+      await r.inboundQueue.markDelivered(c, await hold(r, c));
       clock.advance(1);
       const b = (await r.inboundQueue.enqueue(text('s1', { content: 'b' })))!;
+      await r.inboundQueue.markFailed(b, await hold(r, b), 'typing failed');
       clock.advance(1);
-      const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
+      const a = (await r.inboundQueue.enqueue(text('s1', { content: 'a' })))!;
       await r.inboundQueue.enqueue(text('s2'));
       await r.inboundQueue.enqueue(text('s3'));
-      await r.inboundQueue.markDelivered(c, await hold(r, c));
-      await r.inboundQueue.markFailed(b, await hold(r, b), 'typing failed');
       expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a]);
       clock.advance(5 * SECOND);
-      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a, b]);
+      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([b, a]);
       expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2', 's3']);
       await r.inboundQueue.expireForSession('s3');
       expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2']);
@@ -99,6 +99,72 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       clock.advance(HOUR);
       expect(await r.inboundQueue.claim(id)).toBeNull();
       await expect(r.inboundQueue.claim(4242)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+    });
+
+    it('claimNext takes the oldest due message of a session with nothing in flight; claim(id) refuses a younger one', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const m1 = (await r.inboundQueue.enqueue(text('s1')))!;
+      const m2 = (await r.inboundQueue.enqueue(text('s1')))!;
+      const m3 = (await r.inboundQueue.enqueue(text('s2')))!;
+      expect(await r.inboundQueue.claim(m2)).toBeNull();
+      const first = (await r.inboundQueue.claimNext())!;
+      expect(first).toMatchObject({ id: m1, status: 'processing', claimToken: expect.any(String) });
+      expect(await r.inboundQueue.claimNext({ sessionId: 's1' })).toBeNull();
+      expect(await r.inboundQueue.claim(m2)).toBeNull();
+      expect((await r.inboundQueue.claimNext())!.id).toBe(m3);
+      expect(await r.inboundQueue.claimNext()).toBeNull();
+      await r.inboundQueue.markFailed(m1, first.claimToken, 'tmux busy');
+      const second = (await r.inboundQueue.claimNext())!;
+      expect(second.id).toBe(m2);
+      await r.inboundQueue.markDelivered(m2, second.claimToken);
+      expect(await r.inboundQueue.claimNext()).toBeNull();
+      clock.advance(5 * SECOND);
+      const retried = (await r.inboundQueue.claimNext({ sessionId: 's1' }))!;
+      expect(retried).toMatchObject({ id: m1, attemptCount: 1 });
+      clock.advance(300 * SECOND + 1);
+      expect((await r.inboundQueue.claimNext())).toMatchObject({ id: m1 });
+      await expect(r.inboundQueue.claimNext({ sessionId: '' })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.sessionId' });
+    });
+
+    it('several workers on separate connections never hold two messages of one session, and get each session in id order', async () => {
+      const store = await fresh();
+      const workers = [store, await another(), await another(), await another()];
+      const sessions = ['a', 'b', 'c', 'd', 'e'];
+      const expected = new Map(sessions.map((s) => [s, [] as number[]]));
+      for (let i = 0; i < 8; i++) {
+        for (const s of sessions) expected.get(s)!.push((await store.repositories.inboundQueue.enqueue(text(s, { content: `${s}${i}` })))!);
+      }
+      const inFlight = new Set<string>();
+      const handedOut = new Map(sessions.map((s) => [s, [] as number[]]));
+      const overlaps: string[] = [];
+      let peak = 0;
+      const total = sessions.length * 8;
+      let done = 0;
+      const deadline = Date.now() + 60_000;
+      await Promise.all(
+        workers.map(async (w) => {
+          while (done < total && Date.now() < deadline) {
+            const m = await w.repositories.inboundQueue.claimNext();
+            if (!m) {
+              await new Promise((resolve) => setTimeout(resolve, 2));
+              continue;
+            }
+            if (inFlight.has(m.sessionId)) overlaps.push(`${m.sessionId}:${m.id}`);
+            inFlight.add(m.sessionId);
+            peak = Math.max(peak, inFlight.size);
+            handedOut.get(m.sessionId)!.push(m.id);
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+            // Off the in-flight set before the commit: only the database keeps the next claim out.
+            inFlight.delete(m.sessionId);
+            await w.repositories.inboundQueue.markDelivered(m.id, m.claimToken);
+            done++;
+          }
+        }),
+      );
+      expect(overlaps).toEqual([]);
+      expect(handedOut).toEqual(expected);
+      expect(peak).toBeGreaterThan(1);
     });
 
     it('of concurrent claims of one message exactly one wins', async () => {
@@ -185,14 +251,15 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
 
     it('expireForSession expires pending, processing and failed messages of that session only', async () => {
       const { repositories: r } = await fresh();
-      const pending = (await r.inboundQueue.enqueue(text('s1')))!;
-      const processing = (await r.inboundQueue.enqueue(text('s1')))!;
+      // In an order the one-at-a-time rule allows: the failed message waits for its retry.
       const failed = (await r.inboundQueue.enqueue(text('s1')))!;
-      const delivered = (await r.inboundQueue.enqueue(text('s1')))!;
-      const other = (await r.inboundQueue.enqueue(text('s2')))!;
-      await r.inboundQueue.claim(processing);
       await r.inboundQueue.markFailed(failed, await hold(r, failed), 'x');
+      const delivered = (await r.inboundQueue.enqueue(text('s1')))!;
       await r.inboundQueue.markDelivered(delivered, await hold(r, delivered));
+      const processing = (await r.inboundQueue.enqueue(text('s1')))!;
+      await hold(r, processing);
+      const pending = (await r.inboundQueue.enqueue(text('s1')))!;
+      const other = (await r.inboundQueue.enqueue(text('s2')))!;
       expect(await r.inboundQueue.expireForSession('s1')).toBe(3);
       for (const id of [pending, processing, failed]) expect((await r.inboundQueue.get(id))!.status).toBe('expired');
       expect((await r.inboundQueue.get(delivered))!.status).toBe('delivered');

@@ -9,10 +9,11 @@ import {
 } from '../../domain/inbound-queue.js';
 import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
-import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
+import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { guardedUpdate } from './postgres-guarded-update.js';
+import { claimInboundById, claimNextInbound } from './postgres-inbound-claim.js';
 
 const codec = new PostgresCodec(inboundMessageFields);
 const ALL = codec.columnList;
@@ -38,25 +39,13 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     return rows[0] ? codec.fromRow(rows[0]) : null;
   }
 
-  async claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
-    const now = this.clock.now();
-    const { row, previous } = await guardedUpdate(
-      this.db,
-      {
-        table: 'inbound_queue',
-        key: 'id',
-        stateColumn: 'status',
-        set: "status = 'processing', locked_at = $1, lock_expires_at = NULL, claim_token = gen_random_uuid()::text",
-        guard: `status IN ('pending', 'failed', 'processing')
-                AND (locked_at IS NULL OR locked_at < $2 AND (lock_expires_at IS NULL OR lock_expires_at < $1))`,
-        returning: `${ALL}, claim_token`,
-        params: [now, lockCutoff(now, lockTtlMs)],
-      },
-      id,
-    );
-    if (row) return { ...codec.fromRow(row), claimToken: row.claim_token as string };
-    if (previous === null) throw new NotFoundError('inbound message', id);
-    return null;
+  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
+    return claimInboundById(this.db, this.clock.now(), lockTtlMs, id);
+  }
+
+  claimNext(options?: ClaimNextOptions): Promise<Claimed<InboundMessage> | null> {
+    const { lockTtlMs, sessionId } = options as { lockTtlMs: number; sessionId?: string };
+    return claimNextInbound(this.db, this.clock.now(), lockTtlMs, sessionId);
   }
 
   async markDelivered(id: number, token: string): Promise<void> {

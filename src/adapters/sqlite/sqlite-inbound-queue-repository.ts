@@ -9,13 +9,37 @@ import {
 } from '../../domain/inbound-queue.js';
 import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
-import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
+import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(inboundMessageFields);
 const ALL = codec.columnList;
 const BACKOFF = JSON.stringify(INBOUND_BACKOFF_MS);
+
+/*
+ * The inbound claim rules (see postgres-inbound-claim.ts), with :now and :cutoff. Claims run
+ * in IMMEDIATE transactions, so these reads see every committed claim.
+ */
+const claimable = (x: string) =>
+  `(${x}.status IN ('pending', 'failed', 'processing')
+    AND (${x}.locked_at IS NULL OR ${x}.locked_at < :cutoff AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < :now)))`;
+const due = (x: string) => `(${x}.status = 'processing' OR ${x}.next_retry_at IS NULL OR ${x}.next_retry_at <= :now)`;
+const inFlight = (x: string) =>
+  `(${x}.status = 'processing' AND ${x}.locked_at IS NOT NULL
+    AND NOT (${x}.locked_at < :cutoff AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < :now)))`;
+const headOf = (t: string) =>
+  `NOT EXISTS (SELECT 1 FROM inbound_queue o WHERE o.session_id = ${t}.session_id AND o.id <> ${t}.id
+     AND o.status IN ('pending', 'failed', 'processing')
+     AND (${inFlight('o')} OR o.id < ${t}.id AND ${claimable('o')} AND ${due('o')}))`;
+const CLAIM_ID = `SELECT t.id, ${claimable('t')} AND ${headOf('t')} AS ok FROM inbound_queue t WHERE t.id = :id`;
+const claimNextSql = (bySession: boolean) =>
+  `SELECT q.id FROM inbound_queue q
+   WHERE q.status IN ('pending', 'failed', 'processing') ${bySession ? 'AND q.session_id = :sessionId' : ''}
+     AND ${claimable('q')} AND ${due('q')} AND ${headOf('q')}
+   ORDER BY q.id LIMIT 1`;
+const CLAIM_NEXT = claimNextSql(false);
+const CLAIM_NEXT_OF_SESSION = claimNextSql(true);
 type Row = Record<string, unknown>;
 
 export class SqliteInboundQueueRepository implements InboundQueueRepository {
@@ -47,20 +71,47 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
   }
 
   claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
+    const params = this.claimParams(lockTtlMs);
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          const target = this.db.prepare(CLAIM_ID).get({ ...params, id }) as { id: number; ok: number } | undefined;
+          if (!target) throw new NotFoundError('inbound message', id);
+          return target.ok ? this.take(id, params.now) : null;
+        })
+        .immediate(),
+    );
+  }
+
+  claimNext(options?: ClaimNextOptions): Promise<Claimed<InboundMessage> | null> {
+    const { lockTtlMs, sessionId } = options as { lockTtlMs: number; sessionId?: string };
+    const params = this.claimParams(lockTtlMs);
+    // Chosen and claimed under the write lock (IMMEDIATE), so no other process claims in between.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get({ ...params, sessionId })) as
+            | { id: number }
+            | undefined;
+          return id ? this.take(id.id, params.now) : null;
+        })
+        .immediate(),
+    );
+  }
+
+  private claimParams(lockTtlMs: number): { now: number; cutoff: number } {
     const now = this.clock.now();
-    return this.db.run(() => {
-      const row = this.db
-        .prepare(
-          `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
-           WHERE id = ? AND status IN ('pending', 'failed', 'processing')
-             AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
-           RETURNING ${ALL}, claim_token`,
-        )
-        .get(now.getTime(), id, lockCutoff(now, lockTtlMs).getTime(), now.getTime()) as Row | undefined;
-      if (row) return { ...codec.fromRow(row), claimToken: row.claim_token as string };
-      if (!this.db.prepare('SELECT 1 FROM inbound_queue WHERE id = ?').get(id)) throw new NotFoundError('inbound message', id);
-      return null;
-    });
+    return { now: now.getTime(), cutoff: lockCutoff(now, lockTtlMs).getTime() };
+  }
+
+  private take(id: number, now: number): Claimed<InboundMessage> {
+    const row = this.db
+      .prepare(
+        `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
+         WHERE id = ? RETURNING ${ALL}, claim_token`,
+      )
+      .get(now, id) as Row;
+    return { ...codec.fromRow(row), claimToken: row.claim_token as string };
   }
 
   markDelivered(id: number, token: string): Promise<void> {
