@@ -69,3 +69,32 @@ export function claimedItems<T extends z.ZodType<{ id: number }>>(item: T) {
 export function notHeldMessage(what: string, id: number): string {
   return `${what} ${id} is not held by this claim token (the claim was released, finished or taken over after its lock went stale)`;
 }
+
+/**
+ * What a queue holds now. `ready`: claimable and due; `scheduled`: waiting for a retry time
+ * (or a start time); `inFlight`: held by a live claim; `failed`: unfinished rows that have
+ * failed at least once (they are also counted as ready, scheduled or in flight); `dead`:
+ * rows given up on (dead letter, stale operations), 0 on a queue without a dead letter;
+ * `oldestReadyAgeMs`: how long the oldest ready row has been due, `null` when none is ready.
+ */
+export interface QueueStats {
+  ready: number;
+  scheduled: number;
+  inFlight: number;
+  failed: number;
+  dead: number;
+  oldestReadyAgeMs: number | null;
+}
+
+/** A stats row as the adapters select it (counts may come back as strings or bigints). */
+export function toQueueStats(row: Record<string, unknown>): QueueStats {
+  const n = (v: unknown) => Number(v ?? 0);
+  return {
+    ready: n(row.ready),
+    scheduled: n(row.scheduled),
+    inFlight: n(row.in_flight),
+    failed: n(row.failed),
+    dead: n(row.dead),
+    oldestReadyAgeMs: row.oldest_ready_age_ms === null || row.oldest_ready_age_ms === undefined ? null : Math.max(0, Math.round(Number(row.oldest_ready_age_ms))),
+  };
+}

@@ -11,6 +11,7 @@ import {
   type ClaimBatchOptions,
   type Claimed,
 } from '../domain/work-queue.js';
+import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
 /**
@@ -66,6 +67,11 @@ export interface HookOutboxRepository {
   release(id: number, token: string): Promise<void>;
   /** Deletes events delivered more than `olderThanMs` ago; returns how many. */
   purgeDelivered(olderThanMs: number): Promise<number>;
+  /**
+   * Counts of the queue now (see `QueueStats`), with the default lock TTL deciding which
+   * claims are live. Reads only.
+   */
+  stats(): Promise<QueueStats>;
 }
 
 export const hookOutboxRepositoryInputs: InputSchemas<HookOutboxRepository> = {
@@ -94,4 +100,5 @@ export const hookOutboxRepositoryInputs: InputSchemas<HookOutboxRepository> = {
     ['token', ClaimToken],
   ],
   purgeDelivered: [['olderThanMs', DurationMs]],
+  stats: [],
 };

@@ -3,6 +3,7 @@ import { InboundEnqueueInput, type InboundMessage } from '../domain/inbound-queu
 import { HOUR } from '../domain/fields.js';
 import { AutoId, DurationMs, Limit } from '../domain/validation.js';
 import { ClaimedItem, claimedItems, ClaimToken, ExtendTtlMs, INBOUND_LOCK_TTL_MS, type Claimed } from '../domain/work-queue.js';
+import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
 /**
@@ -90,6 +91,11 @@ export interface InboundQueueRepository {
   sessionsWithPending(): Promise<string[]>;
   /** Deletes delivered and expired messages processed more than `olderThanMs` (default 72 h) ago; returns how many. */
   cleanup(olderThanMs?: number): Promise<number>;
+  /**
+   * Counts of the queue now (see `QueueStats`), with the default lock TTL deciding which
+   * claims are live. Reads only.
+   */
+  stats(): Promise<QueueStats>;
 }
 
 const SessionId = z.string().min(1, 'must not be empty');
@@ -143,4 +149,5 @@ export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> 
   expireForSession: [['sessionId', SessionId]],
   sessionsWithPending: [],
   cleanup: [['olderThanMs', DurationMs.default(72 * HOUR)]],
+  stats: [],
 };

@@ -17,6 +17,7 @@ import {
   type ClaimBatchOptions,
   type Claimed,
 } from '../domain/work-queue.js';
+import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
 /**
@@ -70,6 +71,11 @@ export interface WebhookRepository {
   extend(id: number, token: string, ttlMs: number): Promise<void>;
   /** Gives the claim back: the delivery is claimable at once, attemptCount unchanged. */
   release(id: number, token: string): Promise<void>;
+  /**
+   * Counts of the queue now (see `QueueStats`), with the default lock TTL deciding which
+   * claims are live. Reads only.
+   */
+  stats(): Promise<QueueStats>;
 }
 
 export const webhookRepositoryInputs: InputSchemas<WebhookRepository> = {
@@ -106,4 +112,5 @@ export const webhookRepositoryInputs: InputSchemas<WebhookRepository> = {
     ['id', AutoId],
     ['token', ClaimToken],
   ],
+  stats: [],
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SECOND } from '../../src/domain/fields.js';
+import type { QueueStats } from '../../src/domain/work-queue.js';
 import type { Repositories } from '../../src/ports/repositories.js';
 import { ManualClock } from '../support/manual-clock.js';
 import type { ContractContext } from './engines.js';
@@ -18,9 +19,12 @@ interface QueueUnderTest {
   release(r: Repositories, id: number, token: string): Promise<void>;
   isDone(r: Repositories, id: number): Promise<boolean>;
   attempts(r: Repositories, id: number): Promise<number>;
+  stats(r: Repositories): Promise<QueueStats>;
 }
 
 let inboundSessions = 0;
+/** A retry time no test reaches (the inbound queue's own backoff is 5 s and more). */
+const LATER = new Date('2100-01-01T00:00:00Z');
 
 const QUEUES: QueueUnderTest[] = [
   {
@@ -29,12 +33,13 @@ const QUEUES: QueueUnderTest[] = [
     enqueue: (r) => r.hookOutbox.enqueue({ sessionId: 's', eventType: 'stop' }),
     claim: async (r, lockTtlMs) => new Map((await r.hookOutbox.claimBatch({ limit: 100, lockTtlMs })).map((e) => [e.id, e.claimToken])),
     done: (r, id, token) => r.hookOutbox.markDelivered(id, token),
-    fail: (r, id, token) => r.hookOutbox.markFailed(id, token, 'boom', new Date(0)),
+    fail: (r, id, token) => r.hookOutbox.markFailed(id, token, 'boom', LATER),
     doneMany: (r, items) => r.hookOutbox.markDeliveredMany(items),
     extend: (r, id, token, ttlMs) => r.hookOutbox.extend(id, token, ttlMs),
     release: (r, id, token) => r.hookOutbox.release(id, token),
     isDone: async (r, id) => (await r.hookOutbox.get(id))!.deliveredAt !== null,
     attempts: async (r, id) => (await r.hookOutbox.get(id))!.attemptCount,
+    stats: (r) => r.hookOutbox.stats(),
   },
   {
     name: 'inbound queue',
@@ -56,6 +61,7 @@ const QUEUES: QueueUnderTest[] = [
     release: (r, id, token) => r.inboundQueue.release(id, token),
     isDone: async (r, id) => (await r.inboundQueue.get(id))!.status === 'delivered',
     attempts: async (r, id) => (await r.inboundQueue.get(id))!.attemptCount,
+    stats: (r) => r.inboundQueue.stats(),
   },
   {
     name: 'webhook outbox',
@@ -67,13 +73,14 @@ const QUEUES: QueueUnderTest[] = [
     claim: async (r, lockTtlMs) => new Map((await r.webhooks.claimBatch({ limit: 100, lockTtlMs })).map((d) => [d.id, d.claimToken])),
     done: (r, id, token) => r.webhooks.markDelivered(id, token),
     fail: async (r, id, token) => {
-      await r.webhooks.markFailed(id, token, 'HTTP 500', new Date(0));
+      await r.webhooks.markFailed(id, token, 'HTTP 500', LATER);
     },
     doneMany: (r, items) => r.webhooks.markDeliveredMany(items),
     extend: (r, id, token, ttlMs) => r.webhooks.extend(id, token, ttlMs),
     release: (r, id, token) => r.webhooks.release(id, token),
     isDone: async (r, id) => (await r.webhooks.getDelivery(id))!.status === 'delivered',
     attempts: async (r, id) => (await r.webhooks.getDelivery(id))!.attemptCount,
+    stats: (r) => r.webhooks.stats(),
   },
 ];
 
@@ -156,6 +163,26 @@ export function queueClaimsContract({ fresh, another }: ContractContext): void {
         await expect(q.fail(r, id, token)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
         await expect(q.done(r, id, token)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
         expect(await q.attempts(r, id)).toBe(1);
+      });
+
+      it('stats counts ready, scheduled (waiting for a retry), in flight, failed, and the age of the oldest ready row', async () => {
+        const clock = new ManualClock();
+        const { repositories: r } = await fresh({ clock });
+        expect(await q.stats(r)).toEqual({ ready: 0, scheduled: 0, inFlight: 0, failed: 0, dead: 0, oldestReadyAgeMs: null });
+        const start = clock.now().getTime();
+        await q.enqueue(r);
+        const failing = await q.enqueue(r);
+        const tokens = await q.claim(r);
+        await q.fail(r, failing, tokens.get(failing)!);
+        clock.advance(1000);
+        await q.enqueue(r);
+        clock.advance(250);
+        await q.enqueue(r);
+        expect(await q.stats(r)).toEqual({ ready: 2, scheduled: 1, inFlight: 1, failed: 1, dead: 0, oldestReadyAgeMs: 250 });
+        clock.advance(q.ttlMs);
+        const stale = await q.stats(r);
+        expect(stale).toMatchObject({ inFlight: 0, failed: 1, dead: 0, oldestReadyAgeMs: clock.now().getTime() - start });
+        expect(stale.ready + stale.scheduled).toBe(4);
       });
 
       it('markDeliveredMany completes a batch in one call, and changes nothing when one token is stale', async () => {

@@ -84,6 +84,7 @@ export function webhookContract({ fresh }: ContractContext): void {
       expect(statuses).toEqual([...Array(9).fill('pending'), 'dead_letter']);
       expect(await r.webhooks.getDelivery(id)).toMatchObject({ status: 'dead_letter', attemptCount: 10, lastError: 'HTTP 500 #10', lockedAt: null });
       expect(await r.webhooks.claimBatch({ limit: 1 })).toEqual([]);
+      expect(await r.webhooks.stats()).toEqual({ ready: 0, scheduled: 0, inFlight: 0, failed: 0, dead: 1, oldestReadyAgeMs: null });
       await expect(r.webhooks.markFailed(id, token, 'x', clock.now())).rejects.toMatchObject({ code: 'TC_CONFLICT' });
 
       const quick = await r.webhooks.enqueue(delivery());

@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { postgresQueueStats } from './postgres-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { hookEventFields, type HookEvent, type HookEventInput } from '../../domain/hook-outbox.js';
 import {
   claimOrder,
@@ -117,5 +119,8 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
       new Date(this.clock.now().getTime() - olderThanMs),
     ]);
     return rowCount ?? 0;
+  }
+  stats(): Promise<QueueStats> {
+    return postgresQueueStats(this.db, 'hook', this.clock.now(), HOOK_LOCK_TTL_MS);
   }
 }

@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { postgresQueueStats } from './postgres-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { HOUR } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
@@ -177,5 +179,8 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
       [new Date(this.clock.now().getTime() - olderThanMs)],
     );
     return rowCount ?? 0;
+  }
+  stats(): Promise<QueueStats> {
+    return postgresQueueStats(this.db, 'inbound', this.clock.now(), INBOUND_LOCK_TTL_MS);
   }
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { postgresQueueStats } from './postgres-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   newOperation,
@@ -156,5 +158,8 @@ export class PostgresOperationRepository implements OperationRepository {
       [this.clock.now(), heartbeatCutoff],
     );
     return rowCount ?? 0;
+  }
+  stats(): Promise<QueueStats> {
+    return postgresQueueStats(this.db, 'operations', this.clock.now(), 0);
   }
 }

@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { postgresQueueStats } from './postgres-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import {
   WEBHOOK_MAX_ATTEMPTS,
   webhookContractFields,
@@ -154,5 +156,8 @@ export class PostgresWebhookRepository implements WebhookRepository {
     if (row) return row.status as string;
     if (previous === null) throw new NotFoundError('webhook delivery', id);
     throw new ConflictError(previous === 'pending' ? notHeldMessage('webhook delivery', id) : `webhook delivery ${id} is already ${previous}`);
+  }
+  stats(): Promise<QueueStats> {
+    return postgresQueueStats(this.db, 'webhook', this.clock.now(), WEBHOOK_LOCK_TTL_MS);
   }
 }

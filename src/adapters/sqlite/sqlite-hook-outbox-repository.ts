@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { hookEventFields, type HookEvent, type HookEventInput } from '../../domain/hook-outbox.js';
 import {
   claimOrder,
@@ -133,5 +135,8 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
   purgeDelivered(olderThanMs: number): Promise<number> {
     const cutoff = this.clock.now().getTime() - olderThanMs;
     return this.db.run(() => this.db.prepare('DELETE FROM hook_outbox WHERE delivered_at < ?').run(cutoff).changes);
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'hook', this.clock.now(), HOOK_LOCK_TTL_MS);
   }
 }

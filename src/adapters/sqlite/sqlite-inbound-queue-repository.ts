@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { HOUR } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
@@ -242,5 +244,8 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
           )
           .run(cutoff).changes,
     );
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'inbound', this.clock.now(), INBOUND_LOCK_TTL_MS);
   }
 }

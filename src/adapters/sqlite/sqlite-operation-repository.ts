@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   newOperation,
@@ -146,5 +148,8 @@ export class SqliteOperationRepository implements OperationRepository {
           )
           .run(now, now, heartbeatCutoff.getTime()).changes,
     );
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'operations', this.clock.now(), 0);
   }
 }

@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import {
   WEBHOOK_MAX_ATTEMPTS,
   webhookContractFields,
@@ -169,6 +171,9 @@ export class SqliteWebhookRepository implements WebhookRepository {
     const status = this.db.prepare('SELECT status FROM webhook_outbox WHERE id = ?').pluck().get(id) as string | undefined;
     if (status === undefined) throw new NotFoundError('webhook delivery', id);
     throw new ConflictError(status === 'pending' ? notHeldMessage('webhook delivery', id) : `webhook delivery ${id} is already ${status}`);
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'webhook', this.clock.now(), WEBHOOK_LOCK_TTL_MS);
   }
 }
 
