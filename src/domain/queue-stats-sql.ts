@@ -43,21 +43,21 @@ export function queueStatsQueries(now: string, cutoff: string): Record<'hook' | 
   return {
     hook: {
       table: 'hook_outbox',
-      open: 'delivered_at IS NULL',
+      open: 'delivered_at IS NULL AND dead_at IS NULL',
       live,
       due: `next_attempt_at <= ${now}`,
       dueAt: 'next_attempt_at',
       failed: 'attempt_count > 0',
-      dead: '0',
+      dead: '(SELECT count(*) FROM hook_outbox WHERE delivered_at IS NULL AND dead_at IS NOT NULL)',
     },
     inbound: {
       table: 'inbound_queue',
-      open: "status IN ('pending', 'failed', 'processing')",
+      open: "status IN ('pending', 'failed', 'processing') AND dead_at IS NULL",
       live: `status = 'processing' AND ${live}`,
       due: `status = 'processing' OR next_retry_at IS NULL OR next_retry_at <= ${now}`,
       dueAt: 'COALESCE(next_retry_at, created_at)',
       failed: "status = 'failed' OR attempt_count > 0",
-      dead: '0',
+      dead: "(SELECT count(*) FROM inbound_queue WHERE status = 'failed' AND dead_at IS NOT NULL)",
     },
     webhook: {
       table: 'webhook_outbox',

@@ -98,3 +98,13 @@ export function toQueueStats(row: Record<string, unknown>): QueueStats {
     oldestReadyAgeMs: row.oldest_ready_age_ms === null || row.oldest_ready_age_ms === undefined ? null : Math.max(0, Math.round(Number(row.oldest_ready_age_ms))),
   };
 }
+
+/** Attempts after which a failed row goes to the dead letter; without it, a queue retries for ever. */
+export const OptionalMaxAttempts = z.number().int('must be an integer').positive('must be positive').optional();
+
+/** Which dead rows `redrive` brings back: the given ids, or all of them. */
+export const RedriveOptions = z
+  .object({ ids: z.array(z.number().int('must be an integer').positive('must be positive')).min(1, 'must not be empty').max(10_000).optional() })
+  .strict()
+  .default({});
+export type RedriveOptions = z.input<typeof RedriveOptions>;

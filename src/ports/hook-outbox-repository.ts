@@ -8,6 +8,8 @@ import {
   ClaimToken,
   ExtendTtlMs,
   HOOK_LOCK_TTL_MS,
+  OptionalMaxAttempts,
+  RedriveOptions,
   type ClaimBatchOptions,
   type Claimed,
 } from '../domain/work-queue.js';
@@ -54,10 +56,17 @@ export interface HookOutboxRepository {
   markDeliveredMany(items: { id: number; token: string; error?: string }[]): Promise<void>;
   /**
    * Records a failed attempt: attemptCount + 1 (in SQL, so concurrent updates are not lost),
-   * lastError, the next due time, lock and token released (the token is spent). Throws
-   * `ConflictError` for a delivered event.
+   * lastError, the next due time, lock and token released (the token is spent). When this
+   * was attempt `maxAttempts` (default: none, retried for ever, as the daemon does) the event
+   * goes to the dead letter: never claimed again until `redrive`. Returns where it went.
+   * Throws `ConflictError` for a delivered event.
    */
-  markFailed(id: number, token: string, error: string, nextAttemptAt: Date): Promise<void>;
+  markFailed(id: number, token: string, error: string, nextAttemptAt: Date, maxAttempts?: number): Promise<'pending' | 'dead_letter'>;
+  /**
+   * Brings dead-lettered events back (the given ids, or all): due now, attemptCount 0,
+   * lastError kept. Returns how many.
+   */
+  redrive(options?: RedriveOptions): Promise<number>;
   /**
    * Keeps the claim held for at least `ttlMs` from now (and the claimer's TTL from now, as a
    * fresh lock would be): a worker whose handler runs long calls it before its lock goes stale.
@@ -89,7 +98,9 @@ export const hookOutboxRepositoryInputs: InputSchemas<HookOutboxRepository> = {
     ['token', ClaimToken],
     ['error', z.string()],
     ['nextAttemptAt', DateInput],
+    ['maxAttempts', OptionalMaxAttempts],
   ],
+  redrive: [['options', RedriveOptions]],
   extend: [
     ['id', AutoId],
     ['token', ClaimToken],

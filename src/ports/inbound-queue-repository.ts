@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { InboundEnqueueInput, type InboundMessage } from '../domain/inbound-queue.js';
 import { HOUR } from '../domain/fields.js';
 import { AutoId, DurationMs, Limit } from '../domain/validation.js';
-import { ClaimedItem, claimedItems, ClaimToken, ExtendTtlMs, INBOUND_LOCK_TTL_MS, type Claimed } from '../domain/work-queue.js';
+import {
+  ClaimedItem,
+  claimedItems,
+  ClaimToken,
+  ExtendTtlMs,
+  INBOUND_LOCK_TTL_MS,
+  OptionalMaxAttempts,
+  RedriveOptions,
+  type Claimed,
+} from '../domain/work-queue.js';
 import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
@@ -56,9 +65,14 @@ export interface InboundQueueRepository {
   /**
    * A failed attempt: attemptCount + 1, status failed, lastError, lock released and
    * nextRetryAt = now + the backoff for the new attemptCount (5, 10, 20, 40, 80, 160,
-   * then 300 s); the token is spent. `ConflictError` when delivered or expired.
+   * then 300 s); the token is spent. When this was attempt `maxAttempts` (default: none,
+   * retried for ever, as the daemon does) the message goes to the dead letter instead: it
+   * stays failed but is never claimed, listed or counted as pending until `redrive`. Returns
+   * where it went. `ConflictError` when delivered or expired.
    */
-  markFailed(id: number, token: string, error: string): Promise<void>;
+  markFailed(id: number, token: string, error: string, maxAttempts?: number): Promise<'failed' | 'dead_letter'>;
+  /** Brings dead-lettered messages back (the given ids, or all): due now, attemptCount 0. Returns how many. */
+  redrive(options?: RedriveOptions): Promise<number>;
   /**
    * Final: status expired, processedAt = now, lock released, and `reason` (why the message
    * was dropped, as the daemon's `mark_inbound_expired(id, error)` records it) stored as
@@ -127,7 +141,9 @@ export const inboundQueueRepositoryInputs: InputSchemas<InboundQueueRepository> 
     ['id', AutoId],
     ['token', ClaimToken],
     ['error', z.string()],
+    ['maxAttempts', OptionalMaxAttempts],
   ],
+  redrive: [['options', RedriveOptions]],
   markExpired: [
     ['id', AutoId],
     ['token', ClaimToken],

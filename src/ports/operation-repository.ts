@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OperationCreateInput, OperationProgress, type Operation } from '../domain/operation.js';
-import { DateInput, Id } from '../domain/validation.js';
+import { DateInput, DurationMs, Id } from '../domain/validation.js';
 import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
@@ -48,6 +48,8 @@ export interface OperationRepository {
    * `heartbeatCutoff` -> stale; returns how many.
    */
   expireStale(heartbeatCutoff: Date): Promise<number>;
+  /** Retention: deletes completed, failed, cancelled and stale operations finished more than `olderThanMs` ago; returns how many. */
+  purge(olderThanMs: number): Promise<number>;
   /**
    * Counts of the operations now (see `QueueStats`): ready = queued, inFlight = running,
    * scheduled 0, failed = failed operations, dead = stale ones, oldestReadyAgeMs from the
@@ -89,5 +91,6 @@ export const operationRepositoryInputs: InputSchemas<OperationRepository> = {
   cancel: [['operationId', Id]],
   markNonterminalStale: [],
   expireStale: [['heartbeatCutoff', DateInput]],
+  purge: [['olderThanMs', DurationMs]],
   stats: [],
 };

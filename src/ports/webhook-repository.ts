@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AutoId, DateInput, Id } from '../domain/validation.js';
+import { AutoId, DateInput, DurationMs, Id } from '../domain/validation.js';
 import {
   MaxAttempts,
   WebhookContractInput,
@@ -13,6 +13,7 @@ import {
   claimedItems,
   ClaimToken,
   ExtendTtlMs,
+  RedriveOptions,
   WEBHOOK_LOCK_TTL_MS,
   type ClaimBatchOptions,
   type Claimed,
@@ -71,6 +72,13 @@ export interface WebhookRepository {
   extend(id: number, token: string, ttlMs: number): Promise<void>;
   /** Gives the claim back: the delivery is claimable at once, attemptCount unchanged. */
   release(id: number, token: string): Promise<void>;
+  /** Brings dead_letter deliveries back to pending (the given ids, or all): due now, attemptCount 0, lastError kept. Returns how many. */
+  redrive(options?: RedriveOptions): Promise<number>;
+  /**
+   * Retention: deletes delivered, rejected and dead_letter deliveries finished (delivered,
+   * or else created) more than `olderThanMs` ago; returns how many.
+   */
+  purge(olderThanMs: number): Promise<number>;
   /**
    * Counts of the queue now (see `QueueStats`), with the default lock TTL deciding which
    * claims are live. Reads only.
@@ -112,5 +120,7 @@ export const webhookRepositoryInputs: InputSchemas<WebhookRepository> = {
     ['id', AutoId],
     ['token', ClaimToken],
   ],
+  redrive: [['options', RedriveOptions]],
+  purge: [['olderThanMs', DurationMs]],
   stats: [],
 };

@@ -20,6 +20,9 @@ interface QueueUnderTest {
   isDone(r: Repositories, id: number): Promise<boolean>;
   attempts(r: Repositories, id: number): Promise<number>;
   stats(r: Repositories): Promise<QueueStats>;
+  /** A failed attempt due again at once (the inbound queue: after its backoff), dead after `max` attempts. */
+  failUpTo(r: Repositories, id: number, token: string, max: number): Promise<string>;
+  redrive(r: Repositories, ids?: number[]): Promise<number>;
 }
 
 let inboundSessions = 0;
@@ -33,13 +36,17 @@ const QUEUES: QueueUnderTest[] = [
     enqueue: (r) => r.hookOutbox.enqueue({ sessionId: 's', eventType: 'stop' }),
     claim: async (r, lockTtlMs) => new Map((await r.hookOutbox.claimBatch({ limit: 100, lockTtlMs })).map((e) => [e.id, e.claimToken])),
     done: (r, id, token) => r.hookOutbox.markDelivered(id, token),
-    fail: (r, id, token) => r.hookOutbox.markFailed(id, token, 'boom', LATER),
+    fail: async (r, id, token) => {
+      await r.hookOutbox.markFailed(id, token, 'boom', LATER);
+    },
     doneMany: (r, items) => r.hookOutbox.markDeliveredMany(items),
     extend: (r, id, token, ttlMs) => r.hookOutbox.extend(id, token, ttlMs),
     release: (r, id, token) => r.hookOutbox.release(id, token),
     isDone: async (r, id) => (await r.hookOutbox.get(id))!.deliveredAt !== null,
     attempts: async (r, id) => (await r.hookOutbox.get(id))!.attemptCount,
     stats: (r) => r.hookOutbox.stats(),
+    failUpTo: (r, id, token, max) => r.hookOutbox.markFailed(id, token, 'boom', new Date(0), max),
+    redrive: (r, ids) => r.hookOutbox.redrive(ids ? { ids } : undefined),
   },
   {
     name: 'inbound queue',
@@ -55,13 +62,17 @@ const QUEUES: QueueUnderTest[] = [
       return out;
     },
     done: (r, id, token) => r.inboundQueue.markDelivered(id, token),
-    fail: (r, id, token) => r.inboundQueue.markFailed(id, token, 'boom'),
+    fail: async (r, id, token) => {
+      await r.inboundQueue.markFailed(id, token, 'boom');
+    },
     doneMany: (r, items) => r.inboundQueue.markDeliveredMany(items),
     extend: (r, id, token, ttlMs) => r.inboundQueue.extend(id, token, ttlMs),
     release: (r, id, token) => r.inboundQueue.release(id, token),
     isDone: async (r, id) => (await r.inboundQueue.get(id))!.status === 'delivered',
     attempts: async (r, id) => (await r.inboundQueue.get(id))!.attemptCount,
     stats: (r) => r.inboundQueue.stats(),
+    failUpTo: (r, id, token, max) => r.inboundQueue.markFailed(id, token, 'boom', max),
+    redrive: (r, ids) => r.inboundQueue.redrive(ids ? { ids } : undefined),
   },
   {
     name: 'webhook outbox',
@@ -81,6 +92,8 @@ const QUEUES: QueueUnderTest[] = [
     isDone: async (r, id) => (await r.webhooks.getDelivery(id))!.status === 'delivered',
     attempts: async (r, id) => (await r.webhooks.getDelivery(id))!.attemptCount,
     stats: (r) => r.webhooks.stats(),
+    failUpTo: (r, id, token, max) => r.webhooks.markFailed(id, token, 'HTTP 500', new Date(0), max),
+    redrive: (r, ids) => r.webhooks.redrive(ids ? { ids } : undefined),
   },
 ];
 
@@ -183,6 +196,29 @@ export function queueClaimsContract({ fresh, another }: ContractContext): void {
         const stale = await q.stats(r);
         expect(stale).toMatchObject({ inFlight: 0, failed: 1, dead: 0, oldestReadyAgeMs: clock.now().getTime() - start });
         expect(stale.ready + stale.scheduled).toBe(4);
+      });
+
+      it('the maxAttempts-th failure puts the row in the dead letter: never claimed, counted dead; redrive brings it back', async () => {
+        const clock = new ManualClock();
+        const { repositories: r } = await fresh({ clock });
+        const id = await q.enqueue(r);
+        const first = (await q.claim(r)).get(id)!;
+        expect(await q.failUpTo(r, id, first, 2)).not.toBe('dead_letter');
+        clock.advance(10 * SECOND);
+        const second = (await q.claim(r)).get(id)!;
+        expect(await q.failUpTo(r, id, second, 2)).toBe('dead_letter');
+        clock.advance(3_600 * SECOND);
+        expect((await q.claim(r)).size).toBe(0);
+        expect(await q.stats(r)).toMatchObject({ ready: 0, scheduled: 0, inFlight: 0, dead: 1 });
+        expect(await q.attempts(r, id)).toBe(2);
+        expect(await q.redrive(r, [id + 1000])).toBe(0);
+        expect(await q.redrive(r)).toBe(1);
+        expect(await q.redrive(r)).toBe(0);
+        expect(await q.stats(r)).toMatchObject({ ready: 1, dead: 0 });
+        expect(await q.attempts(r, id)).toBe(0);
+        const third = (await q.claim(r)).get(id)!;
+        await q.done(r, id, third);
+        expect(await q.isDone(r, id)).toBe(true);
       });
 
       it('markDeliveredMany completes a batch in one call, and changes nothing when one token is stale', async () => {

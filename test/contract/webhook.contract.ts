@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECOND } from '../../src/domain/fields.js';
+import { DAY, SECOND } from '../../src/domain/fields.js';
 import { ManualClock } from '../support/manual-clock.js';
 import type { ContractContext } from './engines.js';
 
@@ -122,6 +122,26 @@ export function webhookContract({ fresh }: ContractContext): void {
       await expect(r.webhooks.markDelivered(9999, 'x')).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
       clock.advance(60 * SECOND);
       expect(await r.webhooks.claimBatch({ limit: 10 })).toEqual([]);
+    });
+
+    it('purge deletes delivered, rejected and dead_letter deliveries older than the age, never pending ones', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      await r.webhooks.upsertContract({ id: 'c1', contract: {} });
+      const ok = await r.webhooks.enqueue(delivery());
+      const bad = await r.webhooks.enqueue(delivery());
+      const dead = await r.webhooks.enqueue(delivery());
+      const tokens = new Map((await r.webhooks.claimBatch({ limit: 3 })).map((d) => [d.id, d.claimToken]));
+      await r.webhooks.markDelivered(ok, tokens.get(ok)!);
+      await r.webhooks.markRejected(bad, tokens.get(bad)!, 'HTTP 410');
+      await r.webhooks.markFailed(dead, tokens.get(dead)!, 'HTTP 500', clock.now(), 1);
+      const pending = await r.webhooks.enqueue(delivery());
+      clock.advance(DAY);
+      expect(await r.webhooks.purge(DAY)).toBe(0);
+      clock.advance(1);
+      expect(await r.webhooks.purge(DAY)).toBe(3);
+      expect(await r.webhooks.getDelivery(ok)).toBeNull();
+      expect(await r.webhooks.getDelivery(pending)).not.toBeNull();
     });
 
     it('bad input gets a ValidationError naming the field and leaves the outbox unchanged', async () => {

@@ -9,6 +9,7 @@ import {
   notHeldMessage,
   type ClaimBatchOptions,
   type Claimed,
+  type RedriveOptions,
 } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js';
@@ -47,7 +48,7 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
     const { rows } = await this.db.query(
       `UPDATE hook_outbox SET locked_at = $1, lock_expires_at = NULL, claim_token = gen_random_uuid()::text
        WHERE id IN (SELECT id FROM hook_outbox
-                    WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1
                       AND (locked_at IS NULL OR locked_at < $2 AND (lock_expires_at IS NULL OR lock_expires_at < $1))
                     ORDER BY created_at, id LIMIT $3
                     FOR UPDATE SKIP LOCKED)
@@ -82,13 +83,25 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
     throw new ConflictError(bad.delivered ? `hook event ${id} is already delivered` : notHeldMessage('hook event', id));
   }
 
-  async markFailed(id: number, token: string, error: string, nextAttemptAt: Date): Promise<void> {
-    await this.guarded(
+  async markFailed(id: number, token: string, error: string, nextAttemptAt: Date, maxAttempts?: number): Promise<'pending' | 'dead_letter'> {
+    const dead = await this.guarded(
       id,
       token,
-      'attempt_count = attempt_count + 1, last_error = $3, next_attempt_at = $4, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL',
-      [error, nextAttemptAt],
+      `attempt_count = attempt_count + 1, last_error = $3, next_attempt_at = $4, locked_at = NULL, lock_expires_at = NULL,
+       claim_token = NULL, dead_at = CASE WHEN attempt_count + 1 >= $5::int THEN $6::timestamptz END`,
+      [error, nextAttemptAt, maxAttempts ?? null, this.clock.now()],
     );
+    return dead ? 'dead_letter' : 'pending';
+  }
+
+  async redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const { rowCount } = await this.db.query(
+      `UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_attempt_at = $1
+       WHERE dead_at IS NOT NULL AND delivered_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))`,
+      [this.clock.now(), ids ?? null],
+    );
+    return rowCount ?? 0;
   }
 
   async extend(id: number, token: string, ttlMs: number): Promise<void> {
@@ -100,17 +113,21 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
     await this.guarded(id, token, 'locked_at = NULL, lock_expires_at = NULL, claim_token = NULL', []);
   }
 
-  /** Applies `set` ($3.. for `params`) to an undelivered event held by `token`, or throws why not. */
-  private async guarded(id: number, token: string, set: string, params: unknown[]): Promise<void> {
+  /**
+   * Applies `set` ($3.. for `params`) to an undelivered event held by `token`, or throws why
+   * not; returns whether the event is now in the dead letter.
+   */
+  private async guarded(id: number, token: string, set: string, params: unknown[]): Promise<boolean> {
     // One statement that also reports why nothing changed (missing, delivered, or not held).
-    const { rows } = await this.db.query<{ updated: boolean; delivered: boolean }>(
+    const { rows } = await this.db.query<{ updated: boolean; dead: boolean; delivered: boolean }>(
       `WITH updated AS (
-         UPDATE hook_outbox SET ${set} WHERE id = $1 AND claim_token = $2 AND delivered_at IS NULL RETURNING id)
-       SELECT EXISTS (SELECT 1 FROM updated) AS updated, delivered_at IS NOT NULL AS delivered FROM hook_outbox WHERE id = $1`,
+         UPDATE hook_outbox SET ${set} WHERE id = $1 AND claim_token = $2 AND delivered_at IS NULL RETURNING dead_at)
+       SELECT EXISTS (SELECT 1 FROM updated) AS updated, EXISTS (SELECT 1 FROM updated WHERE dead_at IS NOT NULL) AS dead,
+         delivered_at IS NOT NULL AS delivered FROM hook_outbox WHERE id = $1`,
       [id, token, ...params],
     );
     if (rows.length === 0) throw new NotFoundError('hook event', id);
-    if (rows[0]!.updated) return;
+    if (rows[0]!.updated) return rows[0]!.dead;
     throw new ConflictError(rows[0]!.delivered ? `hook event ${id} is already delivered` : notHeldMessage('hook event', id));
   }
 

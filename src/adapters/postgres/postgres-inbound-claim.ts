@@ -13,7 +13,7 @@ const codec = new PostgresCodec(inboundMessageFields);
  * processing one or its retry time has come; in flight when it is processing under a live lock.
  */
 const claimable = (x: string) =>
-  `(${x}.status IN ('pending', 'failed', 'processing')
+  `(${x}.status IN ('pending', 'failed', 'processing') AND ${x}.dead_at IS NULL
     AND (${x}.locked_at IS NULL OR ${x}.locked_at < $2 AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < $1)))`;
 const due = (x: string) => `(${x}.status = 'processing' OR ${x}.next_retry_at IS NULL OR ${x}.next_retry_at <= $1)`;
 const inFlight = (x: string) =>
@@ -28,7 +28,7 @@ const headOf = (t: string, from: string) =>
 // version (FOR UPDATE re-reads a row another transaction changed after this statement's
 // snapshot): two claims of one session serialise here, and the second sees the first's
 // claim, which a snapshot-only check could miss.
-const SIBLINGS = `siblings AS (SELECT s.id, s.status, s.locked_at, s.lock_expires_at, s.next_retry_at FROM inbound_queue s
+const SIBLINGS = `siblings AS (SELECT s.id, s.status, s.locked_at, s.lock_expires_at, s.next_retry_at, s.dead_at FROM inbound_queue s
     WHERE s.session_id = (SELECT session_id FROM candidate) AND s.status IN ('pending', 'failed', 'processing')
     ORDER BY s.id FOR UPDATE)`;
 const UPDATE = `updated AS (UPDATE inbound_queue SET status = 'processing', locked_at = $1, lock_expires_at = NULL,

@@ -9,7 +9,7 @@ import {
   type InboundMessage,
   type InboundStatus,
 } from '../../domain/inbound-queue.js';
-import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed } from '../../domain/work-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
@@ -75,22 +75,34 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     throw new ConflictError(bad.status === 'expired' ? `inbound message ${id} is expired` : notHeldMessage('inbound message', id));
   }
 
-  markFailed(id: number, token: string, error: string): Promise<void> {
+  async markFailed(id: number, token: string, error: string, maxAttempts?: number): Promise<'failed' | 'dead_letter'> {
     // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
-    return this.transition(
+    const dead = await this.transition(
       id,
       token,
       ['delivered', 'expired'],
       `status = 'failed', attempt_count = attempt_count + 1, last_error = $1, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
        next_retry_at = $2::timestamptz
-         + ($3::bigint[])[LEAST(attempt_count + 1, cardinality($3::bigint[]))] * interval '1 millisecond'`,
-      [error, this.clock.now(), INBOUND_BACKOFF_MS],
+         + ($3::bigint[])[LEAST(attempt_count + 1, cardinality($3::bigint[]))] * interval '1 millisecond',
+       dead_at = CASE WHEN attempt_count + 1 >= $4::int THEN $2::timestamptz END`,
+      [error, this.clock.now(), INBOUND_BACKOFF_MS, maxAttempts ?? null],
     );
+    return dead ? 'dead_letter' : 'failed';
   }
 
-  markExpired(id: number, token: string, reason?: string): Promise<void> {
+  async redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const { rowCount } = await this.db.query(
+      `UPDATE inbound_queue SET dead_at = NULL, attempt_count = 0, next_retry_at = NULL
+       WHERE dead_at IS NOT NULL AND status = 'failed' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))`,
+      [ids ?? null],
+    );
+    return rowCount ?? 0;
+  }
+
+  async markExpired(id: number, token: string, reason?: string): Promise<void> {
     // A repeated expiry keeps the first reason, as it keeps the first processedAt.
-    return this.transition(
+    await this.transition(
       id,
       token,
       ['delivered'],
@@ -100,17 +112,17 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     );
   }
 
-  extend(id: number, token: string, ttlMs: number): Promise<void> {
+  async extend(id: number, token: string, ttlMs: number): Promise<void> {
     const now = this.clock.now();
-    return this.transition(id, token, ['pending', 'failed', 'delivered', 'expired'], 'locked_at = $1, lock_expires_at = $2', [
+    await this.transition(id, token, ['pending', 'failed', 'delivered', 'expired'], 'locked_at = $1, lock_expires_at = $2', [
       now,
       new Date(now.getTime() + ttlMs),
     ]);
   }
 
-  release(id: number, token: string): Promise<void> {
+  async release(id: number, token: string): Promise<void> {
     // Back to the status it was claimed from as far as it is known: failed once it has failed before.
-    return this.transition(
+    await this.transition(
       id,
       token,
       ['pending', 'failed', 'delivered', 'expired'],
@@ -121,7 +133,7 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
   }
 
   /** Applies `set` to the message held by `token` unless its status is one of `refused`. */
-  private async transition(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+  private async transition(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): Promise<boolean> {
     const tokenParam = `$${params.length + 1}`;
     const { row, previous } = await guardedUpdate(
       this.db,
@@ -131,12 +143,12 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
         stateColumn: 'status',
         set,
         guard: `claim_token = ${tokenParam} AND status NOT IN (${refused.map((s) => `'${s}'`).join(', ')})`,
-        returning: 'status',
+        returning: 'dead_at',
         params: [...params, token],
       },
       id,
     );
-    if (row) return;
+    if (row) return row.dead_at !== null;
     if (previous === null) throw new NotFoundError('inbound message', id);
     throw new ConflictError(
       refused.includes(previous as InboundStatus) ? `inbound message ${id} is ${previous}` : notHeldMessage('inbound message', id),
@@ -148,7 +160,7 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     const now = this.clock.now();
     const { rows } = await this.db.query(
       `SELECT ${ALL} FROM inbound_queue
-       WHERE session_id = $1 AND (locked_at IS NULL OR locked_at < $2 AND (lock_expires_at IS NULL OR lock_expires_at < $3))
+       WHERE session_id = $1 AND dead_at IS NULL AND (locked_at IS NULL OR locked_at < $2 AND (lock_expires_at IS NULL OR lock_expires_at < $3))
          AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= $3) OR status = 'processing')
        ORDER BY id LIMIT $4`,
       [sessionId, lockCutoff(now, lockTtlMs), now, limit],
@@ -167,7 +179,7 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
 
   async sessionsWithPending(): Promise<string[]> {
     const { rows } = await this.db.query<{ session_id: string }>(
-      `SELECT session_id FROM inbound_queue WHERE status IN ('pending', 'failed')
+      `SELECT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') AND dead_at IS NULL
        GROUP BY session_id ORDER BY session_id COLLATE "C"`,
     );
     return rows.map((r) => r.session_id);

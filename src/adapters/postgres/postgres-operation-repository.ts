@@ -159,6 +159,14 @@ export class PostgresOperationRepository implements OperationRepository {
     );
     return rowCount ?? 0;
   }
+  async purge(olderThanMs: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      "DELETE FROM operations WHERE state IN ('completed', 'failed', 'cancelled', 'stale') AND completed_at < $1",
+      [new Date(this.clock.now().getTime() - olderThanMs)],
+    );
+    return rowCount ?? 0;
+  }
+
   stats(): Promise<QueueStats> {
     return postgresQueueStats(this.db, 'operations', this.clock.now(), 0);
   }

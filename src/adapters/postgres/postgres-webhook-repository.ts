@@ -10,7 +10,7 @@ import {
   type WebhookDelivery,
   type WebhookEnqueueInput,
 } from '../../domain/webhook.js';
-import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions, type Claimed } from '../../domain/work-queue.js';
+import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
@@ -157,6 +157,25 @@ export class PostgresWebhookRepository implements WebhookRepository {
     if (previous === null) throw new NotFoundError('webhook delivery', id);
     throw new ConflictError(previous === 'pending' ? notHeldMessage('webhook delivery', id) : `webhook delivery ${id} is already ${previous}`);
   }
+  async redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const { rowCount } = await this.db.query(
+      `UPDATE webhook_outbox SET status = 'pending', attempt_count = 0, next_attempt_at = $1, claim_token = NULL
+       WHERE status = 'dead_letter' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))`,
+      [this.clock.now(), ids ?? null],
+    );
+    return rowCount ?? 0;
+  }
+
+  async purge(olderThanMs: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `DELETE FROM webhook_outbox
+       WHERE status IN ('delivered', 'rejected', 'dead_letter') AND COALESCE(delivered_at, created_at) < $1`,
+      [new Date(this.clock.now().getTime() - olderThanMs)],
+    );
+    return rowCount ?? 0;
+  }
+
   stats(): Promise<QueueStats> {
     return postgresQueueStats(this.db, 'webhook', this.clock.now(), WEBHOOK_LOCK_TTL_MS);
   }

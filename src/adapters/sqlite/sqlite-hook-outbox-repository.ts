@@ -9,6 +9,7 @@ import {
   notHeldMessage,
   type ClaimBatchOptions,
   type Claimed,
+  type RedriveOptions,
 } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js';
@@ -20,7 +21,7 @@ const ALL = codec.columnList;
 type Row = Record<string, unknown>;
 const CLAIM = `UPDATE hook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
    WHERE id IN (SELECT id FROM hook_outbox
-                WHERE delivered_at IS NULL AND next_attempt_at <= ?
+                WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?
                   AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
                 ORDER BY created_at, id LIMIT ?)
    RETURNING ${ALL}, claim_token`;
@@ -90,17 +91,34 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     );
   }
 
-  markFailed(id: number, token: string, error: string, nextAttemptAt: Date): Promise<void> {
+  markFailed(id: number, token: string, error: string, nextAttemptAt: Date, maxAttempts?: number): Promise<'pending' | 'dead_letter'> {
+    const now = this.clock.now().getTime();
     return this.db.run(() => {
-      const changed = this.db
+      const row = this.db
         .prepare(
           `UPDATE hook_outbox SET attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?,
-             locked_at = NULL, lock_expires_at = NULL, claim_token = NULL
-           WHERE id = ? AND claim_token = ? AND delivered_at IS NULL`,
+             locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+             dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END
+           WHERE id = ? AND claim_token = ? AND delivered_at IS NULL RETURNING dead_at`,
         )
-        .run(error, nextAttemptAt.getTime(), id, token).changes;
-      if (changed === 0) this.refused(id);
+        .get(error, nextAttemptAt.getTime(), maxAttempts ?? null, now, id, token) as { dead_at: number | null } | undefined;
+      if (!row) this.refused(id);
+      return row.dead_at === null ? 'pending' : 'dead_letter';
     });
+  }
+
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const now = this.clock.now().getTime();
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_attempt_at = ?
+             WHERE dead_at IS NOT NULL AND delivered_at IS NULL ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(now, ...(ids ? [JSON.stringify(ids)] : [])).changes,
+    );
   }
 
   extend(id: number, token: string, ttlMs: number): Promise<void> {

@@ -9,7 +9,7 @@ import {
   type InboundMessage,
   type InboundStatus,
 } from '../../domain/inbound-queue.js';
-import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed } from '../../domain/work-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -24,7 +24,7 @@ const BACKOFF = JSON.stringify(INBOUND_BACKOFF_MS);
  * in IMMEDIATE transactions, so these reads see every committed claim.
  */
 const claimable = (x: string) =>
-  `(${x}.status IN ('pending', 'failed', 'processing')
+  `(${x}.status IN ('pending', 'failed', 'processing') AND ${x}.dead_at IS NULL
     AND (${x}.locked_at IS NULL OR ${x}.locked_at < :cutoff AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < :now)))`;
 const due = (x: string) => `(${x}.status = 'processing' OR ${x}.next_retry_at IS NULL OR ${x}.next_retry_at <= :now)`;
 const inFlight = (x: string) =>
@@ -138,15 +138,34 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     ]);
   }
 
-  markFailed(id: number, token: string, error: string): Promise<void> {
+  markFailed(id: number, token: string, error: string, maxAttempts?: number): Promise<'failed' | 'dead_letter'> {
     // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
-    return this.transition(
-      id,
-      token,
-      ['delivered', 'expired'],
-      `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
-       next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']')`,
-      [error, this.clock.now().getTime(), BACKOFF, BACKOFF],
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      this.apply(
+        id,
+        token,
+        ['delivered', 'expired'],
+        `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+         next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']'),
+         dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END`,
+        [error, now, BACKOFF, BACKOFF, maxAttempts ?? null, now],
+      );
+      const dead = this.db.prepare('SELECT dead_at FROM inbound_queue WHERE id = ?').pluck().get(id);
+      return dead === null ? 'failed' : 'dead_letter';
+    });
+  }
+
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE inbound_queue SET dead_at = NULL, attempt_count = 0, next_retry_at = NULL
+             WHERE dead_at IS NOT NULL AND status = 'failed' ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(...(ids ? [JSON.stringify(ids)] : [])).changes,
     );
   }
 
@@ -201,7 +220,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
       this.db
         .prepare(
           `SELECT ${ALL} FROM inbound_queue
-           WHERE session_id = ? AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
+           WHERE session_id = ? AND dead_at IS NULL AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
              AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
            ORDER BY id LIMIT ?`,
         )
@@ -227,7 +246,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     return this.db.run(
       () =>
         this.db
-          .prepare("SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') ORDER BY session_id")
+          .prepare("SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') AND dead_at IS NULL ORDER BY session_id")
           .pluck()
           .all() as string[],
     );

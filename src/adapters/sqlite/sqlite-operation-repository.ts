@@ -149,6 +149,16 @@ export class SqliteOperationRepository implements OperationRepository {
           .run(now, now, heartbeatCutoff.getTime()).changes,
     );
   }
+  purge(olderThanMs: number): Promise<number> {
+    const cutoff = this.clock.now().getTime() - olderThanMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare("DELETE FROM operations WHERE state IN ('completed', 'failed', 'cancelled', 'stale') AND completed_at < ?")
+          .run(cutoff).changes,
+    );
+  }
+
   stats(): Promise<QueueStats> {
     return sqliteQueueStats(this.db, 'operations', this.clock.now(), 0);
   }

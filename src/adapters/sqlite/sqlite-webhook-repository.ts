@@ -10,7 +10,7 @@ import {
   type WebhookDelivery,
   type WebhookEnqueueInput,
 } from '../../domain/webhook.js';
-import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions, type Claimed } from '../../domain/work-queue.js';
+import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -172,6 +172,33 @@ export class SqliteWebhookRepository implements WebhookRepository {
     if (status === undefined) throw new NotFoundError('webhook delivery', id);
     throw new ConflictError(status === 'pending' ? notHeldMessage('webhook delivery', id) : `webhook delivery ${id} is already ${status}`);
   }
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const now = this.clock.now().getTime();
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE webhook_outbox SET status = 'pending', attempt_count = 0, next_attempt_at = ?, claim_token = NULL
+             WHERE status = 'dead_letter' ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(now, ...(ids ? [JSON.stringify(ids)] : [])).changes,
+    );
+  }
+
+  purge(olderThanMs: number): Promise<number> {
+    const cutoff = this.clock.now().getTime() - olderThanMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM webhook_outbox
+             WHERE status IN ('delivered', 'rejected', 'dead_letter') AND COALESCE(delivered_at, created_at) < ?`,
+          )
+          .run(cutoff).changes,
+    );
+  }
+
   stats(): Promise<QueueStats> {
     return sqliteQueueStats(this.db, 'webhook', this.clock.now(), WEBHOOK_LOCK_TTL_MS);
   }
