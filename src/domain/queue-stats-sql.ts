@@ -54,7 +54,11 @@ export function queueStatsQueries(now: string, cutoff: string): Record<'hook' | 
       table: 'inbound_queue',
       open: "status IN ('pending', 'failed', 'processing') AND dead_at IS NULL",
       live: `status = 'processing' AND ${live}`,
-      due: `status = 'processing' OR next_retry_at IS NULL OR next_retry_at <= ${now}`,
+      // A message waiting behind an in-flight message of its session is not ready.
+      due: `(status = 'processing' OR next_retry_at IS NULL OR next_retry_at <= ${now})
+        AND NOT EXISTS (SELECT 1 FROM inbound_queue o WHERE o.session_id = inbound_queue.session_id AND o.id <> inbound_queue.id
+          AND o.status = 'processing' AND o.locked_at IS NOT NULL
+          AND NOT (o.locked_at < ${cutoff} AND (o.lock_expires_at IS NULL OR o.lock_expires_at < ${now})))`,
       dueAt: 'COALESCE(next_retry_at, created_at)',
       failed: "status = 'failed' OR attempt_count > 0",
       dead: "(SELECT count(*) FROM inbound_queue WHERE status = 'failed' AND dead_at IS NOT NULL)",

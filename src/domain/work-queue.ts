@@ -72,7 +72,8 @@ export function notHeldMessage(what: string, id: number): string {
 
 /**
  * What a queue holds now. `ready`: claimable and due; `scheduled`: waiting for a retry time
- * (or a start time); `inFlight`: held by a live claim; `failed`: unfinished rows that have
+ * (or a start time, or, in the inbound queue, behind an in-flight message of its session);
+ * `inFlight`: held by a live claim; `failed`: unfinished rows that have
  * failed at least once (they are also counted as ready, scheduled or in flight); `dead`:
  * rows given up on (dead letter, stale operations), 0 on a queue without a dead letter;
  * `oldestReadyAgeMs`: how long the oldest ready row has been due, `null` when none is ready.

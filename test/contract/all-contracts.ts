@@ -19,6 +19,7 @@ import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
+import { waitForWorkContract } from './wait-for-work.contract.js';
 import { webhookContract } from './webhook.contract.js';
 
 /** Every contract: each engine's test file runs all of them. */
@@ -36,6 +37,7 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   webhookContract,
   queueConcurrencyContract,
   queueClaimsContract,
+  waitForWorkContract,
   pendingDeletionContract,
   agentAvailabilityContract,
   listenerContract,

@@ -15,6 +15,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
+import { NOTIFY_WORK } from './postgres-notifier.js';
 
 const codec = new PostgresCodec(hookEventFields);
 const ALL = codec.columnList;
@@ -29,7 +30,7 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
     const now = this.clock.now();
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5) RETURNING id, ${NOTIFY_WORK}`,
       [input.sessionId, input.eventType, JSON.stringify(input.payload), now, input.nextAttemptAt ?? now],
     );
     return rows[0]!.id;

@@ -14,6 +14,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
+import { NOTIFY_WORK } from './postgres-notifier.js';
 import { guardedUpdate } from './postgres-guarded-update.js';
 import { claimInboundById, claimNextInbound } from './postgres-inbound-claim.js';
 
@@ -30,7 +31,7 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
     const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: this.clock.now() });
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id`,
+       ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id, ${NOTIFY_WORK}`,
       params,
     );
     return rows[0]?.id ?? null;

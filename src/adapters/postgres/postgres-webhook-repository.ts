@@ -16,6 +16,7 @@ import type { WebhookRepository } from '../../ports/webhook-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { guardedUpdate } from './postgres-guarded-update.js';
+import { NOTIFY_WORK } from './postgres-notifier.js';
 
 const contracts = new PostgresCodec(webhookContractFields);
 const deliveries = new PostgresCodec(webhookDeliveryFields);
@@ -62,7 +63,7 @@ export class PostgresWebhookRepository implements WebhookRepository {
     const now = this.clock.now();
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO webhook_outbox (contract_id, event, target_url, target_secret, created_at, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, ${NOTIFY_WORK}`,
       [input.contractId, JSON.stringify(input.event), input.targetUrl, input.targetSecret ?? null, now, input.nextAttemptAt ?? now],
     );
     return rows[0]!.id;
