@@ -24,6 +24,11 @@ export function waitForWorkContract({ fresh, connection }: ContractContext): voi
       // A row held by a live claim is not ready work.
       await store.repositories.hookOutbox.claimBatch({ limit: 10 });
       expect(await store.waitForWork({ timeoutMs: 100 })).toBe(false);
+      // Closing the store ends a wait in progress.
+      const pending = store.waitForWork({ timeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await store.close();
+      expect(await pending).toBe(false);
     });
 
     it('a worker blocked in waitForWork wakes soon after another process enqueues (p50 printed; bound < 200 ms)', async () => {

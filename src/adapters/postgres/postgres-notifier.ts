@@ -16,7 +16,8 @@ export const NOTIFY_WORK = `pg_notify('${WORK_CHANNEL}', '') IS NULL AS notified
 export class PostgresNotifier {
   private client: pg.Client | null = null;
   private connecting: Promise<boolean> | null = null;
-  private readonly waiters = new Set<() => void>();
+  /** Each waiting call's wake (resolve true) and end (resolve false). */
+  private readonly waiters = new Map<() => void, () => void>();
   private closed = false;
 
   constructor(
@@ -45,7 +46,7 @@ export class PostgresNotifier {
       const check = () => {
         this.ready().then((ready) => ready && finish(true), () => {});
       };
-      this.waiters.add(wake);
+      this.waiters.set(wake, abort);
       signal?.addEventListener('abort', abort);
       const timer = setTimeout(() => finish(false), timeoutMs);
       // Subscribed first, checked second: a row enqueued before the wait began is not missed.
@@ -68,12 +69,12 @@ export class PostgresNotifier {
     const lost = () => {
       if (this.client === client) this.client = null;
       // Wake everyone: their next wait reconnects or polls.
-      for (const wake of [...this.waiters]) wake();
+      for (const wake of [...this.waiters.keys()]) wake();
     };
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', () => {
-      for (const wake of [...this.waiters]) wake();
+      for (const wake of [...this.waiters.keys()]) wake();
     });
     try {
       await client.connect();
@@ -90,9 +91,10 @@ export class PostgresNotifier {
     return true;
   }
 
+  /** Ends every wait (resolving `false`) and closes the listening connection. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const wake of [...this.waiters]) wake();
+    for (const end of [...this.waiters.values()]) end();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
  */
 export class SqliteNotifier {
   private db: Database.Database | null = null;
+  private readonly waits = new Set<() => void>();
 
   constructor(
     private readonly path: string,
@@ -27,6 +28,7 @@ export class SqliteNotifier {
       const finish = (value: boolean) => {
         if (done) return;
         done = true;
+        this.waits.delete(abort);
         clearTimeout(timer);
         clearInterval(poll);
         signal?.removeEventListener('abort', abort);
@@ -37,6 +39,7 @@ export class SqliteNotifier {
         this.ready().then((ready) => ready && finish(true), () => {});
       };
       signal?.addEventListener('abort', abort);
+      this.waits.add(abort);
       const timer = setTimeout(() => finish(false), timeoutMs);
       check();
       const poll = setInterval(() => {
@@ -50,7 +53,9 @@ export class SqliteNotifier {
     });
   }
 
+  /** Ends every wait (resolving `false`) and closes the connection. */
   close(): void {
+    for (const end of [...this.waits]) end();
     this.db?.close();
     this.db = null;
   }
