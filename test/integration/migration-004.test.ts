@@ -40,7 +40,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migration 004_legacy_facts on 
     const search = engine === 'sqlite' ? '' : ", search_vector";
     const vector = engine === 'sqlite' ? '' : ", to_tsvector('simple', 'findme')";
     await sql(`INSERT INTO mirrors (source_identity, agent, title, conversation_text, created_at, updated_at${search}) VALUES ('m', 'claude', 'findme', 'words', ${at}, ${at}${vector})`);
-    await store.migrator.up();
+    await store.migrator.up({ to: '004_legacy_facts' });
 
     expect(await sql('SELECT source_identity, file_mtime_ns FROM mirror_tombstones ORDER BY source_identity')).toEqual([
       { source_identity: 'a', file_mtime_ns: '1700000000123500000' },
@@ -51,7 +51,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migration 004_legacy_facts on 
     expect((await store.repositories.mirrors.search('findme')).map((m) => m.sourceIdentity).sort()).toEqual(['m', 'n']);
     await store.repositories.agentAvailability.markDegraded('claude', null, 'slow');
 
-    await store.migrator.down();
+    await store.migrator.down({ to: '004_legacy_facts' });
     expect(await sql("SELECT file_mtime FROM mirror_tombstones WHERE source_identity = 'a'")).toEqual([{ file_mtime: 1700000000123.5 }]);
   });
 });
