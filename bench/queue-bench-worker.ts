@@ -2,8 +2,10 @@
  * One worker process of bench/queues.bench.ts. Prints `ready` once connected, starts on a
  * line on stdin, drains the hook outbox until a claim comes back empty and prints
  * `done <rows processed>`. `repository` claims with HookOutboxRepository.claimBatch and
- * completes with markDelivered; `raw` is the reference: the driver alone, a plain
- * SELECT ... LIMIT n then one UPDATE per row, with no claim (so workers can collide).
+ * completes the batch with one markDeliveredMany; `raw` is the reference: the driver alone
+ * doing the same claim work (PostgreSQL: UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+ * LOCKED); SQLite: the same UPDATE ... RETURNING in BEGIN IMMEDIATE) and one UPDATE for the
+ * whole batch, without tokens, validation or error translation.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -20,16 +22,18 @@ export interface BenchWorkerSpec {
 }
 
 const spec = JSON.parse(process.argv[2]!) as BenchWorkerSpec;
-const SELECT = 'SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2';
-const UPDATE = 'UPDATE hook_outbox SET delivered_at = $1 WHERE id = $2';
+const CLAIM = `UPDATE hook_outbox SET locked_at = $1
+  WHERE id IN (SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_at IS NULL
+               ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING id`;
 
-async function drainWith(claim: () => Promise<number[]>, complete: (id: number) => Promise<unknown> | unknown): Promise<number> {
+async function drainBatches<T>(claim: () => Promise<T[]>, complete: (items: T[]) => Promise<unknown>): Promise<number> {
   let processed = 0;
   for (;;) {
-    const ids = await claim();
-    if (ids.length === 0) return processed;
-    for (const id of ids) await complete(id);
-    processed += ids.length;
+    const items = await claim();
+    if (items.length === 0) return processed;
+    await complete(items);
+    processed += items.length;
   }
 }
 
@@ -41,7 +45,7 @@ async function prepare(): Promise<{ run: () => Promise<number>; close: () => Pro
         : new PostgresStore({ url: spec.target, pool: { max: 2 } }, 'bench', systemClock);
     const q = store.repositories.hookOutbox;
     return {
-      run: () => drainWith(async () => (await q.claimBatch({ limit: spec.batch })).map((e) => e.id), (id) => q.markDelivered(id)),
+      run: () => drainBatches(async () => (await q.claimBatch({ limit: spec.batch })).map((e) => ({ id: e.id, token: e.claimToken })), (items) => q.markDeliveredMany(items)),
       close: () => store.close(),
     };
   }
@@ -49,13 +53,16 @@ async function prepare(): Promise<{ run: () => Promise<number>; close: () => Pro
     const db = new Database(spec.target);
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
-    const select = db.prepare(SELECT.replace(/\$\d/g, '?')).pluck();
-    const update = db.prepare(UPDATE.replace(/\$\d/g, '?'));
+    const claim = db
+      .prepare(CLAIM.replace(' FOR UPDATE SKIP LOCKED', '').replace(/\$1/g, '@now').replace('$2', '@limit'))
+      .pluck();
+    const complete = db.prepare('UPDATE hook_outbox SET delivered_at = ?, locked_at = NULL WHERE id IN (SELECT value FROM json_each(?))');
+    const claimTx = db.transaction(() => claim.all({ now: Date.now(), limit: spec.batch }) as number[]);
     return {
       run: () =>
-        drainWith(
-          async () => select.all(Date.now(), spec.batch) as number[],
-          (id) => update.run(Date.now(), id),
+        drainBatches(
+          async () => claimTx.immediate(),
+          async (ids) => complete.run(Date.now(), JSON.stringify(ids)),
         ),
       close: async () => {
         db.close();
@@ -66,9 +73,9 @@ async function prepare(): Promise<{ run: () => Promise<number>; close: () => Pro
   await client.connect();
   return {
     run: () =>
-      drainWith(
-        async () => (await client.query<{ id: string }>(SELECT, [new Date(), spec.batch])).rows.map((r) => Number(r.id)),
-        (id) => client.query(UPDATE, [new Date(), id]),
+      drainBatches(
+        async () => (await client.query<{ id: string }>(CLAIM, [new Date(), spec.batch])).rows.map((r) => Number(r.id)),
+        (ids) => client.query('UPDATE hook_outbox SET delivered_at = $1, locked_at = NULL WHERE id = ANY($2::bigint[])', [new Date(), ids]),
       ),
     close: () => client.end(),
   };

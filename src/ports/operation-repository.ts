@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OperationCreateInput, OperationProgress, type Operation } from '../domain/operation.js';
-import { DateInput, Id } from '../domain/validation.js';
+import { DateInput, DurationMs, Id } from '../domain/validation.js';
+import type { QueueStats } from '../domain/work-queue.js';
 import type { InputSchemas } from './validation.js';
 
 /**
@@ -47,6 +48,14 @@ export interface OperationRepository {
    * `heartbeatCutoff` -> stale; returns how many.
    */
   expireStale(heartbeatCutoff: Date): Promise<number>;
+  /** Retention: deletes completed, failed, cancelled and stale operations finished more than `olderThanMs` ago; returns how many. */
+  purge(olderThanMs: number): Promise<number>;
+  /**
+   * Counts of the operations now (see `QueueStats`): ready = queued, inFlight = running,
+   * scheduled 0, failed = failed operations, dead = stale ones, oldestReadyAgeMs from the
+   * oldest queued operation's createdAt. Reads only.
+   */
+  stats(): Promise<QueueStats>;
 }
 
 const NonEmpty = z.string().min(1, 'must not be empty');
@@ -82,4 +91,6 @@ export const operationRepositoryInputs: InputSchemas<OperationRepository> = {
   cancel: [['operationId', Id]],
   markNonterminalStale: [],
   expireStale: [['heartbeatCutoff', DateInput]],
+  purge: [['olderThanMs', DurationMs]],
+  stats: [],
 };

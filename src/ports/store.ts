@@ -2,6 +2,7 @@ import type { BulkLoader } from './bulk-loader.js';
 import type { Inspector } from './inspector.js';
 import type { Migrator } from './migrator.js';
 import type { Repositories } from './repositories.js';
+import type { WaitForWorkOptions } from './work-signal.js';
 
 export type EngineName = 'sqlite' | 'postgresql';
 
@@ -31,6 +32,28 @@ export interface Store {
   readonly inspector: Inspector;
   /** Whole-table writes for seed and copy tools (not for the daemon's normal work). */
   readonly bulk: BulkLoader;
+  /**
+   * Resolves `true` soon after a row of the hook outbox, inbound queue or webhook outbox is ready to claim (at once when one
+   * already is), including rows enqueued by other processes; `false` after `timeoutMs`
+   * (default 30 s) or when `signal` aborts. A hint to stop polling, never needed for
+   * correctness: it may wake when a claim then finds nothing. PostgreSQL: NOTIFY in the
+   * enqueue's transaction and LISTEN on a dedicated connection, polling every 100 ms when
+   * LISTEN is unavailable (`listen: false`, e.g. behind a transaction pooler); SQLite:
+   * `PRAGMA data_version` polled every 2 ms on a separate read-only connection.
+   */
+  waitForWork(options?: WaitForWorkOptions): Promise<boolean>;
   /** Closes the pool or file (and whatever `openStore` added). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Whether a queue that workers claim from (hook outbox, inbound queue, webhook outbox) has a
+ * row ready to claim now: the readiness check of `waitForWork`. Operations are claimed by id,
+ * not polled, so a queued one does not count.
+ */
+export async function anyQueueReady(r: Repositories): Promise<boolean> {
+  for (const stats of [r.hookOutbox.stats(), r.inboundQueue.stats(), r.webhooks.stats()]) {
+    if ((await stats).ready > 0) return true;
+  }
+  return false;
 }

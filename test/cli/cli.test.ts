@@ -108,6 +108,28 @@ for (const [engine, make] of Object.entries(TARGETS)) {
       expect(status.applied.length).toBeGreaterThan(0);
     });
 
+    it('status shows each work queue: ready, scheduled, in flight, failed, dead and the oldest ready age (text and --json)', async () => {
+      await cli('init');
+      const store = await openStore({ ...openOptions(spec), instanceLock: false });
+      opened.push(store);
+      const hooks = store.repositories.hookOutbox;
+      await hooks.enqueue({ sessionId: 's', eventType: 'stop', nextAttemptAt: new Date(Date.now() - 60_000) });
+      const [claimed] = await hooks.claimBatch({ limit: 1 });
+      await hooks.markFailed(claimed!.id, claimed!.claimToken, 'boom', new Date(Date.now() + 3_600_000));
+      await hooks.enqueue({ sessionId: 's', eventType: 'stop', nextAttemptAt: new Date(Date.now() - 5_000) });
+      await hooks.enqueue({ sessionId: 's', eventType: 'stop' });
+      await hooks.claimBatch({ limit: 1 });
+      const report = JSON.parse((await cli('status', '--json')).out) as { queues: Record<string, Record<string, number | null>> };
+      expect(report.queues.hookOutbox).toMatchObject({ ready: 1, scheduled: 1, inFlight: 1, failed: 1, dead: 0 });
+      expect(report.queues.hookOutbox!.oldestReadyAgeMs).toBeGreaterThanOrEqual(0);
+      expect(report.queues.hookOutbox!.oldestReadyAgeMs).toBeLessThan(60_000);
+      expect(Object.keys(report.queues)).toEqual(['hookOutbox', 'inboundQueue', 'operations', 'webhooks']);
+      const text = (await cli('status')).out;
+      expect(text).toMatch(/queues: +ready +scheduled +in flight +failed +dead +oldest ready/);
+      expect(text).toMatch(/hookOutbox +1 +1 +1 +1 +0 +\d+\.\d s/);
+      expect(text).toMatch(/webhooks +0 +0 +0 +0 +0 +-/);
+    });
+
     it('check passes on a freshly initialised database (run as a child process)', async () => {
       await cli('init');
       const run = await child('check');

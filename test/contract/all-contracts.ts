@@ -6,6 +6,7 @@ import type { ContractContext } from './engines.js';
 import { hookOutboxContract } from './hook-outbox.contract.js';
 import { inboundQueueContract } from './inbound-queue.contract.js';
 import { operationContract } from './operation.contract.js';
+import { queueClaimsContract } from './queue-claims.contract.js';
 import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { fullTextContract } from './full-text.contract.js';
 import { listenerContract } from './listener.contract.js';
@@ -18,6 +19,7 @@ import { sessionTokenContract } from './session-token.contract.js';
 import { settingsContract } from './settings.contract.js';
 import { storeContract } from './store.contract.js';
 import { voiceContract } from './voice.contract.js';
+import { waitForWorkContract } from './wait-for-work.contract.js';
 import { webhookContract } from './webhook.contract.js';
 
 /** Every contract: each engine's test file runs all of them. */
@@ -34,6 +36,8 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   operationContract,
   webhookContract,
   queueConcurrencyContract,
+  queueClaimsContract,
+  waitForWorkContract,
   pendingDeletionContract,
   agentAvailabilityContract,
   listenerContract,

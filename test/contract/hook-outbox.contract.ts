@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DAY, SECOND } from '../../src/domain/fields.js';
 import { ManualClock } from '../support/manual-clock.js';
 import type { ContractContext } from './engines.js';
+import type { Repositories } from '../../src/ports/repositories.js';
+
+/** Claims every claimable event now and returns each one's claim token by id. */
+async function claimAll(r: Repositories): Promise<Map<number, string>> {
+  return new Map((await r.hookOutbox.claimBatch({ limit: 1000 })).map((e) => [e.id, e.claimToken]));
+}
 
 export function hookOutboxContract({ fresh, another }: ContractContext): void {
   describe('HookOutboxRepository', () => {
@@ -45,8 +51,9 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       const { repositories: r } = await fresh({ clock });
       const later = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', nextAttemptAt: new Date(clock.now().getTime() + 60 * SECOND) });
       const now = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'y' });
-      expect((await r.hookOutbox.claimBatch({ limit: 10 })).map((e) => e.id)).toEqual([now]);
-      await r.hookOutbox.markDelivered(now);
+      const [claimed] = await r.hookOutbox.claimBatch({ limit: 10 });
+      expect(claimed?.id).toBe(now);
+      await r.hookOutbox.markDelivered(now, claimed!.claimToken);
       clock.advance(60 * SECOND);
       expect((await r.hookOutbox.claimBatch({ limit: 10 })).map((e) => e.id)).toEqual([later]);
     });
@@ -69,14 +76,15 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
       const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
-      await r.hookOutbox.claimBatch({ limit: 1 });
-      await r.hookOutbox.markDelivered(id);
+      const token = (await claimAll(r)).get(id)!;
+      await r.hookOutbox.markDelivered(id, token);
       const deliveredAt = clock.now();
       clock.advance(DAY);
-      await r.hookOutbox.markDelivered(id);
+      await r.hookOutbox.markDelivered(id, token);
       expect(await r.hookOutbox.get(id)).toMatchObject({ deliveredAt, lockedAt: null });
       expect(await r.hookOutbox.claimBatch({ limit: 1 })).toEqual([]);
-      await expect(r.hookOutbox.markDelivered(12345)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      await expect(r.hookOutbox.markDelivered(id, 'another-token')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.hookOutbox.markDelivered(12345, token)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
     });
 
     it('markDelivered records an optional error as lastError, clears an earlier one without it, and keeps the first outcome', async () => {
@@ -84,14 +92,16 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       const { repositories: r } = await fresh({ clock });
       const dropped = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
       const retried = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
-      await r.hookOutbox.markDelivered(dropped, 'payload is not JSON');
+      const tokens = await claimAll(r);
+      await r.hookOutbox.markDelivered(dropped, tokens.get(dropped)!, 'payload is not JSON');
       expect(await r.hookOutbox.get(dropped)).toMatchObject({ deliveredAt: clock.now(), lastError: 'payload is not JSON', lockedAt: null });
-      await r.hookOutbox.markFailed(retried, 'timeout', clock.now());
-      await r.hookOutbox.markDelivered(retried);
+      await r.hookOutbox.markFailed(retried, tokens.get(retried)!, 'timeout', clock.now());
+      const retriedToken = (await claimAll(r)).get(retried)!;
+      await r.hookOutbox.markDelivered(retried, retriedToken);
       expect(await r.hookOutbox.get(retried)).toMatchObject({ deliveredAt: clock.now(), lastError: null, attemptCount: 1 });
       clock.advance(1000);
-      await r.hookOutbox.markDelivered(retried, 'late');
-      await r.hookOutbox.markDelivered(dropped);
+      await r.hookOutbox.markDelivered(retried, retriedToken, 'late');
+      await r.hookOutbox.markDelivered(dropped, tokens.get(dropped)!);
       expect(await r.hookOutbox.get(retried)).toMatchObject({ lastError: null, deliveredAt: new Date(clock.now().getTime() - 1000) });
       expect(await r.hookOutbox.get(dropped)).toMatchObject({ lastError: 'payload is not JSON' });
       expect(await r.hookOutbox.claimBatch({ limit: 10 })).toEqual([]);
@@ -101,17 +111,20 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
       const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
-      await r.hookOutbox.claimBatch({ limit: 1 });
+      const first = (await claimAll(r)).get(id)!;
       const retryAt = new Date(clock.now().getTime() + 10 * SECOND);
-      await r.hookOutbox.markFailed(id, 'boom', retryAt);
-      await r.hookOutbox.markFailed(id, 'boom again', retryAt);
-      expect(await r.hookOutbox.get(id)).toMatchObject({ attemptCount: 2, lastError: 'boom again', nextAttemptAt: retryAt, lockedAt: null });
-      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toEqual([]);
+      await r.hookOutbox.markFailed(id, first, 'boom', retryAt);
+      await expect(r.hookOutbox.markFailed(id, first, 'the same claim again', retryAt)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      expect(await r.hookOutbox.get(id)).toMatchObject({ attemptCount: 1, lastError: 'boom', nextAttemptAt: retryAt, lockedAt: null });
       clock.advance(10 * SECOND);
-      expect(await r.hookOutbox.claimBatch({ limit: 1 })).toMatchObject([{ id, attemptCount: 2 }]);
-      await r.hookOutbox.markDelivered(id);
-      await expect(r.hookOutbox.markFailed(id, 'late', retryAt)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.hookOutbox.markFailed(12345, 'x', retryAt)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      const second = (await claimAll(r)).get(id)!;
+      await r.hookOutbox.markFailed(id, second, 'boom again', retryAt);
+      expect(await r.hookOutbox.get(id)).toMatchObject({ attemptCount: 2, lastError: 'boom again', nextAttemptAt: retryAt, lockedAt: null });
+      const [third] = await r.hookOutbox.claimBatch({ limit: 1 });
+      expect(third).toMatchObject({ id, attemptCount: 2 });
+      await r.hookOutbox.markDelivered(id, third!.claimToken);
+      await expect(r.hookOutbox.markFailed(id, third!.claimToken, 'late', retryAt)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.hookOutbox.markFailed(12345, 'x', 'x', retryAt)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
     });
 
     it('purgeDelivered deletes only events delivered longer ago than the age and returns the count', async () => {
@@ -119,10 +132,11 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       const { repositories: r } = await fresh({ clock });
       const old = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
       const recent = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
+      const tokens = await claimAll(r);
       const pending = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
-      await r.hookOutbox.markDelivered(old);
+      await r.hookOutbox.markDelivered(old, tokens.get(old)!);
       clock.advance(2 * DAY);
-      await r.hookOutbox.markDelivered(recent);
+      await r.hookOutbox.markDelivered(recent, tokens.get(recent)!);
       expect(await r.hookOutbox.purgeDelivered(DAY)).toBe(1);
       expect(await r.hookOutbox.get(old)).toBeNull();
       expect(await r.hookOutbox.get(recent)).not.toBeNull();
@@ -153,11 +167,25 @@ export function hookOutboxContract({ fresh, another }: ContractContext): void {
       });
       await expect(r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x', payload: { n: 10n } })).rejects.toMatchObject({ field: 'payload' });
       await expect(r.hookOutbox.enqueue({ sessionId: '', eventType: 'x' })).rejects.toMatchObject({ field: 'sessionId' });
-      await expect(r.hookOutbox.markFailed(0, 'x', new Date())).rejects.toMatchObject({ field: 'id' });
+      await expect(r.hookOutbox.markFailed(0, 't', 'x', new Date())).rejects.toMatchObject({ field: 'id' });
       const id = await r.hookOutbox.enqueue({ sessionId: 's', eventType: 'x' });
-      await expect(r.hookOutbox.markDelivered(id, 42 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'error' });
+      const token = (await claimAll(r)).get(id)!;
+      await expect(r.hookOutbox.markDelivered(id, token, 42 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'error' });
+      await expect(r.hookOutbox.markDelivered(id, '')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'token' });
+      await expect(r.hookOutbox.extend(id, token, 0)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'ttlMs' });
+      await expect(r.hookOutbox.markDeliveredMany([])).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'items' });
+      await expect(
+        r.hookOutbox.markDeliveredMany([
+          { id, token },
+          { id, token },
+        ]),
+      ).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'items' });
+      await expect(r.hookOutbox.markDeliveredMany([{ id, token: 7 as unknown as string }])).rejects.toMatchObject({
+        code: 'TC_VALIDATION',
+        field: 'items.0.token',
+      });
       expect(await r.hookOutbox.get(id)).toMatchObject({ deliveredAt: null, lastError: null });
-      await r.hookOutbox.markDelivered(id);
+      await r.hookOutbox.markDelivered(id, token);
       expect(await r.hookOutbox.claimBatch({ limit: 100 })).toEqual([]);
     });
   });

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, SECOND } from '../../src/domain/fields.js';
 import { ManualClock } from '../support/manual-clock.js';
+import type { Repositories } from '../../src/ports/repositories.js';
 import type { ContractContext } from './engines.js';
 
 const text = (sessionId: string, extra: Record<string, unknown> = {}) => ({ sessionId, origin: 'telegram', messageType: 'text' as const, content: 'hi', ...extra });
+
+/** Claims the message now and returns its claim token. */
+async function hold(r: Repositories, id: number): Promise<string> {
+  const claimed = await r.inboundQueue.claim(id);
+  if (!claimed) throw new Error(`message ${id} is not claimable`);
+  return claimed.claimToken;
+}
 
 export function inboundQueueContract({ fresh, another }: ContractContext): void {
   describe('InboundQueueRepository', () => {
@@ -57,19 +65,18 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
     it('listPending is FIFO over due pending and failed messages of the session; sessionsWithPending lists their sessions', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });
-      const a = (await r.inboundQueue.enqueue(text('s1', { content: 'a' })))!;
+      const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
+      await r.inboundQueue.markDelivered(c, await hold(r, c));
       clock.advance(1);
       const b = (await r.inboundQueue.enqueue(text('s1', { content: 'b' })))!;
+      await r.inboundQueue.markFailed(b, await hold(r, b), 'typing failed');
       clock.advance(1);
-      const c = (await r.inboundQueue.enqueue(text('s1', { content: 'c' })))!;
+      const a = (await r.inboundQueue.enqueue(text('s1', { content: 'a' })))!;
       await r.inboundQueue.enqueue(text('s2'));
       await r.inboundQueue.enqueue(text('s3'));
-      await r.inboundQueue.markDelivered(c);
-      await r.inboundQueue.claim(b);
-      await r.inboundQueue.markFailed(b, 'typing failed');
       expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a]);
       clock.advance(5 * SECOND);
-      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([a, b]);
+      expect((await r.inboundQueue.listPending('s1')).map((m) => m.id)).toEqual([b, a]);
       expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2', 's3']);
       await r.inboundQueue.expireForSession('s3');
       expect(await r.inboundQueue.sessionsWithPending()).toEqual(['s1', 's2']);
@@ -86,11 +93,78 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       clock.advance(1);
       expect(await r.inboundQueue.claim(id)).toMatchObject({ status: 'processing', lockedAt: clock.now() });
       clock.advance(11 * SECOND);
-      expect(await r.inboundQueue.claim(id, 10 * SECOND)).not.toBeNull();
-      await r.inboundQueue.markDelivered(id);
+      const last = await r.inboundQueue.claim(id, 10 * SECOND);
+      expect(last).not.toBeNull();
+      await r.inboundQueue.markDelivered(id, last!.claimToken);
       clock.advance(HOUR);
       expect(await r.inboundQueue.claim(id)).toBeNull();
       await expect(r.inboundQueue.claim(4242)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+    });
+
+    it('claimNext takes the oldest due message of a session with nothing in flight; claim(id) refuses a younger one', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const m1 = (await r.inboundQueue.enqueue(text('s1')))!;
+      const m2 = (await r.inboundQueue.enqueue(text('s1')))!;
+      const m3 = (await r.inboundQueue.enqueue(text('s2')))!;
+      expect(await r.inboundQueue.claim(m2)).toBeNull();
+      const first = (await r.inboundQueue.claimNext())!;
+      expect(first).toMatchObject({ id: m1, status: 'processing', claimToken: expect.any(String) });
+      expect(await r.inboundQueue.claimNext({ sessionId: 's1' })).toBeNull();
+      expect(await r.inboundQueue.claim(m2)).toBeNull();
+      expect((await r.inboundQueue.claimNext())!.id).toBe(m3);
+      expect(await r.inboundQueue.claimNext()).toBeNull();
+      await r.inboundQueue.markFailed(m1, first.claimToken, 'tmux busy');
+      const second = (await r.inboundQueue.claimNext())!;
+      expect(second.id).toBe(m2);
+      await r.inboundQueue.markDelivered(m2, second.claimToken);
+      expect(await r.inboundQueue.claimNext()).toBeNull();
+      clock.advance(5 * SECOND);
+      const retried = (await r.inboundQueue.claimNext({ sessionId: 's1' }))!;
+      expect(retried).toMatchObject({ id: m1, attemptCount: 1 });
+      clock.advance(300 * SECOND + 1);
+      expect((await r.inboundQueue.claimNext())).toMatchObject({ id: m1 });
+      await expect(r.inboundQueue.claimNext({ sessionId: '' })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.sessionId' });
+    });
+
+    it('several workers on separate connections never hold two messages of one session, and get each session in id order', async () => {
+      const store = await fresh();
+      const workers = [store, await another(), await another(), await another()];
+      const sessions = ['a', 'b', 'c', 'd', 'e'];
+      const expected = new Map(sessions.map((s) => [s, [] as number[]]));
+      for (let i = 0; i < 8; i++) {
+        for (const s of sessions) expected.get(s)!.push((await store.repositories.inboundQueue.enqueue(text(s, { content: `${s}${i}` })))!);
+      }
+      const inFlight = new Set<string>();
+      const handedOut = new Map(sessions.map((s) => [s, [] as number[]]));
+      const overlaps: string[] = [];
+      let peak = 0;
+      const total = sessions.length * 8;
+      let done = 0;
+      const deadline = Date.now() + 60_000;
+      await Promise.all(
+        workers.map(async (w) => {
+          while (done < total && Date.now() < deadline) {
+            const m = await w.repositories.inboundQueue.claimNext();
+            if (!m) {
+              await new Promise((resolve) => setTimeout(resolve, 2));
+              continue;
+            }
+            if (inFlight.has(m.sessionId)) overlaps.push(`${m.sessionId}:${m.id}`);
+            inFlight.add(m.sessionId);
+            peak = Math.max(peak, inFlight.size);
+            handedOut.get(m.sessionId)!.push(m.id);
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+            // Off the in-flight set before the commit: only the database keeps the next claim out.
+            inFlight.delete(m.sessionId);
+            await w.repositories.inboundQueue.markDelivered(m.id, m.claimToken);
+            done++;
+          }
+        }),
+      );
+      expect(overlaps).toEqual([]);
+      expect(handedOut).toEqual(expected);
+      expect(peak).toBeGreaterThan(1);
     });
 
     it('of concurrent claims of one message exactly one wins', async () => {
@@ -109,8 +183,7 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const id = (await r.inboundQueue.enqueue(text('s')))!;
       const delays: number[] = [];
       for (let attempt = 1; attempt <= 8; attempt++) {
-        expect(await r.inboundQueue.claim(id)).not.toBeNull();
-        await r.inboundQueue.markFailed(id, `fail ${attempt}`);
+        await r.inboundQueue.markFailed(id, await hold(r, id), `fail ${attempt}`);
         const m = (await r.inboundQueue.get(id))!;
         expect(m).toMatchObject({ status: 'failed', attemptCount: attempt, lastError: `fail ${attempt}`, lockedAt: null });
         delays.push((m.nextRetryAt!.getTime() - clock.now().getTime()) / SECOND);
@@ -143,14 +216,14 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const { repositories: r } = await fresh({ clock });
       const a = (await r.inboundQueue.enqueue(text('s')))!;
       const b = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.markExpired(a, 'session closed');
+      const aToken = await hold(r, a);
+      await r.inboundQueue.markExpired(a, aToken, 'session closed');
       expect(await r.inboundQueue.get(a)).toMatchObject({ status: 'expired', lastError: 'session closed', processedAt: clock.now() });
       clock.advance(1000);
-      await r.inboundQueue.markExpired(a, 'again');
+      await r.inboundQueue.markExpired(a, aToken, 'again');
       expect(await r.inboundQueue.get(a)).toMatchObject({ lastError: 'session closed', processedAt: new Date(clock.now().getTime() - 1000) });
-      await r.inboundQueue.claim(b);
-      await r.inboundQueue.markFailed(b, 'tmux gone');
-      await r.inboundQueue.markExpired(b);
+      await r.inboundQueue.markFailed(b, await hold(r, b), 'tmux gone');
+      await r.inboundQueue.markExpired(b, await hold(r, b));
       expect(await r.inboundQueue.get(b)).toMatchObject({ status: 'expired', lastError: 'tmux gone' });
     });
 
@@ -159,33 +232,34 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const { repositories: r } = await fresh({ clock });
       const d = (await r.inboundQueue.enqueue(text('s')))!;
       const e = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.claim(d);
-      await r.inboundQueue.markDelivered(d);
+      const dToken = await hold(r, d);
+      await r.inboundQueue.markDelivered(d, dToken);
       const processedAt = clock.now();
       clock.advance(1000);
-      await r.inboundQueue.markDelivered(d);
+      await r.inboundQueue.markDelivered(d, dToken);
       expect(await r.inboundQueue.get(d)).toMatchObject({ status: 'delivered', processedAt, lockedAt: null });
-      await r.inboundQueue.markExpired(e);
-      await r.inboundQueue.markExpired(e);
-      await expect(r.inboundQueue.markFailed(d, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markExpired(d)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markDelivered(e)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markFailed(e, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.inboundQueue.markDelivered(777)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      const eToken = await hold(r, e);
+      await r.inboundQueue.markExpired(e, eToken);
+      await r.inboundQueue.markExpired(e, eToken);
+      await expect(r.inboundQueue.markFailed(d, dToken, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markExpired(d, dToken)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(e, eToken)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markFailed(e, eToken, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.inboundQueue.markDelivered(777, dToken)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
       expect(await r.inboundQueue.get(e)).toMatchObject({ status: 'expired', lockedAt: null });
     });
 
     it('expireForSession expires pending, processing and failed messages of that session only', async () => {
       const { repositories: r } = await fresh();
-      const pending = (await r.inboundQueue.enqueue(text('s1')))!;
-      const processing = (await r.inboundQueue.enqueue(text('s1')))!;
+      // In an order the one-at-a-time rule allows: the failed message waits for its retry.
       const failed = (await r.inboundQueue.enqueue(text('s1')))!;
+      await r.inboundQueue.markFailed(failed, await hold(r, failed), 'x');
       const delivered = (await r.inboundQueue.enqueue(text('s1')))!;
+      await r.inboundQueue.markDelivered(delivered, await hold(r, delivered));
+      const processing = (await r.inboundQueue.enqueue(text('s1')))!;
+      await hold(r, processing);
+      const pending = (await r.inboundQueue.enqueue(text('s1')))!;
       const other = (await r.inboundQueue.enqueue(text('s2')))!;
-      await r.inboundQueue.claim(processing);
-      await r.inboundQueue.claim(failed);
-      await r.inboundQueue.markFailed(failed, 'x');
-      await r.inboundQueue.markDelivered(delivered);
       expect(await r.inboundQueue.expireForSession('s1')).toBe(3);
       for (const id of [pending, processing, failed]) expect((await r.inboundQueue.get(id))!.status).toBe('expired');
       expect((await r.inboundQueue.get(delivered))!.status).toBe('delivered');
@@ -198,8 +272,8 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       const delivered = (await r.inboundQueue.enqueue(text('s')))!;
       const expired = (await r.inboundQueue.enqueue(text('s')))!;
       const pending = (await r.inboundQueue.enqueue(text('s')))!;
-      await r.inboundQueue.markDelivered(delivered);
-      await r.inboundQueue.markExpired(expired);
+      await r.inboundQueue.markDelivered(delivered, await hold(r, delivered));
+      await r.inboundQueue.markExpired(expired, await hold(r, expired));
       clock.advance(72 * HOUR);
       expect(await r.inboundQueue.cleanup()).toBe(0);
       clock.advance(1);
@@ -224,9 +298,12 @@ export function inboundQueueContract({ fresh, another }: ContractContext): void 
       await expect(r.inboundQueue.listPending('s', { lockTtlMs: -1 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'options.lockTtlMs' });
       await expect(r.inboundQueue.listPending('')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'sessionId' });
       const id = (await r.inboundQueue.enqueue(text('s')))!;
-      await expect(r.inboundQueue.markExpired(id, 7 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'reason' });
+      await expect(r.inboundQueue.markExpired(id, 'token', 7 as unknown as string)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'reason' });
+      await expect(r.inboundQueue.markDelivered(id, '')).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'token' });
+      await expect(r.inboundQueue.extend(id, 'token', -1)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'ttlMs' });
+      await expect(r.inboundQueue.markDeliveredMany([{ id: 0, token: 't' }])).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'items.0.id' });
       expect(await r.inboundQueue.get(id)).toMatchObject({ status: 'pending', lastError: null });
-      await r.inboundQueue.markDelivered(id);
+      await r.inboundQueue.markDelivered(id, await hold(r, id));
       expect(await r.inboundQueue.sessionsWithPending()).toEqual([]);
     });
   });

@@ -34,6 +34,43 @@ export function operationContract({ fresh, another }: ContractContext): void {
       expect(await r.operations.getByRequest('next-work', 'caller-1', 'other')).toBeNull();
     });
 
+    it('stats: queued are ready, running in flight, failed and stale counted, age of the oldest queued one', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      expect(await r.operations.stats()).toEqual({ ready: 0, scheduled: 0, inFlight: 0, failed: 0, dead: 0, oldestReadyAgeMs: null });
+      const ops = [];
+      for (let i = 0; i < 5; i++) {
+        ops.push(await r.operations.create({ ...request, clientRequestId: `req-${i}` }));
+        clock.advance(100);
+      }
+      await r.operations.claim(ops[0]!.operationId);
+      await r.operations.claim(ops[1]!.operationId);
+      await r.operations.fail(ops[1]!.operationId, 'boom');
+      await r.operations.claim(ops[2]!.operationId);
+      await r.operations.expireStale(new Date(clock.now().getTime() + 1));
+      await r.operations.claim(ops[3]!.operationId);
+      expect(await r.operations.stats()).toEqual({ ready: 1, scheduled: 0, inFlight: 1, failed: 1, dead: 2, oldestReadyAgeMs: 100 });
+    });
+
+    it('purge deletes finished operations completed longer ago than the age, never queued or running ones', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const done = await r.operations.create({ ...request, clientRequestId: 'a' });
+      await r.operations.claim(done.operationId);
+      await r.operations.complete(done.operationId, 'ok');
+      const queued = await r.operations.create({ ...request, clientRequestId: 'b' });
+      clock.advance(10 * SECOND);
+      const recent = await r.operations.create({ ...request, clientRequestId: 'c' });
+      await r.operations.cancel(recent.operationId);
+      expect(await r.operations.purge(10 * SECOND)).toBe(0);
+      clock.advance(1);
+      expect(await r.operations.purge(10 * SECOND)).toBe(1);
+      expect(await r.operations.get(done.operationId)).toBeNull();
+      expect(await r.operations.get(queued.operationId)).not.toBeNull();
+      expect(await r.operations.get(recent.operationId)).not.toBeNull();
+      await expect(r.operations.purge(-1)).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'olderThanMs' });
+    });
+
     it('create is idempotent on (kind, callerSessionId, clientRequestId) and returns the existing row', async () => {
       const clock = new ManualClock();
       const { repositories: r } = await fresh({ clock });

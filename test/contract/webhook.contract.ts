@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECOND } from '../../src/domain/fields.js';
+import { DAY, SECOND } from '../../src/domain/fields.js';
 import { ManualClock } from '../support/manual-clock.js';
 import type { ContractContext } from './engines.js';
 
@@ -76,18 +76,22 @@ export function webhookContract({ fresh }: ContractContext): void {
       await r.webhooks.upsertContract({ id: 'c1', contract: {} });
       const id = await r.webhooks.enqueue(delivery());
       const statuses: string[] = [];
+      let token = '';
       for (let i = 1; i <= 10; i++) {
-        await r.webhooks.claimBatch({ limit: 1 });
-        statuses.push(await r.webhooks.markFailed(id, `HTTP 500 #${i}`, clock.now()));
+        token = (await r.webhooks.claimBatch({ limit: 1 }))[0]!.claimToken;
+        statuses.push(await r.webhooks.markFailed(id, token, `HTTP 500 #${i}`, clock.now()));
       }
       expect(statuses).toEqual([...Array(9).fill('pending'), 'dead_letter']);
       expect(await r.webhooks.getDelivery(id)).toMatchObject({ status: 'dead_letter', attemptCount: 10, lastError: 'HTTP 500 #10', lockedAt: null });
       expect(await r.webhooks.claimBatch({ limit: 1 })).toEqual([]);
-      await expect(r.webhooks.markFailed(id, 'x', clock.now())).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      expect(await r.webhooks.stats()).toEqual({ ready: 0, scheduled: 0, inFlight: 0, failed: 0, dead: 1, oldestReadyAgeMs: null });
+      await expect(r.webhooks.markFailed(id, token, 'x', clock.now())).rejects.toMatchObject({ code: 'TC_CONFLICT' });
 
       const quick = await r.webhooks.enqueue(delivery());
-      expect(await r.webhooks.markFailed(quick, 'a', clock.now(), 2)).toBe('pending');
-      expect(await r.webhooks.markFailed(quick, 'b', clock.now(), 2)).toBe('dead_letter');
+      const first = (await r.webhooks.claimBatch({ limit: 1 }))[0]!.claimToken;
+      expect(await r.webhooks.markFailed(quick, first, 'a', clock.now(), 2)).toBe('pending');
+      const second = (await r.webhooks.claimBatch({ limit: 1 }))[0]!.claimToken;
+      expect(await r.webhooks.markFailed(quick, second, 'b', clock.now(), 2)).toBe('dead_letter');
     });
 
     it('a failed delivery is due again at its nextAttemptAt', async () => {
@@ -95,8 +99,8 @@ export function webhookContract({ fresh }: ContractContext): void {
       const { repositories: r } = await fresh({ clock });
       await r.webhooks.upsertContract({ id: 'c1', contract: {} });
       const id = await r.webhooks.enqueue(delivery());
-      await r.webhooks.claimBatch({ limit: 1 });
-      await r.webhooks.markFailed(id, 'timeout', new Date(clock.now().getTime() + 10 * SECOND));
+      const [claimed] = await r.webhooks.claimBatch({ limit: 1 });
+      await r.webhooks.markFailed(id, claimed!.claimToken, 'timeout', new Date(clock.now().getTime() + 10 * SECOND));
       expect(await r.webhooks.claimBatch({ limit: 1 })).toEqual([]);
       clock.advance(10 * SECOND);
       expect(await r.webhooks.claimBatch({ limit: 1 })).toMatchObject([{ id, attemptCount: 1, lastError: 'timeout' }]);
@@ -108,16 +112,36 @@ export function webhookContract({ fresh }: ContractContext): void {
       await r.webhooks.upsertContract({ id: 'c1', contract: {} });
       const ok = await r.webhooks.enqueue(delivery());
       const bad = await r.webhooks.enqueue(delivery());
-      await r.webhooks.claimBatch({ limit: 2 });
-      await r.webhooks.markDelivered(ok);
-      await r.webhooks.markRejected(bad, 'HTTP 410');
+      const tokens = new Map((await r.webhooks.claimBatch({ limit: 2 })).map((d) => [d.id, d.claimToken]));
+      await r.webhooks.markDelivered(ok, tokens.get(ok)!);
+      await r.webhooks.markRejected(bad, tokens.get(bad)!, 'HTTP 410');
       expect(await r.webhooks.getDelivery(ok)).toMatchObject({ status: 'delivered', deliveredAt: clock.now(), lockedAt: null });
       expect(await r.webhooks.getDelivery(bad)).toMatchObject({ status: 'rejected', lastError: 'HTTP 410', lockedAt: null });
-      await expect(r.webhooks.markDelivered(bad)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.webhooks.markRejected(ok, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
-      await expect(r.webhooks.markDelivered(9999)).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
+      await expect(r.webhooks.markDelivered(bad, tokens.get(bad)!)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.webhooks.markRejected(ok, tokens.get(ok)!, 'x')).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await expect(r.webhooks.markDelivered(9999, 'x')).rejects.toMatchObject({ code: 'TC_NOT_FOUND' });
       clock.advance(60 * SECOND);
       expect(await r.webhooks.claimBatch({ limit: 10 })).toEqual([]);
+    });
+
+    it('purge deletes delivered, rejected and dead_letter deliveries older than the age, never pending ones', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      await r.webhooks.upsertContract({ id: 'c1', contract: {} });
+      const ok = await r.webhooks.enqueue(delivery());
+      const bad = await r.webhooks.enqueue(delivery());
+      const dead = await r.webhooks.enqueue(delivery());
+      const tokens = new Map((await r.webhooks.claimBatch({ limit: 3 })).map((d) => [d.id, d.claimToken]));
+      await r.webhooks.markDelivered(ok, tokens.get(ok)!);
+      await r.webhooks.markRejected(bad, tokens.get(bad)!, 'HTTP 410');
+      await r.webhooks.markFailed(dead, tokens.get(dead)!, 'HTTP 500', clock.now(), 1);
+      const pending = await r.webhooks.enqueue(delivery());
+      clock.advance(DAY);
+      expect(await r.webhooks.purge(DAY)).toBe(0);
+      clock.advance(1);
+      expect(await r.webhooks.purge(DAY)).toBe(3);
+      expect(await r.webhooks.getDelivery(ok)).toBeNull();
+      expect(await r.webhooks.getDelivery(pending)).not.toBeNull();
     });
 
     it('bad input gets a ValidationError naming the field and leaves the outbox unchanged', async () => {
@@ -126,7 +150,8 @@ export function webhookContract({ fresh }: ContractContext): void {
       await expect(r.webhooks.claimBatch({ limit: -3 })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'limit' });
       await expect(r.webhooks.enqueue(delivery({ event: { at: NaN } }))).rejects.toMatchObject({ field: 'event' });
       await expect(r.webhooks.enqueue(delivery({ targetUrl: 'not a url' }))).rejects.toMatchObject({ field: 'targetUrl' });
-      await expect(r.webhooks.markFailed(1, 'x', new Date(), 0)).rejects.toMatchObject({ field: 'maxAttempts' });
+      await expect(r.webhooks.markFailed(1, 't', 'x', new Date(), 0)).rejects.toMatchObject({ field: 'maxAttempts' });
+      await expect(r.webhooks.markRejected(1, '', 'x')).rejects.toMatchObject({ field: 'token' });
       await expect(r.webhooks.upsertContract({ id: 'c2', contract: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({
         field: 'contract',
       });

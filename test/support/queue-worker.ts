@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       continue;
     }
     process.stdout.write(`D ${rows.map((r) => r.id).join(' ')}\n`);
-    for (const row of rows) await queue.markDelivered(row.id);
+    for (const row of rows) await queue.markDelivered(row.id, row.claimToken);
     idleSince = Date.now();
   }
   await store.close();

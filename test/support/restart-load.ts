@@ -90,7 +90,7 @@ async function claimer(): Promise<void> {
       // A short lock TTL: events claimed by a call whose answer a restart cut are claimed again.
       const events = await store.repositories.hookOutbox.claimBatch({ limit: 5, lockTtlMs: 2000 });
       for (const event of events) {
-        await store.repositories.hookOutbox.markDelivered(event.id);
+        await store.repositories.hookOutbox.markDelivered(event.id, event.claimToken);
         say(`delivered ${event.id}`);
       }
       if (events.length === 0) await pause(20);

@@ -30,6 +30,8 @@ export interface PostgresOptions {
   migrationLockTimeoutMs?: number;
   connectTimeoutMs?: number;
   applicationName?: string;
+  /** false: `waitForWork` polls instead of LISTEN (LISTEN needs a direct connection, not a transaction pooler). */
+  listen?: boolean;
 }
 
 /** Runs parameterised SQL on a pool (one statement, any connection) or on one transaction's client. */

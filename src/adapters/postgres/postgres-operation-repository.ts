@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { postgresQueueStats } from './postgres-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   newOperation,
@@ -156,5 +158,16 @@ export class PostgresOperationRepository implements OperationRepository {
       [this.clock.now(), heartbeatCutoff],
     );
     return rowCount ?? 0;
+  }
+  async purge(olderThanMs: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      "DELETE FROM operations WHERE state IN ('completed', 'failed', 'cancelled', 'stale') AND completed_at < $1",
+      [new Date(this.clock.now().getTime() - olderThanMs)],
+    );
+    return rowCount ?? 0;
+  }
+
+  stats(): Promise<QueueStats> {
+    return postgresQueueStats(this.db, 'operations', this.clock.now(), 0);
   }
 }

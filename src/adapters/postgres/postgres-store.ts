@@ -1,4 +1,7 @@
 import { systemClock, type Clock } from '../../ports/clock.js';
+import { anyQueueReady } from '../../ports/store.js';
+import type { WaitForWorkOptions } from '../../ports/work-signal.js';
+import { PostgresNotifier } from './postgres-notifier.js';
 import type { Store } from '../../ports/store.js';
 import { postgresMigrations } from '../../migrations/postgres/index.js';
 import { createDatabase, PostgresDatabase, type PostgresOptions } from './postgres-database.js';
@@ -17,6 +20,7 @@ export class PostgresStore implements Store {
   readonly bulk;
   readonly maintenance = { run: async () => {} };
   private closed = false;
+  private readonly notifier: PostgresNotifier;
 
   constructor(
     readonly options: PostgresOptions,
@@ -28,6 +32,11 @@ export class PostgresStore implements Store {
     this.migrator = createPostgresMigrator(options, postgresMigrations);
     this.inspector = new PostgresInspector(this.database);
     this.bulk = new PostgresBulkLoader(this.database);
+    this.notifier = new PostgresNotifier(options, () => anyQueueReady(this.repositories));
+  }
+
+  waitForWork(options: WaitForWorkOptions = {}): Promise<boolean> {
+    return this.notifier.wait(options.signal, options.timeoutMs ?? 30_000);
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
@@ -37,6 +46,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.notifier.close();
     await this.database.close();
   }
 }

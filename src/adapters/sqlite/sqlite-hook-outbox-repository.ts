@@ -1,6 +1,16 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { hookEventFields, type HookEvent, type HookEventInput } from '../../domain/hook-outbox.js';
-import { claimOrder, HOOK_LOCK_TTL_MS, lockCutoff, type ClaimBatchOptions } from '../../domain/work-queue.js';
+import {
+  claimOrder,
+  HOOK_LOCK_TTL_MS,
+  lockCutoff,
+  notHeldMessage,
+  type ClaimBatchOptions,
+  type Claimed,
+  type RedriveOptions,
+} from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -9,11 +19,14 @@ import type { SqliteExecutor } from './sqlite-database.js';
 const codec = new SqliteCodec(hookEventFields);
 const ALL = codec.columnList;
 type Row = Record<string, unknown>;
-const CLAIM = `UPDATE hook_outbox SET locked_at = ?
+const CLAIM = `UPDATE hook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
    WHERE id IN (SELECT id FROM hook_outbox
-                WHERE delivered_at IS NULL AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
+                WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?
+                  AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
                 ORDER BY created_at, id LIMIT ?)
-   RETURNING ${ALL}`;
+   RETURNING ${ALL}, claim_token`;
+const DELIVER = `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN ? ELSE last_error END,
+   delivered_at = COALESCE(delivered_at, ?), locked_at = NULL, lock_expires_at = NULL WHERE id = ? AND claim_token = ?`;
 
 export class SqliteHookOutboxRepository implements HookOutboxRepository {
   constructor(
@@ -43,7 +56,7 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     });
   }
 
-  claimBatch(options: ClaimBatchOptions): Promise<HookEvent[]> {
+  claimBatch(options: ClaimBatchOptions): Promise<Claimed<HookEvent>[]> {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, options.lockTtlMs ?? HOOK_LOCK_TTL_MS).getTime();
     // One UPDATE ... RETURNING in an IMMEDIATE transaction: the write lock is taken before the
@@ -51,44 +64,97 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     // RETURNING has no defined order, hence the sort.
     return this.db.run((db) =>
       db
-        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
+        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as Row[])
         .immediate()
-        .map((row) => codec.fromRow(row))
+        .map((row) => ({ ...codec.fromRow(row), claimToken: row.claim_token as string }))
         .sort(claimOrder),
     );
   }
 
-  markDelivered(id: number, error?: string): Promise<void> {
+  markDelivered(id: number, token: string, error?: string): Promise<void> {
     const now = this.clock.now().getTime();
     return this.db.run(() => {
-      const changed = this.db
-        .prepare(
-          `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN ? ELSE last_error END,
-             delivered_at = COALESCE(delivered_at, ?), locked_at = NULL WHERE id = ?`,
-        )
-        .run(error ?? null, now, id).changes;
-      if (changed === 0) throw new NotFoundError('hook event', id);
+      if (this.db.prepare(DELIVER).run(error ?? null, now, id, token).changes === 0) this.refused(id);
     });
   }
 
-  markFailed(id: number, error: string, nextAttemptAt: Date): Promise<void> {
+  markDeliveredMany(items: { id: number; token: string; error?: string }[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    // One transaction for the batch: a stale token rolls the whole batch back.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          const deliver = this.db.prepare(DELIVER);
+          for (const item of items) if (deliver.run(item.error ?? null, now, item.id, item.token).changes === 0) this.refused(item.id);
+        })
+        .immediate(),
+    );
+  }
+
+  markFailed(id: number, token: string, error: string, nextAttemptAt: Date, maxAttempts?: number): Promise<'pending' | 'dead_letter'> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      const row = this.db
+        .prepare(
+          `UPDATE hook_outbox SET attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?,
+             locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+             dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END
+           WHERE id = ? AND claim_token = ? AND delivered_at IS NULL RETURNING dead_at`,
+        )
+        .get(error, nextAttemptAt.getTime(), maxAttempts ?? null, now, id, token) as { dead_at: number | null } | undefined;
+      if (!row) this.refused(id);
+      return row.dead_at === null ? 'pending' : 'dead_letter';
+    });
+  }
+
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const now = this.clock.now().getTime();
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_attempt_at = ?
+             WHERE dead_at IS NOT NULL AND delivered_at IS NULL ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(now, ...(ids ? [JSON.stringify(ids)] : [])).changes,
+    );
+  }
+
+  extend(id: number, token: string, ttlMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      const changed = this.db
+        .prepare('UPDATE hook_outbox SET locked_at = ?, lock_expires_at = ? WHERE id = ? AND claim_token = ? AND delivered_at IS NULL')
+        .run(now, now + ttlMs, id, token).changes;
+      if (changed === 0) this.refused(id);
+    });
+  }
+
+  release(id: number, token: string): Promise<void> {
     return this.db.run(() => {
       const changed = this.db
         .prepare(
-          `UPDATE hook_outbox SET attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?, locked_at = NULL
-           WHERE id = ? AND delivered_at IS NULL`,
+          `UPDATE hook_outbox SET locked_at = NULL, lock_expires_at = NULL, claim_token = NULL
+           WHERE id = ? AND claim_token = ? AND delivered_at IS NULL`,
         )
-        .run(error, nextAttemptAt.getTime(), id).changes;
-      if (changed > 0) return;
-      if (this.db.prepare('SELECT 1 FROM hook_outbox WHERE id = ?').get(id)) {
-        throw new ConflictError(`hook event ${id} is already delivered`);
-      }
-      throw new NotFoundError('hook event', id);
+        .run(id, token).changes;
+      if (changed === 0) this.refused(id);
     });
+  }
+
+  /** Throws why a guarded update of `id` changed nothing. */
+  private refused(id: number): never {
+    const row = this.db.prepare('SELECT delivered_at FROM hook_outbox WHERE id = ?').get(id) as { delivered_at: number | null } | undefined;
+    if (!row) throw new NotFoundError('hook event', id);
+    throw new ConflictError(row.delivered_at !== null ? `hook event ${id} is already delivered` : notHeldMessage('hook event', id));
   }
 
   purgeDelivered(olderThanMs: number): Promise<number> {
     const cutoff = this.clock.now().getTime() - olderThanMs;
     return this.db.run(() => this.db.prepare('DELETE FROM hook_outbox WHERE delivered_at < ?').run(cutoff).changes);
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'hook', this.clock.now(), HOOK_LOCK_TTL_MS);
   }
 }

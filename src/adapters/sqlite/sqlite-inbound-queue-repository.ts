@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { HOUR } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
@@ -7,15 +9,39 @@ import {
   type InboundMessage,
   type InboundStatus,
 } from '../../domain/inbound-queue.js';
-import { INBOUND_LOCK_TTL_MS, lockCutoff } from '../../domain/work-queue.js';
+import { INBOUND_LOCK_TTL_MS, lockCutoff, notHeldMessage, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
-import type { InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
+import type { ClaimNextOptions, InboundQueueRepository, ListPendingOptions } from '../../ports/inbound-queue-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(inboundMessageFields);
 const ALL = codec.columnList;
 const BACKOFF = JSON.stringify(INBOUND_BACKOFF_MS);
+
+/*
+ * The inbound claim rules (see postgres-inbound-claim.ts), with :now and :cutoff. Claims run
+ * in IMMEDIATE transactions, so these reads see every committed claim.
+ */
+const claimable = (x: string) =>
+  `(${x}.status IN ('pending', 'failed', 'processing') AND ${x}.dead_at IS NULL
+    AND (${x}.locked_at IS NULL OR ${x}.locked_at < :cutoff AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < :now)))`;
+const due = (x: string) => `(${x}.status = 'processing' OR ${x}.next_retry_at IS NULL OR ${x}.next_retry_at <= :now)`;
+const inFlight = (x: string) =>
+  `(${x}.status = 'processing' AND ${x}.locked_at IS NOT NULL
+    AND NOT (${x}.locked_at < :cutoff AND (${x}.lock_expires_at IS NULL OR ${x}.lock_expires_at < :now)))`;
+const headOf = (t: string) =>
+  `NOT EXISTS (SELECT 1 FROM inbound_queue o WHERE o.session_id = ${t}.session_id AND o.id <> ${t}.id
+     AND o.status IN ('pending', 'failed', 'processing')
+     AND (${inFlight('o')} OR o.id < ${t}.id AND ${claimable('o')} AND ${due('o')}))`;
+const CLAIM_ID = `SELECT t.id, ${claimable('t')} AND ${headOf('t')} AS ok FROM inbound_queue t WHERE t.id = :id`;
+const claimNextSql = (bySession: boolean) =>
+  `SELECT q.id FROM inbound_queue q
+   WHERE q.status IN ('pending', 'failed', 'processing') ${bySession ? 'AND q.session_id = :sessionId' : ''}
+     AND ${claimable('q')} AND ${due('q')} AND ${headOf('q')}
+   ORDER BY q.id LIMIT 1`;
+const CLAIM_NEXT = claimNextSql(false);
+const CLAIM_NEXT_OF_SESSION = claimNextSql(true);
 type Row = Record<string, unknown>;
 
 export class SqliteInboundQueueRepository implements InboundQueueRepository {
@@ -46,61 +72,144 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     });
   }
 
-  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<InboundMessage | null> {
-    const now = this.clock.now();
-    return this.db.run(() => {
-      const row = this.db
-        .prepare(
-          `UPDATE inbound_queue SET status = 'processing', locked_at = ?
-           WHERE id = ? AND status IN ('pending', 'failed', 'processing') AND (locked_at IS NULL OR locked_at < ?)
-           RETURNING ${ALL}`,
-        )
-        .get(now.getTime(), id, lockCutoff(now, lockTtlMs).getTime());
-      if (row) return codec.fromRow(row as Row);
-      if (!this.db.prepare('SELECT 1 FROM inbound_queue WHERE id = ?').get(id)) throw new NotFoundError('inbound message', id);
-      return null;
-    });
-  }
-
-  markDelivered(id: number): Promise<void> {
-    return this.transition(id, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL", [
-      this.clock.now().getTime(),
-    ]);
-  }
-
-  markFailed(id: number, error: string): Promise<void> {
-    // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
-    return this.transition(
-      id,
-      ['delivered', 'expired'],
-      `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL,
-       next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']')`,
-      [error, this.clock.now().getTime(), BACKOFF, BACKOFF],
+  claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
+    const params = this.claimParams(lockTtlMs);
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          const target = this.db.prepare(CLAIM_ID).get({ ...params, id }) as { id: number; ok: number } | undefined;
+          if (!target) throw new NotFoundError('inbound message', id);
+          return target.ok ? this.take(id, params.now) : null;
+        })
+        .immediate(),
     );
   }
 
-  markExpired(id: number, reason?: string): Promise<void> {
+  claimNext(options?: ClaimNextOptions): Promise<Claimed<InboundMessage> | null> {
+    const { lockTtlMs, sessionId } = options as { lockTtlMs: number; sessionId?: string };
+    const params = this.claimParams(lockTtlMs);
+    // Chosen and claimed under the write lock (IMMEDIATE), so no other process claims in between.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get({ ...params, sessionId })) as
+            | { id: number }
+            | undefined;
+          return id ? this.take(id.id, params.now) : null;
+        })
+        .immediate(),
+    );
+  }
+
+  private claimParams(lockTtlMs: number): { now: number; cutoff: number } {
+    const now = this.clock.now();
+    return { now: now.getTime(), cutoff: lockCutoff(now, lockTtlMs).getTime() };
+  }
+
+  private take(id: number, now: number): Claimed<InboundMessage> {
+    const row = this.db
+      .prepare(
+        `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
+         WHERE id = ? RETURNING ${ALL}, claim_token`,
+      )
+      .get(now, id) as Row;
+    return { ...codec.fromRow(row), claimToken: row.claim_token as string };
+  }
+
+  markDelivered(id: number, token: string): Promise<void> {
+    return this.db.run(() => this.deliver(id, token, this.clock.now().getTime()));
+  }
+
+  markDeliveredMany(items: { id: number; token: string }[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    // One transaction for the batch: a stale token rolls the whole batch back.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          for (const item of items) this.deliver(item.id, item.token, now);
+        })
+        .immediate(),
+    );
+  }
+
+  private deliver(id: number, token: string, now: number): void {
+    this.apply(id, token, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL", [
+      now,
+    ]);
+  }
+
+  markFailed(id: number, token: string, error: string, maxAttempts?: number): Promise<'failed' | 'dead_letter'> {
+    // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
+    const now = this.clock.now().getTime();
+    return this.db.run(() => {
+      this.apply(
+        id,
+        token,
+        ['delivered', 'expired'],
+        `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+         next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']'),
+         dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END`,
+        [error, now, BACKOFF, BACKOFF, maxAttempts ?? null, now],
+      );
+      const dead = this.db.prepare('SELECT dead_at FROM inbound_queue WHERE id = ?').pluck().get(id);
+      return dead === null ? 'failed' : 'dead_letter';
+    });
+  }
+
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE inbound_queue SET dead_at = NULL, attempt_count = 0, next_retry_at = NULL
+             WHERE dead_at IS NOT NULL AND status = 'failed' ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(...(ids ? [JSON.stringify(ids)] : [])).changes,
+    );
+  }
+
+  markExpired(id: number, token: string, reason?: string): Promise<void> {
     // A repeated expiry keeps the first reason, as it keeps the first processedAt.
     return this.transition(
       id,
+      token,
       ['delivered'],
-      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL,
+      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL,
        last_error = CASE WHEN status <> 'expired' THEN COALESCE(?, last_error) ELSE last_error END`,
       [this.clock.now().getTime(), reason ?? null],
     );
   }
 
-  /** Applies `set` unless the message's status is one of `refused`. */
-  private transition(id: number, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+  extend(id: number, token: string, ttlMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    return this.transition(id, token, ['pending', 'failed', 'delivered', 'expired'], 'locked_at = ?, lock_expires_at = ?', [now, now + ttlMs]);
+  }
+
+  release(id: number, token: string): Promise<void> {
+    // Back to the status it was claimed from as far as it is known: failed once it has failed before.
+    return this.transition(
+      id,
+      token,
+      ['pending', 'failed', 'delivered', 'expired'],
+      `status = CASE WHEN attempt_count > 0 THEN 'failed' ELSE 'pending' END, next_retry_at = NULL,
+       locked_at = NULL, lock_expires_at = NULL, claim_token = NULL`,
+      [],
+    );
+  }
+
+  /** Applies `set` to the message held by `token` unless its status is one of `refused`. */
+  private transition(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
+    return this.db.run(() => this.apply(id, token, refused, set, params));
+  }
+
+  private apply(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): void {
     const guard = refused.map((s) => `'${s}'`).join(', ');
-    return this.db.run(() => {
-      if (this.db.prepare(`UPDATE inbound_queue SET ${set} WHERE id = ? AND status NOT IN (${guard})`).run(...params, id).changes > 0) {
-        return;
-      }
-      const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as string | undefined;
-      if (status === undefined) throw new NotFoundError('inbound message', id);
-      throw new ConflictError(`inbound message ${id} is already ${status}`);
-    });
+    const sql = `UPDATE inbound_queue SET ${set} WHERE id = ? AND claim_token = ? AND status NOT IN (${guard})`;
+    if (this.db.prepare(sql).run(...params, id, token).changes > 0) return;
+    const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as InboundStatus | undefined;
+    if (status === undefined) throw new NotFoundError('inbound message', id);
+    throw new ConflictError(refused.includes(status) ? `inbound message ${id} is ${status}` : notHeldMessage('inbound message', id));
   }
 
   listPending(sessionId: string, options?: ListPendingOptions): Promise<InboundMessage[]> {
@@ -111,11 +220,11 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
       this.db
         .prepare(
           `SELECT ${ALL} FROM inbound_queue
-           WHERE session_id = ? AND (locked_at IS NULL OR locked_at < ?)
+           WHERE session_id = ? AND dead_at IS NULL AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
              AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
            ORDER BY id LIMIT ?`,
         )
-        .all(sessionId, cutoff, now.getTime(), limit)
+        .all(sessionId, cutoff, now.getTime(), now.getTime(), limit)
         .map((row) => codec.fromRow(row as Row)),
     );
   }
@@ -137,7 +246,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     return this.db.run(
       () =>
         this.db
-          .prepare("SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') ORDER BY session_id")
+          .prepare("SELECT DISTINCT session_id FROM inbound_queue WHERE status IN ('pending', 'failed') AND dead_at IS NULL ORDER BY session_id")
           .pluck()
           .all() as string[],
     );
@@ -154,5 +263,8 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
           )
           .run(cutoff).changes,
     );
+  }
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'inbound', this.clock.now(), INBOUND_LOCK_TTL_MS);
   }
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   newOperation,
@@ -146,5 +148,18 @@ export class SqliteOperationRepository implements OperationRepository {
           )
           .run(now, now, heartbeatCutoff.getTime()).changes,
     );
+  }
+  purge(olderThanMs: number): Promise<number> {
+    const cutoff = this.clock.now().getTime() - olderThanMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare("DELETE FROM operations WHERE state IN ('completed', 'failed', 'cancelled', 'stale') AND completed_at < ?")
+          .run(cutoff).changes,
+    );
+  }
+
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'operations', this.clock.now(), 0);
   }
 }

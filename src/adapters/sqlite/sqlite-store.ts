@@ -1,4 +1,7 @@
 import { systemClock, type Clock } from '../../ports/clock.js';
+import { anyQueueReady } from '../../ports/store.js';
+import type { WaitForWorkOptions } from '../../ports/work-signal.js';
+import { SqliteNotifier } from './sqlite-notifier.js';
 import type { Store } from '../../ports/store.js';
 import { sqliteMigrations } from '../../migrations/sqlite/index.js';
 import { openSqlite, SqliteDatabase, type SqliteOptions } from './sqlite-database.js';
@@ -18,6 +21,7 @@ export class SqliteStore implements Store {
   readonly bulk;
   readonly maintenance;
   private closed = false;
+  private readonly notifier: SqliteNotifier;
 
   constructor(options: SqliteOptions, private readonly clock: Clock = systemClock) {
     this.location = options.path;
@@ -27,10 +31,15 @@ export class SqliteStore implements Store {
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
     this.inspector = new SqliteInspector(this.database);
     this.bulk = new SqliteBulkLoader(this.database);
+    this.notifier = new SqliteNotifier(options.path, () => anyQueueReady(this.repositories));
     this.maintenance = {
       // TRUNCATE resets the WAL file to zero bytes so it does not grow without bound.
       run: () => this.database.run((db) => void db.pragma('wal_checkpoint(TRUNCATE)')),
     };
+  }
+
+  waitForWork(options: WaitForWorkOptions = {}): Promise<boolean> {
+    return this.notifier.wait(options.signal, options.timeoutMs ?? 30_000);
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
@@ -40,6 +49,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.notifier.close();
     // Wait for a running transaction, then checkpoint so the WAL does not outlive the store.
     // A checkpoint that fails (disk full) loses nothing: the WAL keeps the pages and the
     // next open replays them; the handle is closed either way.

@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { sqliteQueueStats } from './sqlite-queue-stats.js';
+import type { QueueStats } from '../../domain/work-queue.js';
 import {
   WEBHOOK_MAX_ATTEMPTS,
   webhookContractFields,
@@ -8,7 +10,7 @@ import {
   type WebhookDelivery,
   type WebhookEnqueueInput,
 } from '../../domain/webhook.js';
-import { claimOrder, lockCutoff, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions } from '../../domain/work-queue.js';
+import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type ClaimBatchOptions, type Claimed, type RedriveOptions } from '../../domain/work-queue.js';
 import type { Clock } from '../../ports/clock.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
@@ -17,11 +19,12 @@ import type { SqliteExecutor } from './sqlite-database.js';
 const contracts = new SqliteCodec(webhookContractFields);
 const deliveries = new SqliteCodec(webhookDeliveryFields);
 type Row = Record<string, unknown>;
-const CLAIM = `UPDATE webhook_outbox SET locked_at = ?
+const CLAIM = `UPDATE webhook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
    WHERE id IN (SELECT id FROM webhook_outbox
-                WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_at IS NULL OR locked_at < ?)
+                WHERE status = 'pending' AND next_attempt_at <= ?
+                  AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
                 ORDER BY created_at, id LIMIT ?)
-   RETURNING ${deliveries.columnList}`;
+   RETURNING ${deliveries.columnList}, claim_token`;
 
 export class SqliteWebhookRepository implements WebhookRepository {
   constructor(
@@ -95,46 +98,110 @@ export class SqliteWebhookRepository implements WebhookRepository {
     });
   }
 
-  claimBatch(options: ClaimBatchOptions): Promise<WebhookDelivery[]> {
+  claimBatch(options: ClaimBatchOptions): Promise<Claimed<WebhookDelivery>[]> {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS).getTime();
     // See SqliteHookOutboxRepository.claimBatch: one statement under the write lock.
     return this.db.run((db) =>
       db
-        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, options.limit) as Row[])
+        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as Row[])
         .immediate()
-        .map((row) => deliveries.fromRow(row))
+        .map((row) => ({ ...deliveries.fromRow(row), claimToken: row.claim_token as string }))
         .sort(claimOrder),
     );
   }
 
-  async markDelivered(id: number): Promise<void> {
-    await this.transition(id, "status = 'delivered', delivered_at = ?, locked_at = NULL", [this.clock.now().getTime()]);
+  async markDelivered(id: number, token: string): Promise<void> {
+    await this.transition(id, token, DELIVER, [this.clock.now().getTime()]);
   }
 
-  async markFailed(id: number, error: string, nextAttemptAt: Date, maxAttempts = WEBHOOK_MAX_ATTEMPTS): Promise<'pending' | 'dead_letter'> {
+  markDeliveredMany(items: { id: number; token: string }[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    // One transaction for the batch: a stale token rolls the whole batch back.
+    return this.db.run((db) =>
+      db
+        .transaction(() => {
+          for (const item of items) this.apply(item.id, item.token, DELIVER, [now]);
+        })
+        .immediate(),
+    );
+  }
+
+  async markFailed(
+    id: number,
+    token: string,
+    error: string,
+    nextAttemptAt: Date,
+    maxAttempts = WEBHOOK_MAX_ATTEMPTS,
+  ): Promise<'pending' | 'dead_letter'> {
     // The dead-letter rule of the domain (isDeadLetter: attempts >= maxAttempts) on the new count.
     const row = await this.transition(
       id,
-      `attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?, locked_at = NULL,
+      token,
+      `attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?, locked_at = NULL, lock_expires_at = NULL,
+       claim_token = CASE WHEN attempt_count + 1 >= ? THEN claim_token END,
        status = CASE WHEN attempt_count + 1 >= ? THEN 'dead_letter' ELSE 'pending' END`,
-      [error, nextAttemptAt.getTime(), maxAttempts],
+      [error, nextAttemptAt.getTime(), maxAttempts, maxAttempts],
     );
     return row.status as 'pending' | 'dead_letter';
   }
 
-  async markRejected(id: number, error: string): Promise<void> {
-    await this.transition(id, "status = 'rejected', last_error = ?, locked_at = NULL", [error]);
+  async markRejected(id: number, token: string, error: string): Promise<void> {
+    await this.transition(id, token, "status = 'rejected', last_error = ?, locked_at = NULL, lock_expires_at = NULL", [error]);
   }
 
-  /** Applies `set` to a pending delivery; returns its new status. */
-  private transition(id: number, set: string, params: unknown[]): Promise<{ status: string }> {
-    return this.db.run(() => {
-      const row = this.db.prepare(`UPDATE webhook_outbox SET ${set} WHERE id = ? AND status = 'pending' RETURNING status`).get(...params, id);
-      if (row) return row as { status: string };
-      const status = this.db.prepare('SELECT status FROM webhook_outbox WHERE id = ?').pluck().get(id) as string | undefined;
-      if (status === undefined) throw new NotFoundError('webhook delivery', id);
-      throw new ConflictError(`webhook delivery ${id} is already ${status}`);
-    });
+  async extend(id: number, token: string, ttlMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    await this.transition(id, token, 'locked_at = ?, lock_expires_at = ?', [now, now + ttlMs]);
+  }
+
+  async release(id: number, token: string): Promise<void> {
+    await this.transition(id, token, 'locked_at = NULL, lock_expires_at = NULL, claim_token = NULL', []);
+  }
+
+  /** Applies `set` to a pending delivery held by `token`; returns its new status. */
+  private transition(id: number, token: string, set: string, params: unknown[]): Promise<{ status: string }> {
+    return this.db.run(() => this.apply(id, token, set, params));
+  }
+
+  private apply(id: number, token: string, set: string, params: unknown[]): { status: string } {
+    const sql = `UPDATE webhook_outbox SET ${set} WHERE id = ? AND claim_token = ? AND status = 'pending' RETURNING status`;
+    const row = this.db.prepare(sql).get(...params, id, token);
+    if (row) return row as { status: string };
+    const status = this.db.prepare('SELECT status FROM webhook_outbox WHERE id = ?').pluck().get(id) as string | undefined;
+    if (status === undefined) throw new NotFoundError('webhook delivery', id);
+    throw new ConflictError(status === 'pending' ? notHeldMessage('webhook delivery', id) : `webhook delivery ${id} is already ${status}`);
+  }
+  redrive(options?: RedriveOptions): Promise<number> {
+    const { ids } = (options ?? {}) as { ids?: number[] };
+    const now = this.clock.now().getTime();
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE webhook_outbox SET status = 'pending', attempt_count = 0, next_attempt_at = ?, claim_token = NULL
+             WHERE status = 'dead_letter' ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
+          )
+          .run(now, ...(ids ? [JSON.stringify(ids)] : [])).changes,
+    );
+  }
+
+  purge(olderThanMs: number): Promise<number> {
+    const cutoff = this.clock.now().getTime() - olderThanMs;
+    return this.db.run(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM webhook_outbox
+             WHERE status IN ('delivered', 'rejected', 'dead_letter') AND COALESCE(delivered_at, created_at) < ?`,
+          )
+          .run(cutoff).changes,
+    );
+  }
+
+  stats(): Promise<QueueStats> {
+    return sqliteQueueStats(this.db, 'webhook', this.clock.now(), WEBHOOK_LOCK_TTL_MS);
   }
 }
+
+const DELIVER = "status = 'delivered', delivered_at = ?, locked_at = NULL, lock_expires_at = NULL";
