@@ -1,8 +1,9 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
 import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { maskSecrets } from '../config/secrets.js';
 import { createStore } from '../container.js';
+import { ConfigError } from '../domain/errors.js';
 import { refuseUnfinishedCopy } from '../open-store.js';
 import type { Store } from '../ports/store.js';
 
@@ -56,38 +57,30 @@ export function sanitisedIo(io: Io, secrets: Set<string>): Io {
   };
 }
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+/** One option of a command: a flag, or one that takes a value shown as `value` in --help. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** The value's name in --help (string options), e.g. `NAME`. */
+  value?: string;
+  /** One line (or a few) for the generated --help. */
+  description: string;
+}
+
+export type Options = Record<string, OptionSpec>;
+export type Values = Record<string, string | boolean | undefined>;
 
 /** One `teleclaude-db` subcommand. */
 export interface Command {
   name: string;
+  /** One line, for the command list. */
   summary: string;
-  /** Full --help text after the usage line: options and examples. */
+  /** What the command does, for its --help (the options are listed from `options`). */
   help: string;
-  usage: string;
+  /** Example invocations, one a line. */
+  examples: string[];
   options: Options;
   /** Returns the exit code. Throwing prints a one-line reason and exits 1. */
   run(values: Values, positionals: string[], io: Io): Promise<number>;
-}
-
-/** Options every command takes. */
-export const COMMON_OPTIONS: Options = {
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-export const COMMON_HELP = `  --config PATH   config file (else $TELECLAUDE_CONFIG, ./teleclaude.yml, ~/.teleclaude/teleclaude.yml)
-  -h, --help      show this help`;
-
-export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...COMMON_OPTIONS, ...command.options },
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values as Values, positionals };
 }
 
 /** The `database:` config selected by --config, the environment and the config files. */
@@ -95,9 +88,17 @@ export function configOf(values: Values, io: Io): DatabaseConfig {
   return resolveConfig({ configPath: values.config as string | undefined, env: io.env, cwd: io.cwd }).database;
 }
 
-/** Opens the configured store (no instance lock: a CLI is a short-lived reader). */
-export function openConfigured(values: Values, io: Io): Store {
-  return createStore(configOf(values, io));
+/**
+ * Opens the configured store (no instance lock: a CLI is a short-lived reader). Unless
+ * `create`, an SQLite file that does not exist is refused instead of created: a command
+ * that reads (or reverts) must not leave an empty database behind a mistyped path.
+ */
+export function openConfigured(values: Values, io: Io, options: { create?: boolean } = {}): Store {
+  const config = configOf(values, io);
+  if (!options.create && config.engine === 'sqlite' && config.sqlite.path !== ':memory:' && !existsSync(config.sqlite.path)) {
+    throw new ConfigError('database.sqlite.path', `no database at ${config.sqlite.path} (nothing was created); check the path, or create it with 'teleclaude-db init'`);
+  }
+  return createStore(config);
 }
 
 /** Progress on a terminal, at most ten updates a second; silent when stderr is not a TTY. */
@@ -119,15 +120,16 @@ export function progress(io: Io): { show: (text: string) => void; done: () => vo
 
 /**
  * Runs `fn` with the configured store and closes it afterwards. A database holding an
- * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`.
+ * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`;
+ * a missing SQLite file is refused unless `create` (init, migrate).
  */
 export async function withStore<T>(
   values: Values,
   io: Io,
   fn: (store: Store) => Promise<T>,
-  options: { unfinishedCopy?: 'refuse' | 'allow' } = {},
+  options: { unfinishedCopy?: 'refuse' | 'allow'; create?: boolean } = {},
 ): Promise<T> {
-  const store = openConfigured(values, io);
+  const store = openConfigured(values, io, { create: options.create });
   try {
     if (options.unfinishedCopy !== 'allow') await refuseUnfinishedCopy(store);
     return await fn(store);

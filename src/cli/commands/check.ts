@@ -5,18 +5,17 @@ import { diffSchemas, expectedSchema } from '../schema-diff.js';
 export const checkCommand: Command = {
   name: 'check',
   summary: 'verify connectivity, migrations, schema and integrity (exit 1 on any problem)',
-  usage: 'teleclaude-db check [--config PATH]',
   options: {},
   help: `Connects, compares the applied migrations with this build's, compares the schema
 (tables, columns, types, nullability, keys, indexes, foreign keys) with what the applied
 migrations should have created and names each difference, and runs the engine's
 integrity checks (SQLite: integrity_check and foreign_key_check; PostgreSQL: invalid
 indexes). Prints one line per finding; exits 1 when anything is wrong. Warns (without
-failing) when an SQLite database or its side files are readable by other users.
-
-Examples:
-  teleclaude-db check
-  teleclaude-db check || teleclaude-db status`,
+failing) when an SQLite database or its side files are readable by other users.`,
+  examples: [
+    'teleclaude-db check',
+    'teleclaude-db check || teleclaude-db status',
+  ],
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const problems: string[] = [];

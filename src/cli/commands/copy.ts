@@ -40,19 +40,45 @@ async function dataRows(store: Store): Promise<number> {
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'copy every row from an SQLite file (ours or the older daemon\'s) or PostgreSQL into a database of this package',
-  usage:
-    'teleclaude-db copy [--from SOURCE] --to TARGET [--resume] [--dry-run] [--verify] [--batch-size N] [--owner-person NAME --owner-uid UID] [--reject-file PATH] [--write-config PATH]',
   options: {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    resume: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    verify: { type: 'boolean' },
-    'batch-size': { type: 'string' },
-    'owner-person': { type: 'string' },
-    'owner-uid': { type: 'string' },
-    'reject-file': { type: 'string' },
-    'write-config': { type: 'string' },
+    from: { type: 'string', value: 'SOURCE', description: 'database to copy from (never written to); default: found as above' },
+    to: { type: 'string', value: 'TARGET', description: 'database to copy into; refused when it holds data, unless --resume' },
+    resume: {
+      type: 'boolean',
+      description: `continue an interrupted copy: finished tables are skipped, the rest redone
+(only from the same source, unchanged since the interruption). Refused,
+changing nothing, when the target holds rows the interrupted copy did not
+write; with --verify and no interrupted copy it only compares`,
+    },
+    'dry-run': {
+      type: 'boolean',
+      description: `copy into a scratch database of the target's engine that is thrown away
+(SQLite: a temporary file; PostgreSQL: a temporary schema in the target
+database), and report rows, conversions and every reject the real copy
+would meet; exit 2 when it would reject anything`,
+    },
+    verify: {
+      type: 'boolean',
+      description: `afterwards compare row counts and checksums of every table (exit 1 on a
+difference); on a target that already holds the copy, only verify`,
+    },
+    'batch-size': { type: 'string', value: 'N', description: 'rows per batch (default 1000)' },
+    'owner-person': { type: 'string', value: 'NAME', description: 'with --owner-uid: owner of every copied session that has none' },
+    'owner-uid': { type: 'string', value: 'UID', description: 'with --owner-person: that owner\'s uid' },
+    'reject-file': {
+      type: 'string',
+      value: 'PATH',
+      description: `where orphans, rows the target refuses and unreadable values go, one JSON
+object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl);
+created (mode 0600) at the first reject only. Refused: an existing file (except,
+with --resume, the interrupted copy's own), a symbolic link, the source or target`,
+    },
+    'write-config': {
+      type: 'string',
+      value: 'PATH',
+      description: `after the copy, write a teleclaude.yml that points at the target (a new file,
+mode 0600; never overwritten). A password is left out: set PGPASSWORD instead`,
+    },
   },
   help: `SOURCE and TARGET are an SQLite file path or a postgresql:// URL. The source is only read
 (SQLite is opened read-only) and may be a database of this package or the older Python
@@ -67,35 +93,14 @@ names explicitly (TELECLAUDE_DB_PATH or database.sqlite.path), ./teleclaude.db, 
 when it finds none or more than one. It refuses while a daemon uses the source: this
 package's instance lock, or the older daemon's flock on teleclaude.pid beside the file.
 
-Options:
-  --from SOURCE         database to copy from (never written to); default: found as above
-  --to TARGET           database to copy into; refused when it holds data, unless --resume
-  --resume              continue an interrupted copy: finished tables are skipped, the rest redone
-                        (only from the same source, unchanged since the interruption). Refused,
-                        changing nothing, when the target holds rows the interrupted copy did not
-                        write; with --verify and no interrupted copy it only compares
-  --dry-run             copy into a scratch database of the target's engine that is thrown away
-                        (SQLite: a temporary file; PostgreSQL: a temporary schema in the target
-                        database), and report rows, conversions and every reject the real copy
-                        would meet; exit 2 when it would reject anything
-  --verify              afterwards compare row counts and checksums of every table (exit 1 on a
-                        difference); on a target that already holds the copy, only verify
-  --batch-size N        rows per batch (default 1000)
-  --owner-person NAME   with --owner-uid: owner of every copied session that has none
-  --owner-uid UID
-  --reject-file PATH    where orphans, rows the target refuses and unreadable values go, one JSON
-                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl);
-                        created (mode 0600) at the first reject only. Refused: an existing file (except,
-                        with --resume, the interrupted copy's own), a symbolic link, the source or target
-  --write-config PATH   after the copy, write a teleclaude.yml that points at the target (a new file,
-                        mode 0600; never overwritten). A password is left out: set PGPASSWORD instead
 After a copy the target is opened as the daemon opens it (openStore) and its sessions are
-counted; the report ends with how to go back to the source.
-Examples:
-  teleclaude-db copy --to postgresql://tc@db/teleclaude --verify --write-config ~/.teleclaude/teleclaude.yml
-  teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify
-  teleclaude-db copy --from old.db --to new.db --dry-run
-  teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify`,
+counted; the report ends with how to go back to the source.`,
+  examples: [
+    'teleclaude-db copy --to postgresql://tc@db/teleclaude --verify --write-config ~/.teleclaude/teleclaude.yml',
+    'teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify',
+    'teleclaude-db copy --from old.db --to new.db --dry-run',
+    'teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify',
+  ],
   async run(values, _positionals, io) {
     const to = values.to as string | undefined;
     if (!to) throw new Error('give --to TARGET (and --from SOURCE, unless the installation is to be found)');

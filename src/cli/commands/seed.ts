@@ -4,20 +4,19 @@ import { progress, withStore, type Command } from '../command.js';
 export const seedCommand: Command = {
   name: 'seed',
   summary: 'fill every table with realistic sample data (demos, benchmarks)',
-  usage: 'teleclaude-db seed --sessions N [--replace] [--seed NUMBER] [--config PATH]',
-  options: { sessions: { type: 'string' }, replace: { type: 'boolean' }, seed: { type: 'string' } },
+  options: {
+    sessions: { type: 'string', value: 'N', description: 'number of sessions (other tables scale with it)' },
+    replace: { type: 'boolean', description: 'delete the rows of the seeded tables first' },
+    seed: { type: 'string', value: 'NUMBER', description: 'reproducible data: the same number gives the same rows' },
+  },
   help: `Writes N sessions and related rows in every other table (queues, operations, links,
 tokens, memory, mirrors, ...), over the last 90 days, each table in one transaction.
 The database must be migrated. Refuses tables that already hold rows unless --replace.
-Shows progress when stderr is a terminal.
-
-Options:
-  --sessions N    number of sessions (other tables scale with it)
-  --replace       delete the rows of the seeded tables first
-  --seed NUMBER   reproducible data: the same number gives the same rows
-Examples:
-  teleclaude-db seed --sessions 1000
-  teleclaude-db seed --sessions 100000 --replace --seed 42`,
+Shows progress when stderr is a terminal.`,
+  examples: [
+    'teleclaude-db seed --sessions 1000',
+    'teleclaude-db seed --sessions 100000 --replace --seed 42',
+  ],
   async run(values, _positionals, io) {
     const sessions = Number(values.sessions);
     if (values.sessions === undefined || !Number.isInteger(sessions) || sessions < 1) {

@@ -4,18 +4,17 @@ import { withStore, type Command } from '../command.js';
 export const statusCommand: Command = {
   name: 'status',
   summary: 'engine, location, applied and pending migrations, rows per table',
-  usage: 'teleclaude-db status [--json] [--config PATH]',
-  options: { json: { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
+  },
   help: `Shows which database the config selects (password masked), its migrations and the
 number of rows in each table, and an unfinished copy with the command that finishes it
 (every other command refuses such a database). Exits 1 when the database is newer than
-this build.
-
-Options:
-  --json          print one JSON object instead of text
-Examples:
-  teleclaude-db status
-  teleclaude-db status --json | jq .pending`,
+this build.`,
+  examples: [
+    'teleclaude-db status',
+    'teleclaude-db status --json | jq .pending',
+  ],
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const state = await store.migrator.state();
