@@ -11,19 +11,13 @@ import type { Store } from '../ports/store.js';
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
-  /** True when stderr is a terminal (progress is shown only there). */
+  /** True when stdout and stderr are both a terminal: only then is progress shown (through `status`). */
   tty: boolean;
   /** Replaces the progress line on the terminal (stderr); '' clears it. Only used when `tty`. */
   status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
-
-/**
- * A line may start with this (the copy's progress: cursor up one line, clear it); it is the
- * only terminal control the CLI writes itself, so it is the only one let through.
- */
-export const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K';
 
 /**
  * C0 and C1 controls (but tab and newline), DEL, and the Unicode controls that reorder
@@ -38,9 +32,7 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u20
  * table name or value cannot move the cursor, recolour or retitle the terminal.
  */
 export function sanitise(text: string, secrets: readonly string[] = []): string {
-  const keep = text.startsWith(REWRITE_PREVIOUS_LINE) ? REWRITE_PREVIOUS_LINE : '';
-  const masked = maskSecrets(text.slice(keep.length), ...secrets);
-  return keep + masked.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return maskSecrets(text, ...secrets).replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -101,7 +93,10 @@ export function openConfigured(values: Values, io: Io, options: { create?: boole
   return createStore(config);
 }
 
-/** Progress on a terminal, at most ten updates a second; silent when stderr is not a TTY. */
+/**
+ * The CLI's one progress reporter: a single line rewritten through `io.status`, at most ten
+ * updates a second; silent (nothing written, no terminal codes) unless `io.tty`.
+ */
 export function progress(io: Io): { show: (text: string) => void; done: () => void } {
   let last = 0;
   const enabled = io.tty && io.status !== undefined;

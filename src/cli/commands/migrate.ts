@@ -5,6 +5,7 @@ export const migrateCommand: Command = {
   summary: 'apply pending migrations (creates the database if needed)',
   options: {
     to: { type: 'string', value: 'NAME', description: 'stop after this migration' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
   help: `Applies every pending migration, or those up to and including --to. Safe to run from
 several processes at once: a migration lock makes each migration apply exactly once.`,
@@ -16,7 +17,8 @@ several processes at once: a migration lock makes each migration apply exactly o
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const applied = await store.migrator.up({ to: values.to as string | undefined });
-      io.out(applied.length ? `applied ${applied.length} migration(s) to ${store.location}: ${applied.join(', ')}` : `${store.location} is up to date`);
+      if (values.json) io.out(JSON.stringify({ engine: store.engine, location: store.location, applied }, null, 2));
+      else io.out(applied.length ? `applied ${applied.length} migration(s) to ${store.location}: ${applied.join(', ')}` : `${store.location} is up to date`);
       return 0;
     }, { create: true });
   },
@@ -28,6 +30,7 @@ export const downCommand: Command = {
   options: {
     to: { type: 'string', value: 'NAME', description: 'revert down to and including this migration' },
     all: { type: 'boolean', description: 'revert every migration' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
   help: `Reverts the newest migration; with --to NAME, NAME and every migration after it;
 with --all, every migration (the data in those tables is lost).`,
@@ -40,7 +43,8 @@ with --all, every migration (the data in those tables is lost).`,
     if (values.to && values.all) throw new Error('give either --to or --all, not both');
     return withStore(values, io, async (store) => {
       const reverted = await store.migrator.down({ to: values.to as string | undefined, all: values.all === true });
-      io.out(reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'nothing to revert');
+      if (values.json) io.out(JSON.stringify({ engine: store.engine, location: store.location, reverted }, null, 2));
+      else io.out(reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'nothing to revert');
       return 0;
     });
   },

@@ -8,6 +8,7 @@ export const seedCommand: Command = {
     sessions: { type: 'string', value: 'N', description: 'number of sessions (other tables scale with it)' },
     replace: { type: 'boolean', description: 'delete the rows of the seeded tables first' },
     seed: { type: 'string', value: 'NUMBER', description: 'reproducible data: the same number gives the same rows' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
   help: `Writes N sessions and related rows in every other table (queues, operations, links,
 tokens, memory, mirrors, ...), over the last 90 days, each table in one transaction.
@@ -36,10 +37,15 @@ Shows progress when stderr is a terminal.`,
         onProgress: (table, rows) => bar.show(`seeding ${table}: ${rows.toLocaleString('en-US')} rows`),
       }).finally(() => bar.done());
       const total = report.written.reduce((sum, w) => sum + w.rows, 0);
+      const seconds = (Date.now() - started) / 1000;
+      if (values.json) {
+        io.out(JSON.stringify({ engine: store.engine, location: store.location, written: report.written, unseeded: report.unseeded, rows: total, seconds }, null, 2));
+        return 0;
+      }
       const width = Math.max(...report.written.map((w) => w.table.length));
       for (const w of report.written) io.out(`  ${w.table.padEnd(width)}  ${w.rows}`);
       if (report.unseeded.length) io.out(`no generator for: ${report.unseeded.join(', ')} (left as they were)`);
-      io.out(`seeded ${store.location}: ${total} rows in ${report.written.length} tables in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      io.out(`seeded ${store.location}: ${total} rows in ${report.written.length} tables in ${seconds.toFixed(1)} s`);
       return 0;
     });
   },
