@@ -109,4 +109,44 @@ describe('teleclaude-db command line', () => {
     expect(onPostgres.code).toBe(1);
     expect(onPostgres.err).toContain('database.postgresql.port: must be a number (from PGPORT)');
   });
+
+  it('--json on every command that reports: one JSON object on stdout, nothing else there', async () => {
+    const file = join(dir, 'json.db');
+    const env = { TELECLAUDE_DB_PATH: file };
+    const json = async (...argv: string[]) => {
+      const run = await child(env, ...argv);
+      expect(run.code, `${argv.join(' ')}: ${run.err}`).toBe(0);
+      return JSON.parse(run.out) as Record<string, unknown>;
+    };
+    expect(await json('migrate', '--json', '--to', '001_foundation')).toEqual({ engine: 'sqlite', location: file, applied: ['001_foundation'] });
+    const rest = await json('migrate', '--json');
+    expect((rest.applied as string[]).length).toBeGreaterThan(1);
+    expect(await json('check', '--json')).toMatchObject({ engine: 'sqlite', location: file, ok: true, problems: [], warnings: [] });
+    const seeded = await json('seed', '--sessions', '4', '--json');
+    expect(seeded).toMatchObject({ engine: 'sqlite', location: file, unseeded: expect.any(Array) });
+    expect(seeded.written).toContainEqual({ table: 'sessions', rows: 4 });
+    expect(seeded.rows).toBe((seeded.written as { rows: number }[]).reduce((sum, w) => sum + w.rows, 0));
+    const status = await json('status', '--json');
+    expect((status.rows as Record<string, number>).sessions).toBe(4);
+    expect(await json('lock', '--json')).toMatchObject({ held: false, holder: null });
+
+    const target = join(dir, 'json-copy.db');
+    const run = await child({}, 'copy', '--from', file, '--to', target, '--json', '--reject-file', join(dir, 'rejects.jsonl'));
+    expect(run.code, run.err).toBe(0);
+    const copied = JSON.parse(run.out) as { from: string; to: string; dryRun: boolean; exitCode: number; report: { tables: { table: string; rows: number }[]; rejects: number } };
+    expect(copied).toMatchObject({ from: file, to: target, dryRun: false, exitCode: 0, report: { rejects: 0 } });
+    expect(copied.report.tables.find((t) => t.table === 'sessions')!.rows).toBe(4);
+    // The human report still exists, on stderr; and no terminal codes anywhere (not a terminal).
+    expect(run.err).toContain('copy: ');
+    expect(run.out + run.err).not.toMatch(/\x1b/);
+
+    const downed = await json('down', '--json');
+    expect(downed).toMatchObject({ engine: 'sqlite', location: file, reverted: [(rest.applied as string[]).at(-1)] });
+
+    // check --json reports a problem and exits 1, still with its JSON.
+    const failing = await child(env, 'check', '--json');
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.out)).toMatchObject({ ok: false, problems: [expect.stringContaining('pending migration(s)')] });
+  });
 });
+
