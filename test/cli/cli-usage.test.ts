@@ -75,9 +75,9 @@ describe('teleclaude-db command line', () => {
     expect(none.err).toContain('Usage: teleclaude-db <command> [options]');
   });
 
-  it('status, check, down and seed on a mistyped SQLite path fail clearly and create nothing', async () => {
+  it('status, check, down, seed and reset on a mistyped SQLite path fail clearly and create nothing', async () => {
     const typo = join(dir, 'sub', 'teleclade.db');
-    for (const argv of [['status'], ['status', '--json'], ['check'], ['down'], ['seed', '--sessions', '1']]) {
+    for (const argv of [['status'], ['status', '--json'], ['check'], ['down'], ['seed', '--sessions', '1'], ['reset', '--yes']]) {
       const run = await child({ TELECLAUDE_DB_PATH: typo }, ...argv);
       expect(run.code, argv.join(' ')).toBe(1);
       expect(run.err).toContain(`no database at ${typo}`);
@@ -138,7 +138,7 @@ describe('teleclaude-db command line', () => {
     expect(copied.report.tables.find((t) => t.table === 'sessions')!.rows).toBe(4);
     // The human report still exists, on stderr; and no terminal codes anywhere (not a terminal).
     expect(run.err).toContain('copy: ');
-    expect(run.out + run.err).not.toMatch(/\x1b/);
+    expect(run.out + run.err).not.toContain('\x1b');
 
     const downed = await json('down', '--json');
     expect(downed).toMatchObject({ engine: 'sqlite', location: file, reverted: [(rest.applied as string[]).at(-1)] });
@@ -147,6 +147,20 @@ describe('teleclaude-db command line', () => {
     const failing = await child(env, 'check', '--json');
     expect(failing.code).toBe(1);
     expect(JSON.parse(failing.out)).toMatchObject({ ok: false, problems: [expect.stringContaining('pending migration(s)')] });
+  });
+
+  it("on a terminal, copy's progress goes through the one status line, never as raw codes in its output", async () => {
+    const source = join(dir, 'progress-source.db');
+    expect((await cli({ TELECLAUDE_DB_PATH: source }, 'init')).code).toBe(0);
+    expect((await cli({ TELECLAUDE_DB_PATH: source }, 'seed', '--sessions', '20')).code).toBe(0);
+    const lines: string[] = [];
+    const shown: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), tty: true, status: (t: string) => shown.push(t), env: {}, cwd: dir };
+    const code = await main(['copy', '--from', source, '--to', join(dir, 'progress-target.db'), '--reject-file', join(dir, 'progress-rejects.jsonl')], io);
+    expect(code, lines.join('\n')).toBe(0);
+    expect(shown[0]).toMatch(/^copying \w+: [\d,]+ rows \([\d,]+ rows\/s\)$/);
+    expect(shown.at(-1)).toBe('');
+    expect(lines.join('\n')).not.toContain('\x1b');
   });
 });
 

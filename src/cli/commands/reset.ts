@@ -1,6 +1,6 @@
-import { createInstanceLock, createStore } from '../../container.js';
+import { createInstanceLock } from '../../container.js';
 import { refuseUnfinishedCopy } from '../../open-store.js';
-import { configOf, type Command } from '../command.js';
+import { configOf, openConfigured, type Command } from '../command.js';
 
 export const resetCommand: Command = {
   name: 'reset',
@@ -20,8 +20,9 @@ database newer than this build.`,
   async run(values, _positionals, io) {
     if (values.yes !== true) throw new Error('refusing to drop every table without --yes');
     const config = configOf(values, io);
-    // Opened first: a file it refuses (the older daemon's) gets no lock file beside it.
-    const store = createStore(config);
+    // Opened first: a file it refuses (the older daemon's) gets no lock file beside it, and
+    // a missing one is refused, not created.
+    const store = openConfigured(values, io);
     const lock = createInstanceLock(config);
     try {
       await lock.acquire();
