@@ -122,7 +122,7 @@ describe('the packed tarball installed into a fresh project', () => {
   });
 
   it('the missing driver is a TC_CONFIG error naming the install command, on the command line and in code', async () => {
-    const noSqlite = await exec(bin(pgOnly), ['status'], pgOnly, { TELECLAUDE_DB_PATH: join(work, 'never.db') });
+    const noSqlite = await exec(bin(pgOnly), ['init'], pgOnly, { TELECLAUDE_DB_PATH: join(work, 'never.db') });
     expect(noSqlite.code).toBe(1);
     expect(noSqlite.err).toContain('npm install better-sqlite3');
     expect(noSqlite.err).toContain('[TC_CONFIG]');
