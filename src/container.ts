@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
@@ -136,6 +136,16 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     connectTimeoutMs: pg.connectTimeoutMs,
     applicationName: pg.applicationName,
   };
+}
+
+/**
+ * Throws ConfigError (TC_CONFIG) when the configured database does not exist yet, for a
+ * command that must not create it: an SQLite file that is not there (opening it would
+ * create an empty one). PostgreSQL is never created by opening it, so nothing is checked.
+ */
+export function refuseMissingDatabase(config: DatabaseConfig): void {
+  if (config.engine !== 'sqlite' || config.sqlite.path === ':memory:' || existsSync(config.sqlite.path)) return;
+  throw new ConfigError('database.sqlite.path', `no database at ${config.sqlite.path} (nothing was created); check the path, or create it with 'teleclaude-db init'`);
 }
 
 /** The engine's single-instance lock for a resolved config (not yet acquired). */

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { maskSecrets } from '../config/secrets.js';
-import { createStore } from '../container.js';
-import { ConfigError } from '../domain/errors.js';
+import { createStore, refuseMissingDatabase } from '../container.js';
 import { refuseUnfinishedCopy } from '../open-store.js';
 import type { Store } from '../ports/store.js';
 
@@ -87,9 +85,7 @@ export function configOf(values: Values, io: Io): DatabaseConfig {
  */
 export function openConfigured(values: Values, io: Io, options: { create?: boolean } = {}): Store {
   const config = configOf(values, io);
-  if (!options.create && config.engine === 'sqlite' && config.sqlite.path !== ':memory:' && !existsSync(config.sqlite.path)) {
-    throw new ConfigError('database.sqlite.path', `no database at ${config.sqlite.path} (nothing was created); check the path, or create it with 'teleclaude-db init'`);
-  }
+  if (!options.create) refuseMissingDatabase(config);
   return createStore(config);
 }
 

@@ -10,7 +10,7 @@ import type { Store } from '../../ports/store.js';
 import type { TableReader } from '../../ports/table-reader.js';
 import { copyDatabase, type CopyOptions, type CopyReport } from '../../transfer/copier.js';
 import { canonicalPath, checkRejectPath } from '../../transfer/reject-file.js';
-import { progress, type Command, type Io, type Values } from '../command.js';
+import { progress, type Command, type Io } from '../command.js';
 import { checkConfigPath, openAsDaemon, rollbackSteps, writeConfig } from './copy-config.js';
 import { findInstallation, LEGACY_PID_FILE, refuseWhileLegacyDaemonRuns } from './copy-installation.js';
 import { printReport } from './copy-report.js';
@@ -102,116 +102,114 @@ counted; the report ends with how to go back to the source.`,
     'teleclaude-db copy --from old.db --to new.db --dry-run',
     'teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify',
   ],
-  async run(values, _positionals, io) {
-    if (values.json !== true) return copy(values, io, null);
-    // The report is the JSON on stdout; every text line goes to stderr instead.
-    const json: CopyJson = {};
-    const code = await copy(values, { ...io, out: io.err }, json);
-    io.out(JSON.stringify({ ...json.value, exitCode: code }, null, 2));
-    return code;
+  async run(values, _positionals, output) {
+    // With --json the report is one JSON object on stdout; every text line goes to stderr.
+    const json: CopyJson | null = values.json === true ? {} : null;
+    const io: Io = json ? { ...output, out: output.err } : output;
+    const done = (code: number) => {
+      if (json) output.out(JSON.stringify({ ...json.value, exitCode: code }, null, 2));
+      return code;
+    };
+    const to = values.to as string | undefined;
+    if (!to) throw new Error('give --to TARGET (and --from SOURCE, unless the installation is to be found)');
+    const person = values['owner-person'] as string | undefined;
+    const uid = positiveInt(values['owner-uid'], '--owner-uid');
+    if ((person === undefined) !== (uid === undefined)) throw new Error('give --owner-person and --owner-uid together');
+    const target = endpoint(to, io);
+    const from = values.from as string | undefined;
+    let source: ReturnType<typeof endpoint>;
+    if (from) source = endpoint(from, io);
+    else {
+      const found = findInstallation(values, io, target.file);
+      io.out(`source: ${found.file} (${found.reason}; the only installation found)`);
+      source = endpoint(found.file, io);
+    }
+    if (source.file && !existsSync(source.file)) throw new Error(`source ${source.file} does not exist`);
+    if (source.file === target.file && (source.file !== null || from === to)) throw new Error('source and target are the same database');
+    const dryRun = values['dry-run'] === true;
+    const configPath = values['write-config'] === undefined ? null : checkConfigPath(values['write-config'] as string, io);
+    if (configPath && dryRun) throw new Error('--write-config writes a file: it cannot go with --dry-run');
+    const resume = values.resume === true;
+    const rejectPath = resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl');
+    const guarded = databaseFiles(source.file, target.file);
+    // What can be told without the target is checked before anything is opened; whether an
+    // existing file is the interrupted copy's own, and whether anything is written at all,
+    // once the target is open and before it is migrated.
+    const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
+    checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
+    const closers: (() => Promise<void> | void)[] = [];
+    const shown = copyProgress(io);
+    let report: CopyReport;
+    let reader: TableReader;
+    try {
+      // A running daemon would keep writing the source while it is read.
+      const holder = await createInstanceLock(source.config).holder();
+      if (holder) {
+        throw new InstanceLockedError(`a daemon is using the source (${describeHolder(holder)}); stop it before copying`, holder);
+      }
+      if (source.file) refuseWhileLegacyDaemonRuns(source.file);
+      reader = createTableReader(source.config, { snapshot: true });
+      closers.push(() => reader.close());
+      if (!dryRun) {
+        // And none may start on the target while it is half filled.
+        const lock = createInstanceLock(target.config);
+        await lock.acquire();
+        closers.push(() => lock.release());
+      }
+      let verifyOnly = false;
+      let checkedRejectPath = rejectPath;
+      const opened = await openTarget(target, dryRun, closers, async (store) => {
+        if (!dryRun) verifyOnly = await refuseUnlessResumable(store, { resume, verify: values.verify === true }, io);
+        if (verifyOnly) return;
+        const own = resume ? await store.bulk.recordedRejectFile() : null;
+        checkedRejectPath = checkRejectPath(rejectPath, { protectedPaths: guarded, own });
+        if (own !== null && own !== checkedRejectPath) io.out(`the rejects of the tables the interrupted copy finished are in ${own}`);
+      });
+      if (!verifyOnly && !dryRun) await opened.store.bulk.recordRejectFile(checkedRejectPath);
+      const options: CopyOptions = {
+        source: reader,
+        target: opened.store,
+        targetReader: opened.reader,
+        resume,
+        dryRun,
+        verify: values.verify === true,
+        verifyOnly,
+        batchSize: positiveInt(values['batch-size'], '--batch-size'),
+        owner: person !== undefined ? { person, uid: uid! } : undefined,
+        rejectPath: checkedRejectPath,
+        onProgress: shown.onProgress,
+      };
+      report = await copyDatabase(options).finally(shown.done);
+      const where = { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun };
+      printReport(report, where, io);
+      if (json) json.value = { ...where, verifyOnly: options.verifyOnly === true, report, configWritten: null };
+      if (report.verified === false) return done(1);
+      // A script can stop before the real copy when rows would be left out.
+      if (dryRun) return done(report.rejects > 0 ? 2 : 0);
+      if (options.verifyOnly) return done(0);
+    } finally {
+      for (const close of closers.reverse()) await close();
+    }
+    if (configPath) {
+      const { needsPassword } = writeConfig(configPath, target.config, reader.location);
+      io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
+      if (json?.value) json.value.configWritten = configPath;
+      if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
+    }
+    try {
+      io.out(await openAsDaemon(target.config, configPath, io));
+    } catch (error) {
+      throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
+    }
+    const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
+    for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
+    return done(0);
   },
 };
 
 /** What `copy --json` prints, filled in as the copy goes. */
 interface CopyJson {
   value?: { from: string; to: string; dryRun: boolean; verifyOnly: boolean; report: CopyReport; configWritten: string | null };
-}
-
-async function copy(values: Values, io: Io, json: CopyJson | null): Promise<number> {
-  const to = values.to as string | undefined;
-  if (!to) throw new Error('give --to TARGET (and --from SOURCE, unless the installation is to be found)');
-  const person = values['owner-person'] as string | undefined;
-  const uid = positiveInt(values['owner-uid'], '--owner-uid');
-  if ((person === undefined) !== (uid === undefined)) throw new Error('give --owner-person and --owner-uid together');
-  const target = endpoint(to, io);
-  const from = values.from as string | undefined;
-  let source: ReturnType<typeof endpoint>;
-  if (from) source = endpoint(from, io);
-  else {
-    const found = findInstallation(values, io, target.file);
-    io.out(`source: ${found.file} (${found.reason}; the only installation found)`);
-    source = endpoint(found.file, io);
-  }
-  if (source.file && !existsSync(source.file)) throw new Error(`source ${source.file} does not exist`);
-  if (source.file === target.file && (source.file !== null || from === to)) throw new Error('source and target are the same database');
-  const dryRun = values['dry-run'] === true;
-  const configPath = values['write-config'] === undefined ? null : checkConfigPath(values['write-config'] as string, io);
-  if (configPath && dryRun) throw new Error('--write-config writes a file: it cannot go with --dry-run');
-  const resume = values.resume === true;
-  const rejectPath = resolve(io.cwd, (values['reject-file'] as string | undefined) ?? 'teleclaude-copy-rejects.jsonl');
-  const guarded = databaseFiles(source.file, target.file);
-  // What can be told without the target is checked before anything is opened; whether an
-  // existing file is the interrupted copy's own, and whether anything is written at all,
-  // once the target is open and before it is migrated.
-  const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
-  checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
-  const closers: (() => Promise<void> | void)[] = [];
-  const shown = copyProgress(io);
-  let report: CopyReport;
-  let reader: TableReader;
-  try {
-    // A running daemon would keep writing the source while it is read.
-    const holder = await createInstanceLock(source.config).holder();
-    if (holder) {
-      throw new InstanceLockedError(`a daemon is using the source (${describeHolder(holder)}); stop it before copying`, holder);
-    }
-    if (source.file) refuseWhileLegacyDaemonRuns(source.file);
-    reader = createTableReader(source.config, { snapshot: true });
-    closers.push(() => reader.close());
-    if (!dryRun) {
-      // And none may start on the target while it is half filled.
-      const lock = createInstanceLock(target.config);
-      await lock.acquire();
-      closers.push(() => lock.release());
-    }
-    let verifyOnly = false;
-    let checkedRejectPath = rejectPath;
-    const opened = await openTarget(target, dryRun, closers, async (store) => {
-      if (!dryRun) verifyOnly = await refuseUnlessResumable(store, { resume, verify: values.verify === true }, io);
-      if (verifyOnly) return;
-      const own = resume ? await store.bulk.recordedRejectFile() : null;
-      checkedRejectPath = checkRejectPath(rejectPath, { protectedPaths: guarded, own });
-      if (own !== null && own !== checkedRejectPath) io.out(`the rejects of the tables the interrupted copy finished are in ${own}`);
-    });
-    if (!verifyOnly && !dryRun) await opened.store.bulk.recordRejectFile(checkedRejectPath);
-    const options: CopyOptions = {
-      source: reader,
-      target: opened.store,
-      targetReader: opened.reader,
-      resume,
-      dryRun,
-      verify: values.verify === true,
-      verifyOnly,
-      batchSize: positiveInt(values['batch-size'], '--batch-size'),
-      owner: person !== undefined ? { person, uid: uid! } : undefined,
-      rejectPath: checkedRejectPath,
-      onProgress: shown.onProgress,
-    };
-    report = await copyDatabase(options).finally(shown.done);
-    const where = { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun };
-    printReport(report, where, io);
-    if (json) json.value = { ...where, verifyOnly: options.verifyOnly === true, report, configWritten: null };
-    if (report.verified === false) return 1;
-    // A script can stop before the real copy when rows would be left out.
-    if (dryRun) return report.rejects > 0 ? 2 : 0;
-    if (options.verifyOnly) return 0;
-  } finally {
-    for (const close of closers.reverse()) await close();
-  }
-  if (configPath) {
-    const { needsPassword } = writeConfig(configPath, target.config, reader.location);
-    io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
-    if (json?.value) json.value.configWritten = configPath;
-    if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
-  }
-  try {
-    io.out(await openAsDaemon(target.config, configPath, io));
-  } catch (error) {
-    throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
-  }
-  const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
-  for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
-  return 0;
 }
 
 function canonicalOrSelf(path: string): string | null {
