@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -161,6 +161,19 @@ describe('teleclaude-db command line', () => {
     expect(shown[0]).toMatch(/^copying \w+: [\d,]+ rows \([\d,]+ rows\/s\)$/);
     expect(shown.at(-1)).toBe('');
     expect(lines.join('\n')).not.toContain('\x1b');
+  });
+
+  it('a reader that goes away (EPIPE) ends the command quietly, with its usual exit code', async () => {
+    const file = join(dir, 'epipe.db');
+    expect((await cli({ TELECLAUDE_DB_PATH: file }, 'init')).code).toBe(0);
+    const proc = spawn(process.execPath, [BIN, 'status', '--json'], { env: { PATH: process.env.PATH, HOME: dir, TELECLAUDE_DB_PATH: file }, cwd: dir });
+    // Closed before the command has started up, so its first write meets a closed pipe.
+    proc.stdout.destroy();
+    let err = '';
+    proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((done) => proc.on('close', (c) => done(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
   });
 });
 
