@@ -1,18 +1,10 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { PostgresInstanceLock } from './adapters/postgres/postgres-instance-lock.js';
-import { PostgresLeaseLock } from './adapters/postgres/postgres-lease-lock.js';
-import { PostgresStore } from './adapters/postgres/postgres-store.js';
-import { createPool, PostgresDatabase, type PostgresOptions } from './adapters/postgres/postgres-database.js';
-import { sqliteExposureWarnings } from './adapters/sqlite/sqlite-database.js';
-import { SqliteInstanceLock } from './adapters/sqlite/sqlite-instance-lock.js';
-import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
-import { PostgresTableReader } from './adapters/postgres/postgres-table-reader.js';
-import { SqliteTableReader } from './adapters/sqlite/sqlite-table-reader.js';
+import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
 import type { TableReader } from './ports/table-reader.js';
 import type { DatabaseConfig } from './config/config-schema.js';
 import { maskSecrets } from './config/resolve-config.js';
@@ -20,6 +12,52 @@ import { systemClock, type Clock } from './ports/clock.js';
 import type { InstanceLock } from './ports/instance-lock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
+import { ConfigError } from './domain/errors.js';
+
+/** The npm package that is each engine's driver (an optional peer dependency). */
+export const ENGINE_DRIVERS = { sqlite: 'better-sqlite3', postgresql: 'pg' } as const;
+
+/** True when `error` says that the package `name` itself (not some other module) cannot be found. */
+function isMissingPackage(error: unknown, name: string): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  const missing = e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND';
+  return missing && new RegExp(`['"]${name}['"]`).test(e?.message ?? '');
+}
+
+async function optionalEngine<T>(driver: string, load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isMissingPackage(error, driver)) return undefined;
+    throw error;
+  }
+}
+
+// Each engine's adapters import their driver, so they are imported here, once, only if the
+// driver is installed: a PostgreSQL-only install has no better-sqlite3 (a native addon that
+// needs a compiler) and an SQLite-only one no pg. Using an engine whose driver is missing
+// throws ConfigError with the install command.
+const postgresEngine = await optionalEngine(ENGINE_DRIVERS.postgresql, () => import('./adapters/postgres/postgres-engine.js'));
+const sqliteEngine = await optionalEngine(ENGINE_DRIVERS.sqlite, () => import('./adapters/sqlite/sqlite-engine.js'));
+
+/** The ConfigError (TC_CONFIG) for an engine whose driver is not installed, with the command that installs it. */
+export function missingDriverError(engine: keyof typeof ENGINE_DRIVERS): ConfigError {
+  const driver = ENGINE_DRIVERS[engine];
+  return new ConfigError(
+    'database.engine',
+    `engine ${engine} needs the '${driver}' package, which is not installed; install it in your project with: npm install ${driver}`,
+  );
+}
+
+function postgres(): NonNullable<typeof postgresEngine> {
+  if (!postgresEngine) throw missingDriverError('postgresql');
+  return postgresEngine;
+}
+
+function sqlite(): NonNullable<typeof sqliteEngine> {
+  if (!sqliteEngine) throw missingDriverError('sqlite');
+  return sqliteEngine;
+}
 
 /** One token per repository, keyed like `Store.repositories`. */
 export const REPOSITORY_TOKENS: { readonly [K in keyof Repositories]: symbol } = {
@@ -75,10 +113,10 @@ export interface StoreOptions {
 export function createStore(config: DatabaseConfig, options: StoreOptions = {}): Store & { readonly client: unknown } {
   const clock = options.clock ?? systemClock;
   if (config.engine === 'sqlite') {
-    const store = new SqliteStore({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs }, clock);
+    const store = new (sqlite().SqliteStore)({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs }, clock);
     return Object.assign(store, { client: store.database.db });
   }
-  const store = new PostgresStore(postgresOptions(config), describeLocation(config), clock);
+  const store = new (postgres().PostgresStore)(postgresOptions(config), describeLocation(config), clock);
   return Object.assign(store, { client: store.database.pool });
 }
 
@@ -104,11 +142,21 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
   };
 }
 
+/**
+ * Throws ConfigError (TC_CONFIG) when the configured database does not exist yet, for a
+ * command that must not create it: an SQLite file that is not there (opening it would
+ * create an empty one). PostgreSQL is never created by opening it, so nothing is checked.
+ */
+export function refuseMissingDatabase(config: DatabaseConfig): void {
+  if (config.engine !== 'sqlite' || config.sqlite.path === ':memory:' || existsSync(config.sqlite.path)) return;
+  throw new ConfigError('database.sqlite.path', `no database at ${config.sqlite.path} (nothing was created); check the path, or create it with 'teleclaude-db init'`);
+}
+
 /** The engine's single-instance lock for a resolved config (not yet acquired). */
 export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
-  if (config.engine === 'sqlite') return new SqliteInstanceLock(config.sqlite.path, options.clock ?? systemClock);
-  if (config.postgresql.instanceLock === 'advisory') return new PostgresInstanceLock(postgresOptions(config), describeLocation(config));
-  return new PostgresLeaseLock(postgresOptions(config), describeLocation(config));
+  if (config.engine === 'sqlite') return new (sqlite().SqliteInstanceLock)(config.sqlite.path, options.clock ?? systemClock);
+  if (config.postgresql.instanceLock === 'advisory') return new (postgres().PostgresInstanceLock)(postgresOptions(config), describeLocation(config));
+  return new (postgres().PostgresLeaseLock)(postgresOptions(config), describeLocation(config));
 }
 
 /**
@@ -116,7 +164,7 @@ export function createInstanceLock(config: DatabaseConfig, options: StoreOptions
  * readable by group or others); nothing on PostgreSQL, whose server keeps its files.
  */
 export function exposureWarnings(config: DatabaseConfig): string[] {
-  return config.engine === 'sqlite' ? sqliteExposureWarnings(config.sqlite.path) : [];
+  return config.engine === 'sqlite' ? sqlite().sqliteExposureWarnings(config.sqlite.path) : [];
 }
 
 /** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */
@@ -139,7 +187,7 @@ export async function createScratchDatabase(config: DatabaseConfig): Promise<{ c
     };
   }
   const schema = `tc_copy_dry_run_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new PostgresDatabase(createPool(postgresOptions(config)));
+  const admin = new (postgres().PostgresDatabase)(postgres().createPool(postgresOptions(config)));
   try {
     await admin.query(`CREATE SCHEMA ${schema}`);
   } catch (error) {
@@ -164,8 +212,8 @@ export async function createScratchDatabase(config: DatabaseConfig): Promise<{ c
  * copy's source; PostgreSQL reads are per statement either way).
  */
 export function createTableReader(config: DatabaseConfig, options: { snapshot?: boolean } = {}): TableReader {
-  if (config.engine === 'sqlite') return new SqliteTableReader(config.sqlite.path, options);
-  return new PostgresTableReader(postgresOptions(config), describeLocation(config));
+  if (config.engine === 'sqlite') return new (sqlite().SqliteTableReader)(config.sqlite.path, options);
+  return new (postgres().PostgresTableReader)(postgresOptions(config), describeLocation(config));
 }
 
 /**

@@ -1,8 +1,7 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DatabaseConfig } from '../config/config-schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { maskSecrets } from '../config/secrets.js';
-import { createStore } from '../container.js';
+import { createStore, refuseMissingDatabase } from '../container.js';
 import { refuseUnfinishedCopy } from '../open-store.js';
 import type { Store } from '../ports/store.js';
 
@@ -10,19 +9,13 @@ import type { Store } from '../ports/store.js';
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
-  /** True when stderr is a terminal (progress is shown only there). */
+  /** True when stdout and stderr are both a terminal: only then is progress shown (through `status`). */
   tty: boolean;
   /** Replaces the progress line on the terminal (stderr); '' clears it. Only used when `tty`. */
   status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
-
-/**
- * A line may start with this (the copy's progress: cursor up one line, clear it); it is the
- * only terminal control the CLI writes itself, so it is the only one let through.
- */
-export const REWRITE_PREVIOUS_LINE = '\x1b[1A\x1b[2K';
 
 /**
  * C0 and C1 controls (but tab and newline), DEL, and the Unicode controls that reorder
@@ -37,9 +30,7 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u20
  * table name or value cannot move the cursor, recolour or retitle the terminal.
  */
 export function sanitise(text: string, secrets: readonly string[] = []): string {
-  const keep = text.startsWith(REWRITE_PREVIOUS_LINE) ? REWRITE_PREVIOUS_LINE : '';
-  const masked = maskSecrets(text.slice(keep.length), ...secrets);
-  return keep + masked.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return maskSecrets(text, ...secrets).replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -56,38 +47,30 @@ export function sanitisedIo(io: Io, secrets: Set<string>): Io {
   };
 }
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+/** One option of a command: a flag, or one that takes a value shown as `value` in --help. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** The value's name in --help (string options), e.g. `NAME`. */
+  value?: string;
+  /** One line (or a few) for the generated --help. */
+  description: string;
+}
+
+export type Options = Record<string, OptionSpec>;
+export type Values = Record<string, string | boolean | undefined>;
 
 /** One `teleclaude-db` subcommand. */
 export interface Command {
   name: string;
+  /** One line, for the command list. */
   summary: string;
-  /** Full --help text after the usage line: options and examples. */
+  /** What the command does, for its --help (the options are listed from `options`). */
   help: string;
-  usage: string;
+  /** Example invocations, one a line. */
+  examples: string[];
   options: Options;
   /** Returns the exit code. Throwing prints a one-line reason and exits 1. */
   run(values: Values, positionals: string[], io: Io): Promise<number>;
-}
-
-/** Options every command takes. */
-export const COMMON_OPTIONS: Options = {
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-export const COMMON_HELP = `  --config PATH   config file (else $TELECLAUDE_CONFIG, ./teleclaude.yml, ~/.teleclaude/teleclaude.yml)
-  -h, --help      show this help`;
-
-export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...COMMON_OPTIONS, ...command.options },
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values as Values, positionals };
 }
 
 /** The `database:` config selected by --config, the environment and the config files. */
@@ -95,12 +78,21 @@ export function configOf(values: Values, io: Io): DatabaseConfig {
   return resolveConfig({ configPath: values.config as string | undefined, env: io.env, cwd: io.cwd }).database;
 }
 
-/** Opens the configured store (no instance lock: a CLI is a short-lived reader). */
-export function openConfigured(values: Values, io: Io): Store {
-  return createStore(configOf(values, io));
+/**
+ * Opens the configured store (no instance lock: a CLI is a short-lived reader). Unless
+ * `create`, an SQLite file that does not exist is refused instead of created: a command
+ * that reads (or reverts) must not leave an empty database behind a mistyped path.
+ */
+export function openConfigured(values: Values, io: Io, options: { create?: boolean } = {}): Store {
+  const config = configOf(values, io);
+  if (!options.create) refuseMissingDatabase(config);
+  return createStore(config);
 }
 
-/** Progress on a terminal, at most ten updates a second; silent when stderr is not a TTY. */
+/**
+ * The CLI's one progress reporter: a single line rewritten through `io.status`, at most ten
+ * updates a second; silent (nothing written, no terminal codes) unless `io.tty`.
+ */
 export function progress(io: Io): { show: (text: string) => void; done: () => void } {
   let last = 0;
   const enabled = io.tty && io.status !== undefined;
@@ -119,15 +111,16 @@ export function progress(io: Io): { show: (text: string) => void; done: () => vo
 
 /**
  * Runs `fn` with the configured store and closes it afterwards. A database holding an
- * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`.
+ * unfinished copy is refused (naming the copy to finish) unless `unfinishedCopy: 'allow'`;
+ * a missing SQLite file is refused unless `create` (init, migrate).
  */
 export async function withStore<T>(
   values: Values,
   io: Io,
   fn: (store: Store) => Promise<T>,
-  options: { unfinishedCopy?: 'refuse' | 'allow' } = {},
+  options: { unfinishedCopy?: 'refuse' | 'allow'; create?: boolean } = {},
 ): Promise<T> {
-  const store = openConfigured(values, io);
+  const store = openConfigured(values, io, { create: options.create });
   try {
     if (options.unfinishedCopy !== 'allow') await refuseUnfinishedCopy(store);
     return await fn(store);

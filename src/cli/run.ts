@@ -32,7 +32,8 @@ const err = writer(process.stderr);
 const processIo: Io = {
   out: (line) => out(`${line}\n`),
   err: (line) => err(`${line}\n`),
-  tty: Boolean(process.stderr.isTTY),
+  // Progress is for a person watching: not when either output goes to a pipe or a file.
+  tty: Boolean(process.stderr.isTTY && process.stdout.isTTY),
   status: (text) => err(`\r\x1b[K${text}`),
   env: process.env,
   cwd: process.cwd(),

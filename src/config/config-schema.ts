@@ -33,7 +33,12 @@ export function postgresUrlProblem(url: string): string | null {
   try {
     parsed = new URL(url);
   } catch {
-    // Left to pg to parse (and refuse); only what must never pass is looked for in the text.
+    // Which part is wrong, where it can be told from the text (never quoting it).
+    const authority = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(url);
+    const port = authority?.[2];
+    if (port !== undefined && port !== '' && !/^\d{1,5}$/.test(port)) return 'port must be a number from 1 to 65535';
+    if (port !== undefined && /^\d+$/.test(port) && Number(port) > 65535) return 'port must be at most 65535';
+    // Otherwise left to pg to parse (and refuse); only what must never pass is looked for in the text.
     const refused = REFUSED_URL_PARAMETERS.find((key) => new RegExp(`[?&]${key}=`).test(url));
     if (refused) return `parameter ${refused} is not allowed in the URL (set schema and the other settings in the config)`;
     return url.includes('%00') || url.includes('\u0000') ? 'must not contain a NUL character' : null;

@@ -58,8 +58,13 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
   }
   if (env.DATABASE_URL && !env.TELECLAUDE_DB_ENGINE) fromEnv.engine = 'postgresql';
 
-  const merged = deepMerge(deepMerge(fromFile, fromEnv), (options.overrides ?? {}) as Plain);
-  const parsed = databaseConfigSchema.safeParse(merged);
+  let merged = deepMerge(deepMerge(fromFile, fromEnv), (options.overrides ?? {}) as Plain);
+  let parsed = databaseConfigSchema.safeParse(merged);
+  if (!parsed.success && (merged.engine ?? 'sqlite') === 'sqlite' && fromEnv.postgresql !== undefined) {
+    // PG* variables are shared with psql and other tools: on SQLite they are not ours to refuse.
+    merged = deepMerge(deepMerge(fromFile, { ...fromEnv, postgresql: undefined }), (options.overrides ?? {}) as Plain);
+    parsed = databaseConfigSchema.safeParse(merged);
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String);

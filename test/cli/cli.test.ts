@@ -149,6 +149,8 @@ for (const [engine, make] of Object.entries(TARGETS)) {
     });
 
     it('check reports pending migrations and exits non-zero', async () => {
+      // An existing, empty database (check refuses an SQLite file that does not exist, creating nothing).
+      await target.exec('SELECT 1');
       const run = await cli('check');
       expect(run.code).toBe(1);
       expect(run.out).toMatch(/PROBLEM +pending migration\(s\): 001_foundation/);

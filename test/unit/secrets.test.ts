@@ -57,8 +57,8 @@ describe('sanitise (every line the CLI writes)', () => {
     expect(JSON.parse(sanitise(JSON.stringify({ t: hostile })))).toEqual({ t: hostile });
   });
 
-  it("lets only the CLI's own leading rewrite-line control through", () => {
-    expect(sanitise('\x1b[1A\x1b[2K  t\x1b[1A: 5 rows')).toBe('\x1b[1A\x1b[2K  t\\u001b[1A: 5 rows');
+  it('lets no control through, not even a leading rewrite-line (progress goes through io.status only)', () => {
+    expect(sanitise('\x1b[1A\x1b[2K  t\x1b[1A: 5 rows')).toBe('\\u001b[1A\\u001b[2K  t\\u001b[1A: 5 rows');
   });
 });
 

@@ -10,7 +10,7 @@ import type { Store } from '../../ports/store.js';
 import type { TableReader } from '../../ports/table-reader.js';
 import { copyDatabase, type CopyOptions, type CopyReport } from '../../transfer/copier.js';
 import { canonicalPath, checkRejectPath } from '../../transfer/reject-file.js';
-import type { Command, Io } from '../command.js';
+import { progress, type Command, type Io } from '../command.js';
 import { checkConfigPath, openAsDaemon, rollbackSteps, writeConfig } from './copy-config.js';
 import { findInstallation, LEGACY_PID_FILE, refuseWhileLegacyDaemonRuns } from './copy-installation.js';
 import { printReport } from './copy-report.js';
@@ -40,19 +40,46 @@ async function dataRows(store: Store): Promise<number> {
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'copy every row from an SQLite file (ours or the older daemon\'s) or PostgreSQL into a database of this package',
-  usage:
-    'teleclaude-db copy [--from SOURCE] --to TARGET [--resume] [--dry-run] [--verify] [--batch-size N] [--owner-person NAME --owner-uid UID] [--reject-file PATH] [--write-config PATH]',
   options: {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    resume: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    verify: { type: 'boolean' },
-    'batch-size': { type: 'string' },
-    'owner-person': { type: 'string' },
-    'owner-uid': { type: 'string' },
-    'reject-file': { type: 'string' },
-    'write-config': { type: 'string' },
+    from: { type: 'string', value: 'SOURCE', description: 'database to copy from (never written to); default: found as above' },
+    to: { type: 'string', value: 'TARGET', description: 'database to copy into; refused when it holds data, unless --resume' },
+    resume: {
+      type: 'boolean',
+      description: `continue an interrupted copy: finished tables are skipped, the rest redone
+(only from the same source, unchanged since the interruption). Refused,
+changing nothing, when the target holds rows the interrupted copy did not
+write; with --verify and no interrupted copy it only compares`,
+    },
+    'dry-run': {
+      type: 'boolean',
+      description: `copy into a scratch database of the target's engine that is thrown away
+(SQLite: a temporary file; PostgreSQL: a temporary schema in the target
+database), and report rows, conversions and every reject the real copy
+would meet; exit 2 when it would reject anything`,
+    },
+    verify: {
+      type: 'boolean',
+      description: `afterwards compare row counts and checksums of every table (exit 1 on a
+difference); on a target that already holds the copy, only verify`,
+    },
+    'batch-size': { type: 'string', value: 'N', description: 'rows per batch (default 1000)' },
+    'owner-person': { type: 'string', value: 'NAME', description: 'with --owner-uid: owner of every copied session that has none' },
+    'owner-uid': { type: 'string', value: 'UID', description: 'with --owner-person: that owner\'s uid' },
+    'reject-file': {
+      type: 'string',
+      value: 'PATH',
+      description: `where orphans, rows the target refuses and unreadable values go, one JSON
+object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl);
+created (mode 0600) at the first reject only. Refused: an existing file (except,
+with --resume, the interrupted copy's own), a symbolic link, the source or target`,
+    },
+    json: { type: 'boolean', description: 'print the report as one JSON object on stdout (the text lines go to stderr)' },
+    'write-config': {
+      type: 'string',
+      value: 'PATH',
+      description: `after the copy, write a teleclaude.yml that points at the target (a new file,
+mode 0600; never overwritten). A password is left out: set PGPASSWORD instead`,
+    },
   },
   help: `SOURCE and TARGET are an SQLite file path or a postgresql:// URL. The source is only read
 (SQLite is opened read-only) and may be a database of this package or the older Python
@@ -67,36 +94,22 @@ names explicitly (TELECLAUDE_DB_PATH or database.sqlite.path), ./teleclaude.db, 
 when it finds none or more than one. It refuses while a daemon uses the source: this
 package's instance lock, or the older daemon's flock on teleclaude.pid beside the file.
 
-Options:
-  --from SOURCE         database to copy from (never written to); default: found as above
-  --to TARGET           database to copy into; refused when it holds data, unless --resume
-  --resume              continue an interrupted copy: finished tables are skipped, the rest redone
-                        (only from the same source, unchanged since the interruption). Refused,
-                        changing nothing, when the target holds rows the interrupted copy did not
-                        write; with --verify and no interrupted copy it only compares
-  --dry-run             copy into a scratch database of the target's engine that is thrown away
-                        (SQLite: a temporary file; PostgreSQL: a temporary schema in the target
-                        database), and report rows, conversions and every reject the real copy
-                        would meet; exit 2 when it would reject anything
-  --verify              afterwards compare row counts and checksums of every table (exit 1 on a
-                        difference); on a target that already holds the copy, only verify
-  --batch-size N        rows per batch (default 1000)
-  --owner-person NAME   with --owner-uid: owner of every copied session that has none
-  --owner-uid UID
-  --reject-file PATH    where orphans, rows the target refuses and unreadable values go, one JSON
-                        object per line with the whole source row (default ./teleclaude-copy-rejects.jsonl);
-                        created (mode 0600) at the first reject only. Refused: an existing file (except,
-                        with --resume, the interrupted copy's own), a symbolic link, the source or target
-  --write-config PATH   after the copy, write a teleclaude.yml that points at the target (a new file,
-                        mode 0600; never overwritten). A password is left out: set PGPASSWORD instead
 After a copy the target is opened as the daemon opens it (openStore) and its sessions are
-counted; the report ends with how to go back to the source.
-Examples:
-  teleclaude-db copy --to postgresql://tc@db/teleclaude --verify --write-config ~/.teleclaude/teleclaude.yml
-  teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify
-  teleclaude-db copy --from old.db --to new.db --dry-run
-  teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify`,
-  async run(values, _positionals, io) {
+counted; the report ends with how to go back to the source.`,
+  examples: [
+    'teleclaude-db copy --to postgresql://tc@db/teleclaude --verify --write-config ~/.teleclaude/teleclaude.yml',
+    'teleclaude-db copy --from ~/.teleclaude/teleclaude.db --to postgresql://tc@db/teleclaude --verify',
+    'teleclaude-db copy --from old.db --to new.db --dry-run',
+    'teleclaude-db copy --from old.db --to postgresql://tc@db/teleclaude --resume --verify',
+  ],
+  async run(values, _positionals, output) {
+    // With --json the report is one JSON object on stdout; every text line goes to stderr.
+    const json: CopyJson | null = values.json === true ? {} : null;
+    const io: Io = json ? { ...output, out: output.err } : output;
+    const done = (code: number) => {
+      if (json) output.out(JSON.stringify({ ...json.value, exitCode: code }, null, 2));
+      return code;
+    };
     const to = values.to as string | undefined;
     if (!to) throw new Error('give --to TARGET (and --from SOURCE, unless the installation is to be found)');
     const person = values['owner-person'] as string | undefined;
@@ -125,6 +138,7 @@ Examples:
     const maybeOwn = resume || values.verify === true ? canonicalOrSelf(rejectPath) : null;
     checkRejectPath(rejectPath, { protectedPaths: guarded, own: maybeOwn });
     const closers: (() => Promise<void> | void)[] = [];
+    const shown = copyProgress(io);
     let report: CopyReport;
     let reader: TableReader;
     try {
@@ -164,20 +178,23 @@ Examples:
         batchSize: positiveInt(values['batch-size'], '--batch-size'),
         owner: person !== undefined ? { person, uid: uid! } : undefined,
         rejectPath: checkedRejectPath,
-        onProgress: progress(io),
+        onProgress: shown.onProgress,
       };
-      report = await copyDatabase(options);
-      printReport(report, { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun }, io);
-      if (report.verified === false) return 1;
+      report = await copyDatabase(options).finally(shown.done);
+      const where = { from: reader.location, to: target.file ?? describeLocation(target.config), dryRun };
+      printReport(report, where, io);
+      if (json) json.value = { ...where, verifyOnly: options.verifyOnly === true, report, configWritten: null };
+      if (report.verified === false) return done(1);
       // A script can stop before the real copy when rows would be left out.
-      if (dryRun) return report.rejects > 0 ? 2 : 0;
-      if (options.verifyOnly) return 0;
+      if (dryRun) return done(report.rejects > 0 ? 2 : 0);
+      if (options.verifyOnly) return done(0);
     } finally {
       for (const close of closers.reverse()) await close();
     }
     if (configPath) {
       const { needsPassword } = writeConfig(configPath, target, reader.location);
       io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
+      if (json?.value) json.value.configWritten = configPath;
       if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
     }
     try {
@@ -187,9 +204,14 @@ Examples:
     }
     const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
     for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
-    return 0;
+    return done(0);
   },
 };
+
+/** What `copy --json` prints, filled in as the copy goes. */
+interface CopyJson {
+  value?: { from: string; to: string; dryRun: boolean; verifyOnly: boolean; report: CopyReport; configWritten: string | null };
+}
 
 function canonicalOrSelf(path: string): string | null {
   try {
@@ -282,16 +304,12 @@ async function refuseForeignRows(store: Store, journal: Map<string, number>): Pr
   throw new Error(`--resume: ${store.location} holds rows the interrupted copy did not write: ${what}; nothing was changed`);
 }
 
-function progress(io: Io): CopyOptions['onProgress'] {
-  if (!io.tty) return undefined;
-  let shown = 0;
-  let current = '';
-  return (table, rows, seconds) => {
-    const now = Date.now();
-    if (table === current && now - shown < 500) return;
-    const up = table === current ? '\x1b[1A\x1b[2K' : '';
-    current = table;
-    shown = now;
-    io.err(`${up}  ${table}: ${rows.toLocaleString('en-US')} rows (${Math.round(rows / Math.max(seconds, 0.001)).toLocaleString('en-US')} rows/s)`);
+/** The copy's progress through the CLI's one reporter: silent unless both outputs are a terminal. */
+function copyProgress(io: Io): { onProgress: CopyOptions['onProgress']; done: () => void } {
+  const bar = progress(io);
+  return {
+    onProgress: (table, rows, seconds) =>
+      bar.show(`copying ${table}: ${rows.toLocaleString('en-US')} rows (${Math.round(rows / Math.max(seconds, 0.001)).toLocaleString('en-US')} rows/s)`),
+    done: bar.done,
   };
 }

@@ -5,19 +5,18 @@ import { configOf, type Command } from '../command.js';
 export const lockCommand: Command = {
   name: 'lock',
   summary: 'show who holds the single-instance lock of the database (or "free")',
-  usage: 'teleclaude-db lock [--json] [--config PATH]',
-  options: { json: { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean', description: 'print {"lock": ..., "held": bool, "holder": {...}} instead of text' },
+  },
   help: `Shows whether a daemon holds the database's single-instance lock and, as far as the
 engine can tell, which process: pid, host and start time (SQLite, from <database>.lock;
 PostgreSQL, from the lease row, with its expiry and epoch), or with instanceLock: advisory
 the holding connection's application name, client address and start.
-Takes nothing and exits 0 either way; use --json in scripts.
-
-Options:
-  --json          print {"held": bool, "holder": {...}} instead of text
-Examples:
-  teleclaude-db lock
-  teleclaude-db lock --json | jq .held`,
+Takes nothing and exits 0 either way; use --json in scripts.`,
+  examples: [
+    'teleclaude-db lock',
+    'teleclaude-db lock --json | jq .held',
+  ],
   async run(values, _positionals, io) {
     const lock = createInstanceLock(configOf(values, io));
     const holder = await lock.holder();

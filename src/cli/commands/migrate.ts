@@ -3,46 +3,48 @@ import { withStore, type Command } from '../command.js';
 export const migrateCommand: Command = {
   name: 'migrate',
   summary: 'apply pending migrations (creates the database if needed)',
-  usage: 'teleclaude-db migrate [--to NAME] [--config PATH]',
-  options: { to: { type: 'string' } },
+  options: {
+    to: { type: 'string', value: 'NAME', description: 'stop after this migration' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
+  },
   help: `Applies every pending migration, or those up to and including --to. Safe to run from
-several processes at once: a migration lock makes each migration apply exactly once.
-
-Options:
-  --to NAME       stop after this migration
-Examples:
-  teleclaude-db migrate
-  DATABASE_URL=postgresql://tc@db/teleclaude teleclaude-db migrate
-  teleclaude-db migrate --to 001_foundation`,
+several processes at once: a migration lock makes each migration apply exactly once.`,
+  examples: [
+    'teleclaude-db migrate',
+    'DATABASE_URL=postgresql://tc@db/teleclaude teleclaude-db migrate',
+    'teleclaude-db migrate --to 001_foundation',
+  ],
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const applied = await store.migrator.up({ to: values.to as string | undefined });
-      io.out(applied.length ? `applied ${applied.length} migration(s) to ${store.location}: ${applied.join(', ')}` : `${store.location} is up to date`);
+      if (values.json) io.out(JSON.stringify({ engine: store.engine, location: store.location, applied }, null, 2));
+      else io.out(applied.length ? `applied ${applied.length} migration(s) to ${store.location}: ${applied.join(', ')}` : `${store.location} is up to date`);
       return 0;
-    });
+    }, { create: true });
   },
 };
 
 export const downCommand: Command = {
   name: 'down',
   summary: 'revert migrations (the newest one by default)',
-  usage: 'teleclaude-db down [--to NAME | --all] [--config PATH]',
-  options: { to: { type: 'string' }, all: { type: 'boolean' } },
+  options: {
+    to: { type: 'string', value: 'NAME', description: 'revert down to and including this migration' },
+    all: { type: 'boolean', description: 'revert every migration' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
+  },
   help: `Reverts the newest migration; with --to NAME, NAME and every migration after it;
-with --all, every migration (the data in those tables is lost).
-
-Options:
-  --to NAME       revert down to and including this migration
-  --all           revert every migration
-Examples:
-  teleclaude-db down
-  teleclaude-db down --to 002_work_queues
-  teleclaude-db down --all`,
+with --all, every migration (the data in those tables is lost).`,
+  examples: [
+    'teleclaude-db down',
+    'teleclaude-db down --to 002_work_queues',
+    'teleclaude-db down --all',
+  ],
   async run(values, _positionals, io) {
     if (values.to && values.all) throw new Error('give either --to or --all, not both');
     return withStore(values, io, async (store) => {
       const reverted = await store.migrator.down({ to: values.to as string | undefined, all: values.all === true });
-      io.out(reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'nothing to revert');
+      if (values.json) io.out(JSON.stringify({ engine: store.engine, location: store.location, reverted }, null, 2));
+      else io.out(reverted.length ? `reverted ${reverted.length} migration(s): ${reverted.join(', ')}` : 'nothing to revert');
       return 0;
     });
   },

@@ -4,19 +4,18 @@ import { withStore, type Command } from '../command.js';
 export const statusCommand: Command = {
   name: 'status',
   summary: 'engine, location, applied and pending migrations, rows per table, work queues',
-  usage: 'teleclaude-db status [--json] [--config PATH]',
-  options: { json: { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
+  },
   help: `Shows which database the config selects (password masked), its migrations and the
 number of rows in each table, the work queues (ready, scheduled, in flight, failed, dead,
 age of the oldest ready row; only once every migration is applied), and an unfinished copy
 with the command that finishes it (every other command refuses such a database). Exits 1
-when the database is newer than this build.
-
-Options:
-  --json          print one JSON object instead of text
-Examples:
-  teleclaude-db status
-  teleclaude-db status --json | jq .pending`,
+when the database is newer than this build.`,
+  examples: [
+    'teleclaude-db status',
+    'teleclaude-db status --json | jq .pending',
+  ],
   async run(values, _positionals, io) {
     return withStore(values, io, async (store) => {
       const state = await store.migrator.state();
