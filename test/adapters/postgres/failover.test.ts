@@ -104,7 +104,7 @@ describe('failover to a promoted standby', () => {
             const batch = await daemon.repositories.hookOutbox.claimBatch({ limit: 5 });
             for (const e of batch) {
               claims.push({ id: e.id, worker: n });
-              await daemon.repositories.hookOutbox.markDelivered(e.id);
+              await daemon.repositories.hookOutbox.markDelivered(e.id, e.claimToken);
               delivered.push(e.id);
             }
             if (batch.length === 0) await pause(20);
