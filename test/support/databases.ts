@@ -20,8 +20,9 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: pgAdminUrl() });
+/** `fn` on a client of its own, connected to `url` (default: the test server's admin database). */
+export async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = pgAdminUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
   try {

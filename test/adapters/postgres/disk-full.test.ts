@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
-import { createPgDatabase, pgAdminUrl } from '../../support/databases.js';
+import { admin, createPgDatabase } from '../../support/databases.js';
 
 // A real full disk: system_settings moved onto a tablespace on a 2 MB tmpfs (needs root to
 // mount, as the SQLite disk test), so the server itself fails to extend the table (53100).
@@ -14,29 +13,20 @@ let dir: string;
 let db: Awaited<ReturnType<typeof createPgDatabase>>;
 const tablespace = `tc_full_${process.pid}`;
 
-async function admin(sql: string, url = pgAdminUrl()): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, url?: string) => admin((c) => c.query(text), url);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tc-pg-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
   const postgres = Number(execFileSync('id', ['-u', 'postgres']).toString());
   if (userInfo().uid === 0) chownSync(dir, postgres, Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  await admin(`CREATE TABLESPACE ${tablespace} LOCATION '${dir}'`);
+  await sql(`CREATE TABLESPACE ${tablespace} LOCATION '${dir}'`);
   db = await createPgDatabase('tc_full');
 });
 
 afterAll(async () => {
   await db?.drop();
-  await admin(`DROP TABLESPACE IF EXISTS ${tablespace}`).catch(() => {});
+  await sql(`DROP TABLESPACE IF EXISTS ${tablespace}`).catch(() => {});
   execFileSync('umount', ['-l', dir]);
   rmdirSync(dir);
 });
@@ -46,7 +36,7 @@ describe('PostgreSQL on a full disk', () => {
     const store = new PostgresStore({ url: db.url }, 'disk-full');
     try {
       await store.migrator.up();
-      await admin(`ALTER TABLE system_settings SET TABLESPACE ${tablespace}`, db.url);
+      await sql(`ALTER TABLE system_settings SET TABLESPACE ${tablespace}`, db.url);
       // Random text does not compress, so each value takes its size on disk (in TOAST).
       const value = (i: number) => `${i}:${randomBytes(48 * 1024).toString('base64')}`;
       const values: string[] = [];
@@ -66,7 +56,7 @@ describe('PostgreSQL on a full disk', () => {
       expect((failure!.cause as { code?: string }).code).toBe('53100');
       for (const [i, v] of values.entries()) expect(await store.repositories.settings.get(`k${i}`)).toBe(v);
 
-      await admin(`ALTER TABLE system_settings SET TABLESPACE pg_default`, db.url);
+      await sql(`ALTER TABLE system_settings SET TABLESPACE pg_default`, db.url);
       await store.repositories.settings.set('after', 'space freed');
       expect(await store.repositories.settings.get('after')).toBe('space freed');
     } finally {
