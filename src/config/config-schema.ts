@@ -34,10 +34,14 @@ export function postgresUrlProblem(url: string): string | null {
     parsed = new URL(url);
   } catch {
     // Which part is wrong, where it can be told from the text (never quoting it).
-    const authority = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(url);
-    const port = authority?.[2];
-    if (port !== undefined && port !== '' && !/^\d{1,5}$/.test(port)) return 'port must be a number from 1 to 65535';
-    if (port !== undefined && /^\d+$/.test(port) && Number(port) > 65535) return 'port must be at most 65535';
+    // The userinfo runs to the last @; libpq's form may list several servers (h1:5432,h2:5433).
+    const hosts = /^postgres(?:ql)?:\/\/(?:[^?]*@)?([^/?#]*)/.exec(url)?.[1] ?? '';
+    for (const server of hosts.split(',')) {
+      const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(server)?.[1];
+      if (port === undefined || port === '') continue;
+      if (!/^\d{1,5}$/.test(port)) return 'port must be a number from 1 to 65535';
+      if (Number(port) > 65535) return 'port must be at most 65535';
+    }
     // Otherwise left to pg to parse (and refuse); only what must never pass is looked for in the text.
     const refused = REFUSED_URL_PARAMETERS.find((key) => new RegExp(`[?&]${key}=`).test(url));
     if (refused) return `parameter ${refused} is not allowed in the URL (set schema and the other settings in the config)`;

@@ -49,15 +49,22 @@ describe('configuration: nothing can inject startup parameters or override schem
     expect(message).not.toContain('hunter2');
   });
 
-  it('ordinary URLs still pass: parameters, sockets, unencoded @ in the password', () => {
+  it('ordinary URLs still pass: parameters, sockets, unencoded @ in the password, several servers', () => {
     // An unencoded @ in the password is taken as part of it (userinfo runs to the last @)
     // and comes back percent-encoded, as the driver needs it.
     for (const [u, normalised] of [
       ['postgresql://tc:pw@db:5432/app?sslmode=require&application_name=worker', 'postgresql://tc:pw@db:5432/app?sslmode=require&application_name=worker'],
       ['postgresql:///app?host=/var/run/postgresql', 'postgresql:///app?host=/var/run/postgresql'],
       ['postgres://tc:pa@ss@db/app', 'postgres://tc:pa%40ss@db/app'],
+      ['postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write', 'postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write'],
+      ['postgresql://tc:pa@ss@h1:5432,[::1]:5433/db', 'postgresql://tc:pa%40ss@h1:5432,[::1]:5433/db'],
     ]) {
       expect(url(u!)().database.postgresql.url).toBe(normalised);
     }
+  });
+
+  it('a bad port among several servers is named, without quoting the URL', () => {
+    expect(() => url('postgresql://tc:s3cret@h1:5432,h2:54x2/db')()).toThrow(/port must be a number from 1 to 65535/);
+    expect(() => url('postgresql://tc:s3cret@h1:5432,h2:54x2/db')()).not.toThrow(/s3cret/);
   });
 });
