@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { clientConfig, type PostgresOptions } from './postgres-database.js';
+import { pooledSession } from './postgres-session-settings.js';
 
 /** The channel every enqueue notifies, in the enqueue's own transaction. */
 export const WORK_CHANNEL = 'teleclaude_work';
@@ -10,8 +11,9 @@ export const NOTIFY_WORK = `pg_notify('${WORK_CHANNEL}', '') IS NULL AS notified
 /**
  * Wakes waiters when another connection (any process) enqueues: LISTEN on a dedicated direct
  * connection, opened on the first wait. LISTEN is session state that a transaction-mode
- * pooler breaks, so with `listen: false` (or when the listening connection cannot be opened,
- * or dies) it falls back to polling `ready()` every `pollMs`.
+ * pooler breaks, so with `listen: false`, behind a pooler (found as the lease lock finds it:
+ * the server process is not the connection's own), or when the listening connection cannot
+ * be opened or dies, it falls back to polling `ready()` every `pollMs`.
  */
 export class PostgresNotifier {
   private client: pg.Client | null = null;
@@ -19,6 +21,8 @@ export class PostgresNotifier {
   /** Each waiting call's wake (resolve true) and end (resolve false). */
   private readonly waiters = new Map<() => void, () => void>();
   private closed = false;
+  /** Set once a listening connection turned out to go through a pooler: LISTEN would hear nothing. */
+  private pooled = false;
 
   constructor(
     private readonly options: PostgresOptions & { listen?: boolean },
@@ -56,7 +60,7 @@ export class PostgresNotifier {
   }
 
   private listen(): Promise<boolean> {
-    if (this.closed || this.options.listen === false) return Promise.resolve(false);
+    if (this.closed || this.pooled || this.options.listen === false) return Promise.resolve(false);
     if (this.client) return Promise.resolve(true);
     this.connecting ??= this.connect().finally(() => {
       this.connecting = null;
@@ -78,6 +82,10 @@ export class PostgresNotifier {
     });
     try {
       await client.connect();
+      // Behind a transaction pooler the LISTEN would land on a server connection that is
+      // handed to others after the statement: no notification would ever arrive.
+      this.pooled = (await pooledSession(client)) !== null;
+      if (this.pooled) throw new Error('behind a pooler: polling instead');
       await client.query(`LISTEN ${WORK_CHANNEL}`);
     } catch {
       await client.end().catch(() => {});
