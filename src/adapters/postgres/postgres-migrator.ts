@@ -9,6 +9,12 @@ export interface PostgresMigration {
   name: string;
   up: string | ((client: pg.ClientBase) => Promise<void>);
   down: string | ((client: pg.ClientBase) => Promise<void>);
+  /**
+   * For a code `up`: the SQL it runs, with what it decides at run time as a placeholder.
+   * Its checksum is taken of this text, since a function's compiled source differs
+   * between transpilers (tsx, vitest, tsc).
+   */
+  sql?: string;
 }
 
 /**
@@ -49,7 +55,8 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
         await c.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
             name text PRIMARY KEY,
-            applied_at timestamptz NOT NULL DEFAULT now()
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            checksum text
           )`);
         try {
           return await fn(session, c);
@@ -69,18 +76,27 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
           `${quoteIdent(schema)}.schema_migrations`,
         ]);
         if (!exists.rows[0]?.t) return [];
-        const rows = await c.query<{ name: string; applied_at: Date }>(
-          `SELECT name, applied_at FROM ${quoteIdent(schema)}.schema_migrations ORDER BY applied_at, name`,
+        // Through to_jsonb, a table from before checksums (no such column yet) reads as null.
+        const rows = await c.query<{ name: string; applied_at: Date; checksum: string | null }>(
+          `SELECT name, applied_at, to_jsonb(m) ->> 'checksum' AS checksum FROM ${quoteIdent(schema)}.schema_migrations m ORDER BY applied_at, name`,
         );
-        return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at }));
+        return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at, checksum: r.checksum }));
       }),
-    apply: (migration) =>
+    apply: (migration, checksum) =>
       locked(`migration ${migration.name}`, async (session, c) => {
         const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
         if (seen.rowCount) return false;
         await step(session, migration.up);
-        await c.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
+        await c.query('INSERT INTO schema_migrations (name, applied_at, checksum) VALUES ($1, clock_timestamp(), $2)', [migration.name, checksum]);
         return true;
+      }),
+    recordChecksums: (backfill, accept) =>
+      locked('recording migration checksums', async (_session, c) => {
+        await c.query(`ALTER TABLE ${quoteIdent(schema)}.schema_migrations ADD COLUMN IF NOT EXISTS checksum text`);
+        for (const [name, sum] of backfill) {
+          await c.query('UPDATE schema_migrations SET checksum = $2 WHERE name = $1 AND checksum IS NULL', [name, sum]);
+        }
+        for (const [name, sum] of accept) await c.query('UPDATE schema_migrations SET checksum = $2 WHERE name = $1', [name, sum]);
       }),
     revert: (migration) =>
       locked(`reverting migration ${migration.name}`, async (session, c) => {

@@ -5,18 +5,29 @@ export const migrateCommand: Command = {
   summary: 'apply pending migrations (creates the database if needed)',
   options: {
     to: { type: 'string', value: 'NAME', description: 'stop after this migration' },
+    'accept-changed': {
+      type: 'string',
+      value: 'NAME[,NAME]',
+      description: 'record the current checksum of these applied migrations that were edited since (after checking the database matches them)',
+    },
     json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
   help: `Applies every pending migration, or those up to and including --to. Safe to run from
-several processes at once: a migration lock makes each migration apply exactly once.`,
+several processes at once: a migration lock makes each migration apply exactly once.
+Each applied migration's checksum (sha256 of what it ran) is recorded; a database whose
+recorded checksum differs from this build's migration (it was edited after being applied)
+is refused, naming it, until --accept-changed NAME records the new one.`,
   examples: [
     'teleclaude-db migrate',
     'DATABASE_URL=postgresql://tc@db/teleclaude teleclaude-db migrate',
     'teleclaude-db migrate --to 001_foundation',
+    'teleclaude-db migrate --accept-changed 003_domain_rest',
   ],
   async run(values, _positionals, io) {
+    const accepted = values['accept-changed'] as string | undefined;
+    const acceptChanged = accepted?.split(',').map((n) => n.trim()).filter(Boolean);
     return withStore(values, io, async (store) => {
-      const applied = await store.migrator.up({ to: values.to as string | undefined });
+      const applied = await store.migrator.up({ to: values.to as string | undefined, acceptChanged });
       if (values.json) io.out(JSON.stringify({ engine: store.engine, location: store.location, applied }, null, 2));
       else io.out(applied.length ? `applied ${applied.length} migration(s) to ${store.location}: ${applied.join(', ')}` : `${store.location} is up to date`);
       return 0;
