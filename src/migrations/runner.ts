@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Umzug } from 'umzug';
 import { ConfigError, MigrationError, UnavailableError } from '../domain/errors.js';
-import type { AppliedMigration, MigrationState, Migrator } from '../ports/migrator.js';
+import type { AppliedMigration, MigrationState, Migrator, PlannedMigration } from '../ports/migrator.js';
 
 /**
  * What an engine provides to run its migration set. `apply` and `revert` must write
@@ -76,6 +76,11 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
     }
   }
 
+  function pendingUpTo(current: MigrationState, to: string | undefined): string[] {
+    const target = to === undefined ? known.length : known.indexOf(to) + 1;
+    return current.pending.filter((name) => known.indexOf(name) < target);
+  }
+
   /** Adds/backfills the checksum column and records accepted changes; the lock held. */
   async function prepare(accept: string[] = []): Promise<MigrationState> {
     const before = await state();
@@ -122,10 +127,21 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
       requireKnown(options.to);
       return driver.withLock(async () => {
         const current = await prepare(options.acceptChanged);
-        const target = options.to === undefined ? known.length : known.indexOf(options.to) + 1;
-        const todo = current.pending.filter((name) => known.indexOf(name) < target);
+        const todo = pendingUpTo(current, options.to);
         if (todo.length === 0) return [];
         return run(() => umzug.up({ migrations: todo, rerun: 'ALLOW' }));
+      });
+    },
+    async plan(options = {}): Promise<PlannedMigration[]> {
+      requireKnown(options.to);
+      const accept = options.acceptChanged ?? [];
+      for (const name of accept) requireKnown(name);
+      const current = await state();
+      refuseUnknown(current);
+      refuseChanged({ ...current, changed: current.changed.filter((name) => !accept.includes(name)) });
+      return pendingUpTo(current, options.to).map((name) => {
+        const migration = byName.get(name)!;
+        return { name, sql: checksumText(migration), code: typeof migration.up !== 'string' };
       });
     },
     async reset() {

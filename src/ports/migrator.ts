@@ -24,6 +24,17 @@ export interface MigrationState {
   changed: string[];
 }
 
+/** A migration `up` would apply, with the SQL it would run. */
+export interface PlannedMigration {
+  name: string;
+  /**
+   * The SQL text; for a code migration, its declared SQL with `<placeholders>` for what it
+   * decides when it runs (`code` is then true).
+   */
+  sql: string;
+  code: boolean;
+}
+
 /**
  * Applies and reverts this engine's migration set. Every migration commits
  * together with its `schema_migrations` record or not at all, and concurrent
@@ -45,6 +56,12 @@ export interface Migrator {
    * checksums are then recorded), or when `to` or an `acceptChanged` name is not known.
    */
   up(options?: { to?: string; acceptChanged?: string[] }): Promise<string[]>;
+  /**
+   * What `up` with the same options would apply, in order, with its SQL; refuses what `up`
+   * would refuse (unknown or changed migrations, unknown names). Takes no lock and writes
+   * nothing, so another process may apply them meanwhile.
+   */
+  plan(options?: { to?: string; acceptChanged?: string[] }): Promise<PlannedMigration[]>;
   /**
    * Reverts applied migrations, newest first: without options only the newest one;
    * with `to`, every migration after `to` and `to` itself (as Umzug's `down({ to })`);

@@ -272,4 +272,40 @@ describe.each([sqlite, postgres])('migrations on $name', (engine) => {
       for (const a of (await store.migrator.state()).applied) expect(a.checksum, a.name).toBe(sha256(engine.upTexts.get(a.name)!));
     }, 60_000);
   });
+
+  it('migrate --dry-run prints the SQL of each pending migration and changes nothing', async () => {
+    const { store, env, exec } = await empty();
+    const names = store.migrator.names();
+    await store.migrator.up({ to: names[0] });
+    const schema = await store.inspector.schema();
+    const recorded = (await store.migrator.state()).applied;
+
+    const dry = await runCli(['migrate', '--dry-run'], env);
+    expect(dry, dry.out).toMatchObject({ code: 0 });
+    expect(dry.out).toContain(`dry run on ${engine.name}`);
+    expect(dry.out).not.toContain(`-- migration ${names[0]}`);
+    for (const name of names.slice(1)) {
+      expect(dry.out).toContain(`-- migration ${name}`);
+      expect(dry.out).toContain(engine.upTexts.get(name)!.trim());
+    }
+    const json = await runCli(['migrate', '--dry-run', '--json', '--to', names[2]!], env);
+    expect(json, json.out).toMatchObject({ code: 0 });
+    const parsed = JSON.parse(json.out) as { dryRun: boolean; pending: { name: string; sql: string }[] };
+    expect(parsed.dryRun).toBe(true);
+    expect(parsed.pending.map((p) => p.name)).toEqual(names.slice(1, 3));
+    expect(parsed.pending[0]!.sql).toBe(engine.upTexts.get(names[1]!));
+
+    expect(diffSchemas(schema, await store.inspector.schema())).toEqual([]);
+    expect((await store.migrator.state()).applied).toEqual(recorded);
+
+    // It refuses what migrate would refuse, and still writes nothing.
+    await exec(`UPDATE schema_migrations SET checksum = '${'0'.repeat(64)}' WHERE name = '${names[0]}'`);
+    const refused = await runCli(['migrate', '--dry-run'], env);
+    expect(refused.code, refused.out).not.toBe(0);
+    expect(refused.out).toContain(`${names[0]} changed`);
+    const accepted = await runCli(['migrate', '--dry-run', '--accept-changed', names[0]!], env);
+    expect(accepted, accepted.out).toMatchObject({ code: 0 });
+    expect((await store.migrator.state()).applied.map((a) => a.checksum)).toEqual(['0'.repeat(64)]);
+    expect(diffSchemas(schema, await store.inspector.schema())).toEqual([]);
+  }, 60_000);
 });
