@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresMigrator, type PostgresMigration } from '../../src/adapters/postgres/postgres-migrator.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
@@ -8,12 +9,24 @@ import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { Migrator } from '../../src/ports/migrator.js';
 import type { Store } from '../../src/ports/store.js';
+import { postgresMigrations } from '../../src/migrations/postgres/index.js';
+import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+
+type CustomSet = 'good-then-bad' | 'future' | 'good' | 'good-edited';
 
 /** Per engine: a store on a new empty database, and a migrator for a custom migration set on it. */
 interface MigrationEngine {
   name: string;
-  empty(): Promise<{ store: Store; custom: (set: 'good-then-bad' | 'future') => Migrator; env: NodeJS.ProcessEnv; count: (sql: string) => Promise<number> }>;
+  empty(): Promise<{
+    store: Store;
+    custom: (set: CustomSet) => Migrator;
+    env: NodeJS.ProcessEnv;
+    count: (sql: string) => Promise<number>;
+    exec: (sql: string) => Promise<void>;
+  }>;
+  /** The `up` texts of this build's migration set, by name. */
+  upTexts: Map<string, string>;
   /** SQL counting tables of that name. */
   tableExists(name: string): string;
 }
@@ -34,14 +47,18 @@ const sqlite: MigrationEngine = {
         { name: '902_bad', up: 'CREATE TABLE half_done (id INTEGER PRIMARY KEY); INSERT INTO no_such_table VALUES (1);', down: '' },
       ],
       future: [],
+      good: [{ name: '901_good', up: 'CREATE TABLE good_one (id INTEGER PRIMARY KEY)', down: 'DROP TABLE good_one' }],
+      'good-edited': [{ name: '901_good', up: 'CREATE TABLE good_one (id INTEGER PRIMARY KEY, extra TEXT)', down: 'DROP TABLE good_one' }],
     };
     return {
       store,
       custom: (set) => createSqliteMigrator(database, sets[set]!),
       env: { TELECLAUDE_DB_PATH: file.path, TELECLAUDE_DB_ENGINE: 'sqlite' },
       count: (sql) => database.run((db) => (db.prepare(sql).get() as { n: number }).n),
+      exec: (sql) => database.run((db) => void db.exec(sql)),
     };
   },
+  upTexts: new Map(sqliteMigrations.map((m) => [m.name, typeof m.up === 'string' ? m.up : m.sql!])),
   tableExists: (name) => `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${name}'`,
 };
 
@@ -57,6 +74,8 @@ const postgres: MigrationEngine = {
         { name: '902_bad', up: 'CREATE TABLE half_done (id bigint PRIMARY KEY); INSERT INTO no_such_table VALUES (1);', down: '' },
       ],
       future: [],
+      good: [{ name: '901_good', up: 'CREATE TABLE good_one (id bigint PRIMARY KEY)', down: 'DROP TABLE good_one' }],
+      'good-edited': [{ name: '901_good', up: 'CREATE TABLE good_one (id bigint PRIMARY KEY, extra text)', down: 'DROP TABLE good_one' }],
     };
     return {
       store,
@@ -66,8 +85,10 @@ const postgres: MigrationEngine = {
         const { rows } = await (store as PostgresStore).database.query<{ n: number }>(sql);
         return rows[0]!.n;
       },
+      exec: async (sql) => void (await (store as PostgresStore).database.query(sql)),
     };
   },
+  upTexts: new Map(postgresMigrations.map((m) => [m.name, typeof m.up === 'string' ? m.up : m.sql!])),
   tableExists: (name) => `SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'r' AND relname = '${name}'`,
 };
 
@@ -172,4 +193,119 @@ describe.each([sqlite, postgres])('migrations on $name', (engine) => {
     const state = await store.migrator.state();
     expect(state.applied.map((a) => a.name)).toEqual(names);
   }, 120_000);
+
+  describe('checksums', () => {
+    const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+    it('up records, per migration, the sha256 of the SQL it ran', async () => {
+      const { store } = await empty();
+      await store.migrator.up();
+      const applied = (await store.migrator.state()).applied;
+      expect(applied.map((a) => a.name)).toEqual(store.migrator.names());
+      for (const a of applied) expect(a.checksum, a.name).toBe(sha256(engine.upTexts.get(a.name)!));
+    });
+
+    it('every code migration declares the SQL its checksum is taken of (compiled source differs between transpilers)', () => {
+      for (const [name, text] of engine.upTexts) expect(typeof text === 'string' && text.length > 0, name).toBe(true);
+    });
+
+    it('an applied migration whose recorded checksum differs is refused by migrate, check and assertCurrent, naming it; --accept-changed records the new one', async () => {
+      const { store, env, exec, count } = await empty();
+      await store.migrator.up();
+      const names = store.migrator.names();
+      const victim = names[1]!;
+      await exec(`UPDATE schema_migrations SET checksum = '${'0'.repeat(64)}' WHERE name = '${victim}'`);
+      expect((await store.migrator.state()).changed).toEqual([victim]);
+      await expect(store.migrator.up()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: new RegExp(`${victim} changed`) });
+      await expect(store.migrator.assertCurrent()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: new RegExp(victim) });
+      await expect(store.migrator.down()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: new RegExp(victim) });
+      expect(await count('SELECT count(*) AS n FROM schema_migrations')).toBe(names.length);
+
+      const migrate = await runCli(['migrate'], env);
+      expect(migrate.code, migrate.out).not.toBe(0);
+      expect(migrate.out).toContain(victim);
+      expect(migrate.out).toContain('--accept-changed');
+      const check = await runCli(['check'], env);
+      expect(check.code, check.out).toBe(1);
+      expect(check.out).toMatch(new RegExp(`PROBLEM .*${victim} changed`));
+
+      const unknown = await runCli(['migrate', '--accept-changed', 'nope'], env);
+      expect(unknown.code, unknown.out).not.toBe(0);
+      expect(unknown.out).toContain('unknown migration "nope"');
+      const accept = await runCli(['migrate', '--accept-changed', victim], env);
+      expect(accept, accept.out).toMatchObject({ code: 0 });
+      expect((await store.migrator.state()).applied.find((a) => a.name === victim)!.checksum).toBe(sha256(engine.upTexts.get(victim)!));
+      const after = await runCli(['check'], env);
+      expect(after, after.out).toMatchObject({ code: 0 });
+    }, 60_000);
+
+    it('a migration edited in the code after it was applied is refused, naming it, until accepted', async () => {
+      const { custom, count } = await empty();
+      expect(await custom('good').up()).toEqual(['901_good']);
+      const edited = custom('good-edited');
+      expect((await edited.state()).changed).toEqual(['901_good']);
+      await expect(edited.up()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /901_good changed/ });
+      await expect(edited.assertCurrent()).rejects.toMatchObject({ code: 'TC_MIGRATION', message: /901_good/ });
+      await expect(edited.up({ acceptChanged: ['901_good'] })).resolves.toEqual([]);
+      await expect(edited.assertCurrent()).resolves.toBeUndefined();
+      // Now the original text is the changed one.
+      await expect(custom('good').assertCurrent()).rejects.toMatchObject({ message: /901_good/ });
+      expect(await count('SELECT count(*) AS n FROM schema_migrations')).toBe(1);
+    });
+
+    it('a database from before checksums passes check without being written, and migrate adds and backfills the column', async () => {
+      const { store, env, exec, count } = await empty();
+      await store.migrator.up();
+      await exec('ALTER TABLE schema_migrations DROP COLUMN checksum');
+      const columns =
+        engine.name === 'sqlite'
+          ? "SELECT count(*) AS n FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'"
+          : "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'schema_migrations' AND column_name = 'checksum'";
+      expect((await store.migrator.state()).applied.every((a) => a.checksum === null)).toBe(true);
+      await expect(store.migrator.assertCurrent()).resolves.toBeUndefined();
+      const check = await runCli(['check'], env);
+      expect(check, check.out).toMatchObject({ code: 0 });
+      expect(await count(columns)).toBe(0);
+      const migrate = await runCli(['migrate'], env);
+      expect(migrate, migrate.out).toMatchObject({ code: 0 });
+      expect(await count(columns)).toBe(1);
+      for (const a of (await store.migrator.state()).applied) expect(a.checksum, a.name).toBe(sha256(engine.upTexts.get(a.name)!));
+    }, 60_000);
+  });
+
+  it('migrate --dry-run prints the SQL of each pending migration and changes nothing', async () => {
+    const { store, env, exec } = await empty();
+    const names = store.migrator.names();
+    await store.migrator.up({ to: names[0] });
+    const schema = await store.inspector.schema();
+    const recorded = (await store.migrator.state()).applied;
+
+    const dry = await runCli(['migrate', '--dry-run'], env);
+    expect(dry, dry.out).toMatchObject({ code: 0 });
+    expect(dry.out).toContain(`dry run on ${engine.name}`);
+    expect(dry.out).not.toContain(`-- migration ${names[0]}`);
+    for (const name of names.slice(1)) {
+      expect(dry.out).toContain(`-- migration ${name}`);
+      expect(dry.out).toContain(engine.upTexts.get(name)!.trim());
+    }
+    const json = await runCli(['migrate', '--dry-run', '--json', '--to', names[2]!], env);
+    expect(json, json.out).toMatchObject({ code: 0 });
+    const parsed = JSON.parse(json.out) as { dryRun: boolean; pending: { name: string; sql: string }[] };
+    expect(parsed.dryRun).toBe(true);
+    expect(parsed.pending.map((p) => p.name)).toEqual(names.slice(1, 3));
+    expect(parsed.pending[0]!.sql).toBe(engine.upTexts.get(names[1]!));
+
+    expect(diffSchemas(schema, await store.inspector.schema())).toEqual([]);
+    expect((await store.migrator.state()).applied).toEqual(recorded);
+
+    // It refuses what migrate would refuse, and still writes nothing.
+    await exec(`UPDATE schema_migrations SET checksum = '${'0'.repeat(64)}' WHERE name = '${names[0]}'`);
+    const refused = await runCli(['migrate', '--dry-run'], env);
+    expect(refused.code, refused.out).not.toBe(0);
+    expect(refused.out).toContain(`${names[0]} changed`);
+    const accepted = await runCli(['migrate', '--dry-run', '--accept-changed', names[0]!], env);
+    expect(accepted, accepted.out).toMatchObject({ code: 0 });
+    expect((await store.migrator.state()).applied.map((a) => a.checksum)).toEqual(['0'.repeat(64)]);
+    expect(diffSchemas(schema, await store.inspector.schema())).toEqual([]);
+  }, 60_000);
 });

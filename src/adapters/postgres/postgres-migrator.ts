@@ -2,13 +2,30 @@ import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
 import { ConfigError, MigrationError } from '../../domain/errors.js';
-import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction } from './postgres-database.js';
+import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction, type PostgresExecutor } from './postgres-database.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
 export interface PostgresMigration {
   name: string;
   up: string | ((client: pg.ClientBase) => Promise<void>);
   down: string | ((client: pg.ClientBase) => Promise<void>);
+  /**
+   * For a code `up`: the SQL it runs, with what it decides at run time as a placeholder.
+   * Its checksum is taken of this text, since a function's compiled source differs
+   * between transpilers (tsx, vitest, tsc).
+   */
+  sql?: string;
+  /**
+   * false: `up` runs outside a transaction (as `CREATE INDEX CONCURRENTLY` must), on a
+   * direct session of its own holding a session advisory lock on the migration lock's
+   * key; the record is written only after `up` completed. A failed `up` may leave work
+   * behind (an INVALID index), so such a migration must be re-runnable: a code `up` that
+   * drops what a failed attempt left first. SQL text is sent as one query, which
+   * PostgreSQL runs as one implicit transaction when it holds several statements, so give
+   * one statement or code. Refused when `listen` is false (a transaction-mode pooler,
+   * where a session lock means nothing).
+   */
+  transaction?: false;
 }
 
 /**
@@ -37,20 +54,88 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
     }
   }
 
+  const lockKey = "hashtextextended('teleclaude:migrate:' || current_database() || ':' || $1, 0)";
+  const bookkeeping = `CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
+            name text PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            checksum text
+          )`;
+
+  /**
+   * Polls for the migration lock instead of waiting in one statement: a statement waiting
+   * holds a snapshot, which a `CREATE INDEX CONCURRENTLY` run by the lock's holder would
+   * wait for in turn (a deadlock). Gives up after `migrationLockTimeoutMs`.
+   */
+  async function acquire(c: PostgresExecutor, what: string): Promise<void> {
+    const deadline = Date.now() + lockTimeoutMs;
+    for (;;) {
+      const { rows } = await c.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${lockKey}) AS got`, [schema]);
+      if (rows[0]?.got) return;
+      if (Date.now() >= deadline) throw lockBusy(what);
+      await pause();
+    }
+  }
+
+  function lockBusy(what: string): MigrationError {
+    return new MigrationError(
+      `${what}: another process held the migration lock of schema "${schema}" for more than ${lockTimeoutMs} ms; nothing was changed. Retry when it is free, or raise database.postgresql.migrationLockTimeoutMs`,
+    );
+  }
+
+  /**
+   * A `transaction: false` migration: a session advisory lock on the same key as the
+   * transactional migrations' lock (so they exclude each other), then re-check, run, record.
+   */
+  async function applyOutsideTransaction(migration: PostgresMigration, checksum: string): Promise<boolean> {
+    if (options.listen === false) {
+      throw new MigrationError(
+        `migration ${migration.name} runs outside a transaction and needs a session lock on a direct connection, but database.postgresql.listen is false (a transaction-mode pooler); run \`teleclaude-db migrate\` with a URL of the server itself`,
+      );
+    }
+    const what = `migration ${migration.name}`;
+    return withSession(async (session) => {
+      await session.query(`SET lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+      await acquire(session, what);
+      try {
+        await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+        await session.query(bookkeeping);
+        const seen = await session.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
+        if (seen.rowCount) return false;
+        try {
+          await step(session, migration.up);
+        } catch (error) {
+          throw lockTimedOut(error, `${what}: waited more than ${lockTimeoutMs} ms for a lock another session holds (${(error as Error).message})`);
+        }
+        await session.query('INSERT INTO schema_migrations (name, applied_at, checksum) VALUES ($1, clock_timestamp(), $2)', [migration.name, checksum]);
+        return true;
+      } finally {
+        // Ending the session releases it too; unlocking first frees waiters without waiting for the close.
+        await session.query(`SELECT pg_advisory_unlock(${lockKey})`, [schema]).catch(() => {});
+      }
+    });
+  }
+
   /** One transaction under the migration lock, with the bookkeeping table in place. */
-  function locked<T>(what: string, fn: (session: PostgresSession, c: PostgresTransaction) => Promise<T>): Promise<T> {
+  async function locked<T>(what: string, fn: (session: PostgresSession, c: PostgresTransaction) => Promise<T>): Promise<T> {
+    // The lock is tried, and the transaction ended between tries: an open transaction
+    // waiting would keep a snapshot a concurrent `CREATE INDEX CONCURRENTLY` waits for.
+    const deadline = Date.now() + lockTimeoutMs;
+    for (;;) {
+      const result = await lockedOnce(what, fn);
+      if (result !== busy) return result as T;
+      if (Date.now() >= deadline) throw lockBusy(what);
+      await pause();
+    }
+  }
+
+  function lockedOnce<T>(what: string, fn: (session: PostgresSession, c: PostgresTransaction) => Promise<T>): Promise<T | typeof busy> {
     return withSession((session) =>
       session.transaction(async (c) => {
         await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
-        const key = "hashtextextended('teleclaude:migrate:' || current_database() || ':' || $1, 0)";
-        await c.query(`SELECT pg_advisory_xact_lock(${key})`, [schema]).catch((error: unknown) => {
-          throw lockTimedOut(error, `${what}: another process held the migration lock of schema "${schema}" for more than ${lockTimeoutMs} ms`);
-        });
+        const { rows } = await c.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(${lockKey}) AS got`, [schema]);
+        if (!rows[0]?.got) return busy;
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        await c.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.schema_migrations (
-            name text PRIMARY KEY,
-            applied_at timestamptz NOT NULL DEFAULT now()
-          )`);
+        await c.query(bookkeeping);
         try {
           return await fn(session, c);
         } catch (error) {
@@ -69,18 +154,29 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
           `${quoteIdent(schema)}.schema_migrations`,
         ]);
         if (!exists.rows[0]?.t) return [];
-        const rows = await c.query<{ name: string; applied_at: Date }>(
-          `SELECT name, applied_at FROM ${quoteIdent(schema)}.schema_migrations ORDER BY applied_at, name`,
+        // Through to_jsonb, a table from before checksums (no such column yet) reads as null.
+        const rows = await c.query<{ name: string; applied_at: Date; checksum: string | null }>(
+          `SELECT name, applied_at, to_jsonb(m) ->> 'checksum' AS checksum FROM ${quoteIdent(schema)}.schema_migrations m ORDER BY applied_at, name`,
         );
-        return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at }));
+        return rows.rows.map((r): AppliedMigration => ({ name: r.name, appliedAt: r.applied_at, checksum: r.checksum }));
       }),
-    apply: (migration) =>
-      locked(`migration ${migration.name}`, async (session, c) => {
+    apply: (migration, checksum) =>
+      migration.transaction === false
+        ? applyOutsideTransaction(migration, checksum)
+        : locked(`migration ${migration.name}`, async (session, c) => {
         const seen = await c.query('SELECT 1 FROM schema_migrations WHERE name = $1', [migration.name]);
         if (seen.rowCount) return false;
         await step(session, migration.up);
-        await c.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, clock_timestamp())', [migration.name]);
+        await c.query('INSERT INTO schema_migrations (name, applied_at, checksum) VALUES ($1, clock_timestamp(), $2)', [migration.name, checksum]);
         return true;
+      }),
+    recordChecksums: (backfill, accept) =>
+      locked('recording migration checksums', async (_session, c) => {
+        await c.query(`ALTER TABLE ${quoteIdent(schema)}.schema_migrations ADD COLUMN IF NOT EXISTS checksum text`);
+        for (const [name, sum] of backfill) {
+          await c.query('UPDATE schema_migrations SET checksum = $2 WHERE name = $1 AND checksum IS NULL', [name, sum]);
+        }
+        for (const [name, sum] of accept) await c.query('UPDATE schema_migrations SET checksum = $2 WHERE name = $1', [name, sum]);
       }),
     revert: (migration) =>
       locked(`reverting migration ${migration.name}`, async (session, c) => {
@@ -112,6 +208,12 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
       return migrator.assertCurrent();
     },
   };
+}
+
+const busy = Symbol('migration lock busy');
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
 }
 
 /** 55P03 (lock_not_available, from lock_timeout) as a MigrationError saying what waited on what. */

@@ -9,11 +9,14 @@ export interface SqliteMigration {
   name: string;
   up: string | ((db: SqliteDb) => void);
   down: string | ((db: SqliteDb) => void);
+  /** For a code `up`: the SQL it runs, of which its checksum is taken (see the PostgreSQL twin). */
+  sql?: string;
 }
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   name TEXT PRIMARY KEY NOT NULL,
-  applied_at INTEGER NOT NULL
+  applied_at INTEGER NOT NULL,
+  checksum TEXT
 )`;
 
 /**
@@ -34,18 +37,31 @@ export function createSqliteMigrator(database: SqliteDatabase, migrations: reado
       database.run((db) => {
         if (!hasTable(db, 'schema_migrations')) return [];
         refuseLegacy(db);
-        return (db.prepare('SELECT name, applied_at FROM schema_migrations ORDER BY applied_at, name').all() as {
+        // A table from before checksums has no such column until the next migrate adds it.
+        const checksum = hasChecksumColumn(db) ? 'checksum' : 'NULL AS checksum';
+        return (db.prepare(`SELECT name, applied_at, ${checksum} FROM schema_migrations ORDER BY applied_at, name`).all() as {
           name: string;
           applied_at: number;
-        }[]).map((r): AppliedMigration => ({ name: r.name, appliedAt: new Date(r.applied_at) }));
+          checksum: string | null;
+        }[]).map((r): AppliedMigration => ({ name: r.name, appliedAt: new Date(r.applied_at), checksum: r.checksum }));
       }),
-    apply: (migration) =>
+    apply: (migration, checksum) =>
       database.transaction((tx) =>
         tx.run((db) => {
           if (db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?').get(migration.name)) return false;
           step(db, migration.up);
-          db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now());
+          db.prepare('INSERT INTO schema_migrations (name, applied_at, checksum) VALUES (?, ?, ?)').run(migration.name, Date.now(), checksum);
           return true;
+        }),
+      ),
+    recordChecksums: (backfill, accept) =>
+      database.transaction((tx) =>
+        tx.run((db) => {
+          if (!hasChecksumColumn(db)) db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT');
+          const fill = db.prepare('UPDATE schema_migrations SET checksum = ? WHERE name = ? AND checksum IS NULL');
+          for (const [name, sum] of backfill) fill.run(sum, name);
+          const set = db.prepare('UPDATE schema_migrations SET checksum = ? WHERE name = ?');
+          for (const [name, sum] of accept) set.run(sum, name);
         }),
       ),
     revert: (migration) =>
@@ -65,6 +81,10 @@ export function createSqliteMigrator(database: SqliteDatabase, migrations: reado
 function step(db: SqliteDb, work: string | ((db: SqliteDb) => void)): void {
   if (typeof work === 'string') db.exec(work);
   else work(db);
+}
+
+function hasChecksumColumn(db: SqliteDb): boolean {
+  return db.prepare("SELECT 1 FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'").get() !== undefined;
 }
 
 function hasTable(db: SqliteDb, name: string): boolean {

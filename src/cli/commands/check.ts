@@ -8,7 +8,7 @@ export const checkCommand: Command = {
   options: {
     json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
-  help: `Connects, compares the applied migrations with this build's, compares the schema
+  help: `Connects, compares the applied migrations (names and checksums) with this build's, compares the schema
 (tables, columns, types, nullability, keys, indexes, foreign keys) with what the applied
 migrations should have created and names each difference, and runs the engine's
 integrity checks (SQLite: integrity_check and foreign_key_check; PostgreSQL: invalid
@@ -25,6 +25,11 @@ failing) when an SQLite database or its side files are readable by other users.`
       const state = await store.migrator.state();
       passed.push(`connected to ${store.engine} database ${store.location}`);
       if (state.unknown.length) problems.push(`database is newer than this build: unknown migration(s) ${state.unknown.join(', ')}`);
+      if (state.changed.length) {
+        problems.push(
+          `applied migration(s) ${state.changed.join(', ')} changed since they were applied (recorded checksum differs from this build's; see 'teleclaude-db migrate --accept-changed')`,
+        );
+      }
       if (state.pending.length) problems.push(`pending migration(s): ${state.pending.join(', ')} (run 'teleclaude-db migrate')`);
       const known = store.migrator.names();
       const applied = state.applied.map((a) => a.name).filter((n) => known.includes(n));

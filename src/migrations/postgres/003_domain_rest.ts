@@ -188,6 +188,7 @@ export const migration: Omit<PostgresMigration, 'name'> = {
     const { rowCount } = await client.query("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'");
     await client.query(up(rowCount ? '"und-x-icu"' : '"default"'));
   },
+  sql: up('<collation>'),
   down: `
 DROP TABLE mirror_tombstones;
 DROP TABLE mirrors;

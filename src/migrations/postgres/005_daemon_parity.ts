@@ -46,14 +46,17 @@ async function collationOf(client: pg.ClientBase): Promise<string> {
   return rowCount ? '"und-x-icu"' : '"default"';
 }
 
-export const migration: Omit<PostgresMigration, 'name'> = {
-  async up(client: pg.ClientBase) {
-    await client.query(`
+const up = (collation: string): string => `
 CREATE INDEX idx_memory_observations_project_type ON memory_observations (project, type, created_at);
 CREATE INDEX idx_memory_observations_project_identity_key ON memory_observations (project, identity_key);
 CREATE INDEX idx_webhook_contracts_active ON webhook_contracts (active, id);
-${searchFunctions(await collationOf(client), true)}`);
+${searchFunctions(collation, true)}`;
+
+export const migration: Omit<PostgresMigration, 'name'> = {
+  async up(client: pg.ClientBase) {
+    await client.query(up(await collationOf(client)));
   },
+  sql: up('<collation>'),
   async down(client: pg.ClientBase) {
     await client.query(`
 ${searchFunctions(await collationOf(client), false)}
