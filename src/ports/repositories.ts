@@ -63,11 +63,14 @@ const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
 /** The name of every repository, in declaration order. */
 export const REPOSITORY_NAMES = Object.keys(inputs) as (keyof Repositories)[];
 
-/** Puts the shared input validation in front of an adapter's repositories. */
-export function withValidation(repositories: Repositories): Repositories {
+/**
+ * Puts the shared input validation in front of an adapter's repositories; `observed`: each
+ * call also names itself (`sessions.get`) for the store's query observer.
+ */
+export function withValidation(repositories: Repositories, observed = false): Repositories {
   const out: Partial<Record<keyof Repositories, unknown>> = {};
   for (const name of REPOSITORY_NAMES) {
-    out[name] = validated<object>(repositories[name], inputs[name] as InputSchemas<object>);
+    out[name] = validated<object>(repositories[name], inputs[name] as InputSchemas<object>, observed ? name : undefined);
   }
   return out as Repositories;
 }

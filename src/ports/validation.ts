@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { parseInput } from '../domain/validation.js';
+import { inCall } from '../observability.js';
 
 /** One parameter of a port method: its name (used as the error's field prefix; '' for an input object) and schema. */
 export type Param = readonly [name: string, schema: z.ZodType];
@@ -17,14 +18,17 @@ export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
  * surrogate, JSON depth, date range), before the adapter sees them. This is the one
  * place where input is validated, so both engines receive the same normalised values
  * and bad input fails with the same ValidationError (as a rejected promise) on every engine.
+ * With `callPrefix` (only when the store is observed) each call runs as the repository call
+ * `<callPrefix>.<method>`, which is what observers report its statements under.
  */
-export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T {
+export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, callPrefix?: string): T {
   const out: Record<string, unknown> = {};
   const target = impl as Record<string, (...args: unknown[]) => unknown>;
   for (const method of Object.keys(inputs)) {
     const fn = target[method];
     if (typeof fn !== 'function') throw new TypeError(`${impl.constructor.name} has no method ${method}`);
     const params = (inputs as Record<string, readonly Param[]>)[method]!;
+    const call = `${callPrefix}.${method}`;
     out[method] =
       params.length === 0
         ? fn.bind(impl)
@@ -39,6 +43,10 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T
             }
             return fn.apply(impl, args);
           };
+    if (callPrefix !== undefined) {
+      const inner = out[method] as (...args: unknown[]) => unknown;
+      out[method] = (...args: unknown[]) => inCall(call, () => inner(...args));
+    }
   }
   return out as T;
 }

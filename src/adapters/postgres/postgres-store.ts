@@ -1,3 +1,4 @@
+import { createObserver, type ObserveOptions } from '../../observability.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { anyQueueReady } from '../../ports/store.js';
 import type { WaitForWorkOptions } from '../../ports/work-signal.js';
@@ -26,8 +27,9 @@ export class PostgresStore implements Store {
     readonly options: PostgresOptions,
     readonly location: string,
     private readonly clock: Clock = systemClock,
+    observe?: ObserveOptions,
   ) {
-    this.database = createDatabase(options);
+    this.database = createDatabase(options, createObserver('postgresql', observe));
     this.repositories = createPostgresRepositories(this.database, clock);
     this.migrator = createPostgresMigrator(options, postgresMigrations);
     this.inspector = new PostgresInspector(this.database);
