@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { parseInput } from '../domain/validation.js';
-import { inCall } from '../observability.js';
+import type { QueryObserver } from '../observability.js';
 
 /** One parameter of a port method: its name (used as the error's field prefix; '' for an input object) and schema. */
 export type Param = readonly [name: string, schema: z.ZodType];
@@ -18,17 +18,17 @@ export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
  * surrogate, JSON depth, date range), before the adapter sees them. This is the one
  * place where input is validated, so both engines receive the same normalised values
  * and bad input fails with the same ValidationError (as a rejected promise) on every engine.
- * With `callPrefix` (only when the store is observed) each call runs as the repository call
- * `<callPrefix>.<method>`, which is what observers report its statements under.
+ * With an `observer` (only when the store is observed) each call runs as the repository call
+ * `<repository>.<method>`, which observers report it and its statements under.
  */
-export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, callPrefix?: string): T {
+export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, observer?: QueryObserver, repository = ''): T {
   const out: Record<string, unknown> = {};
   const target = impl as Record<string, (...args: unknown[]) => unknown>;
   for (const method of Object.keys(inputs)) {
     const fn = target[method];
     if (typeof fn !== 'function') throw new TypeError(`${impl.constructor.name} has no method ${method}`);
     const params = (inputs as Record<string, readonly Param[]>)[method]!;
-    const call = `${callPrefix}.${method}`;
+    const call = `${repository}.${method}`;
     out[method] =
       params.length === 0
         ? fn.bind(impl)
@@ -43,9 +43,9 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, ca
             }
             return fn.apply(impl, args);
           };
-    if (callPrefix !== undefined) {
+    if (observer) {
       const inner = out[method] as (...args: unknown[]) => unknown;
-      out[method] = (...args: unknown[]) => inCall(call, () => inner(...args));
+      out[method] = (...args: unknown[]) => observer.call(call, () => inner(...args));
     }
   }
   return out as T;
