@@ -28,7 +28,6 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, ob
     const fn = target[method];
     if (typeof fn !== 'function') throw new TypeError(`${impl.constructor.name} has no method ${method}`);
     const params = (inputs as Record<string, readonly Param[]>)[method]!;
-    const call = `${repository}.${method}`;
     out[method] =
       params.length === 0
         ? fn.bind(impl)
@@ -45,6 +44,7 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, ob
           };
     if (observer) {
       const inner = out[method] as (...args: unknown[]) => unknown;
+      const call = `${repository}.${method}`;
       out[method] = (...args: unknown[]) => observer.call(call, () => inner(...args));
     }
   }
