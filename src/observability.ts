@@ -102,11 +102,17 @@ interface Telemetry {
  * `db.client.operation.duration` histogram. Engines hold one only when something observes.
  */
 export class QueryObserver {
+  private readonly telemetry?: Telemetry;
+
+  // `telemetry` is typed loosely here so that the published declarations never name
+  // @opentelemetry/api, which a project without it could not resolve.
   constructor(
     readonly engine: EngineName,
     private readonly options: ObserveOptions,
-    private readonly telemetry?: Telemetry,
-  ) {}
+    telemetry?: object,
+  ) {
+    this.telemetry = telemetry as Telemetry | undefined;
+  }
 
   /** Runs `fn` (a repository call's work, returning a promise) as the call `name`. */
   call<T>(name: string, fn: () => T): T {
