@@ -12,6 +12,7 @@ import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../src/ports/store.js';
 import { pgbouncerUnavailable, startPgBouncer } from '../test/support/pgbouncer.js';
 import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { benchObserve } from './observe.js';
 import { printTable, sideBySide, target, type Measured } from './report.js';
 
 interface SessionsTable {
@@ -69,7 +70,7 @@ async function compare(engine: string, impls: Record<string, Implementation>, pe
 
 async function benchSqlite(): Promise<void> {
   const file = benchSqlitePath();
-  const store = new SqliteStore({ path: file.path });
+  const store = new SqliteStore({ path: file.path, ...(await benchObserve()) });
   await store.migrator.up();
   const ids = await seed(store);
   const db = store.database.db;
@@ -115,7 +116,7 @@ async function benchPostgres(pooler: boolean): Promise<void> {
   const database = await benchPgDatabase();
   const bouncer = pooler ? await startPgBouncer(database.url) : null;
   const url = bouncer ? bouncer.through(database.url) : database.url;
-  const store = new PostgresStore({ url }, 'bench');
+  const store = new PostgresStore({ url }, 'bench', undefined, await benchObserve());
   await store.migrator.up();
   const ids = await seed(store);
   const pool: pg.Pool = store.database.pool;

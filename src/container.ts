@@ -13,6 +13,7 @@ import type { InstanceLock } from './ports/instance-lock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
 import { ConfigError } from './domain/errors.js';
+import type { ObserveOptions } from './observability.js';
 
 /** The npm package that is each engine's driver (an optional peer dependency). */
 export const ENGINE_DRIVERS = { sqlite: 'better-sqlite3', postgresql: 'pg' } as const;
@@ -105,7 +106,7 @@ export const TOKENS = {
   MirrorRepository: REPOSITORY_TOKENS.mirrors,
 } as const;
 
-export interface StoreOptions {
+export interface StoreOptions extends ObserveOptions {
   clock?: Clock;
 }
 
@@ -113,11 +114,15 @@ export interface StoreOptions {
 export function createStore(config: DatabaseConfig, options: StoreOptions = {}): Store & { readonly client: unknown } {
   const clock = options.clock ?? systemClock;
   if (config.engine === 'sqlite') {
-    const store = new (sqlite().SqliteStore)({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs }, clock);
+    const store = new (sqlite().SqliteStore)({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs, ...observe(options) }, clock);
     return Object.assign(store, { client: store.database.db });
   }
-  const store = new (postgres().PostgresStore)(postgresOptions(config), describeLocation(config), clock);
+  const store = new (postgres().PostgresStore)(postgresOptions(config), describeLocation(config), clock, observe(options));
   return Object.assign(store, { client: store.database.pool });
+}
+
+function observe(options: StoreOptions): ObserveOptions {
+  return { onQuery: options.onQuery, includeParameters: options.includeParameters };
 }
 
 function postgresOptions(config: DatabaseConfig): PostgresOptions {

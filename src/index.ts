@@ -44,3 +44,4 @@ export type { DatabaseConfig, DatabaseConfigInput } from './config/config-schema
 export { createContainer, createStore, createInstanceLock, describeLocation, TOKENS, REPOSITORY_TOKENS } from './container.js';
 export { seed, SEEDERS, type SeedOptions, type SeedReport } from './seed/seed.js';
 export { openStore, type OpenStoreOptions, type OpenedStore } from './open-store.js';
+export type { QueryEvent, ObserveOptions } from './observability.js';

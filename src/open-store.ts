@@ -6,8 +6,9 @@ import { CopyUnfinishedError } from './domain/errors.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { InstanceLock } from './ports/instance-lock.js';
 import type { Store } from './ports/store.js';
+import type { ObserveOptions } from './observability.js';
 
-export interface OpenStoreOptions extends ResolveOptions {
+export interface OpenStoreOptions extends ResolveOptions, ObserveOptions {
   clock?: Clock;
   /** Apply pending migrations instead of refusing to start (default false). */
   autoMigrate?: boolean;
@@ -48,7 +49,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenedS
   const { database: config } = resolveConfig(options);
   const clock = options.clock ?? systemClock;
   const lock = createInstanceLock(config, { clock });
-  const store = createStore(config, { clock });
+  const store = createStore(config, { clock, onQuery: options.onQuery, includeParameters: options.includeParameters });
   try {
     await refuseUnfinishedCopy(store);
     // Checked before the lock: taking a PostgreSQL lease creates its table (and a missing

@@ -11,6 +11,7 @@ import { sessionRepositoryInputs, type SessionRepository } from './session-repos
 import { sessionTokenRepositoryInputs, type SessionTokenRepository } from './session-token-repository.js';
 import { settingsRepositoryInputs, type SettingsRepository } from './settings-repository.js';
 import { validated, type InputSchemas } from './validation.js';
+import type { QueryObserver } from '../observability.js';
 import { voiceRepositoryInputs, type VoiceRepository } from './voice-repository.js';
 import { webhookRepositoryInputs, type WebhookRepository } from './webhook-repository.js';
 
@@ -63,11 +64,14 @@ const inputs: { [K in keyof Repositories]: InputSchemas<Repositories[K]> } = {
 /** The name of every repository, in declaration order. */
 export const REPOSITORY_NAMES = Object.keys(inputs) as (keyof Repositories)[];
 
-/** Puts the shared input validation in front of an adapter's repositories. */
-export function withValidation(repositories: Repositories): Repositories {
+/**
+ * Puts the shared input validation in front of an adapter's repositories; with the store's
+ * `observer`, each call is also reported as the repository call (`sessions.get`).
+ */
+export function withValidation(repositories: Repositories, observer?: QueryObserver): Repositories {
   const out: Partial<Record<keyof Repositories, unknown>> = {};
   for (const name of REPOSITORY_NAMES) {
-    out[name] = validated<object>(repositories[name], inputs[name] as InputSchemas<object>);
+    out[name] = validated<object>(repositories[name], inputs[name] as InputSchemas<object>, observer, name);
   }
   return out as Repositories;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { parseInput } from '../domain/validation.js';
+import type { QueryObserver } from '../observability.js';
 
 /** One parameter of a port method: its name (used as the error's field prefix; '' for an input object) and schema. */
 export type Param = readonly [name: string, schema: z.ZodType];
@@ -17,8 +18,10 @@ export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
  * surrogate, JSON depth, date range), before the adapter sees them. This is the one
  * place where input is validated, so both engines receive the same normalised values
  * and bad input fails with the same ValidationError (as a rejected promise) on every engine.
+ * With an `observer` (only when the store is observed) each call runs as the repository call
+ * `<repository>.<method>`, which observers report it and its statements under.
  */
-export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T {
+export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, observer?: QueryObserver, repository = ''): T {
   const out: Record<string, unknown> = {};
   const target = impl as Record<string, (...args: unknown[]) => unknown>;
   for (const method of Object.keys(inputs)) {
@@ -39,6 +42,11 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>): T
             }
             return fn.apply(impl, args);
           };
+    if (observer) {
+      const inner = out[method] as (...args: unknown[]) => unknown;
+      const call = `${repository}.${method}`;
+      out[method] = (...args: unknown[]) => observer.call(call, () => inner(...args));
+    }
   }
   return out as T;
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import type { QueryObserver } from '../../observability.js';
 import { CopyIn } from './postgres-copy-in.js';
 import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
@@ -37,6 +38,8 @@ export interface PostgresOptions {
 /** Runs parameterised SQL on a pool (one statement, any connection) or on one transaction's client. */
 export interface PostgresExecutor {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** Set when the store is observed: its statements report to it. */
+  readonly observer?: QueryObserver;
 }
 
 /** The per-transaction settings of these options (see postgres-session-settings.ts). */
@@ -122,9 +125,9 @@ export function createPool(options: PostgresOptions, selector?: HostSelector): p
 }
 
 /** A pool for these options with their session settings. */
-export function createDatabase(options: PostgresOptions): PostgresDatabase {
+export function createDatabase(options: PostgresOptions, observer?: QueryObserver): PostgresDatabase {
   const selector = hostSelector(options);
-  return new PostgresDatabase(createPool(options, selector), sessionSettings(options), selector);
+  return new PostgresDatabase(createPool(options, selector), sessionSettings(options), selector, observer);
 }
 
 /** One transaction's statements, on its own connection. */
@@ -137,17 +140,22 @@ export interface PostgresTransaction extends PostgresExecutor {
  * `fn` on `client`, which is inside BEGIN: COMMIT when it resolves, ROLLBACK when it
  * throws. A client whose ROLLBACK fails is marked broken so that it is never reused.
  */
-async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
+async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTransaction) => Promise<T>, observer?: QueryObserver): Promise<T> {
   let finished = false;
   const usable = () => {
     if (finished) throw new TypeError('transaction repositories used after the transaction ended');
   };
   const tx: PostgresTransaction = {
+    observer,
     async query(text, params) {
       usable();
+      const start = observer ? performance.now() : 0;
       try {
-        return await client.query(text, utcParams(params));
+        const result = await client.query(text, utcParams(params));
+        observer?.report(text, params, start);
+        return result;
       } catch (error) {
+        observer?.report(text, params, start, error);
         throw translatePostgresError(error);
       }
     },
@@ -192,6 +200,7 @@ export class PostgresDatabase implements PostgresExecutor {
     readonly pool: pg.Pool,
     readonly settings: SessionSettings = { schema: 'public', statementTimeoutMs: 30_000 },
     private readonly selector?: HostSelector,
+    readonly observer?: QueryObserver,
   ) {
     this.sessions = new SessionSettler(pool, settings);
   }
@@ -235,9 +244,13 @@ export class PostgresDatabase implements PostgresExecutor {
     for (let attempt = 0; ; attempt++) {
       const client = await this.checkout();
       let broken: Error | undefined;
+      const start = this.observer ? performance.now() : 0;
       try {
-        return await this.sessions.query<R>(client, config);
+        const result = await this.sessions.query<R>(client, config);
+        this.observer?.report(config.text, config.values, start);
+        return result;
       } catch (error) {
+        this.observer?.report(config.text, config.values, start, error);
         this.serverFailed(error);
         broken = brokenBy(client) ?? (serverGone(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
         if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
@@ -258,7 +271,7 @@ export class PostgresDatabase implements PostgresExecutor {
     const client = await this.begin();
     const state = { active: true };
     try {
-      return await this.inTransaction.run(state, () => commitOrRollback(client, fn));
+      return await this.inTransaction.run(state, () => commitOrRollback(client, fn, this.observer));
     } catch (error) {
       this.serverFailed(error);
       throw error;

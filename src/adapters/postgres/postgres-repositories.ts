@@ -33,5 +33,5 @@ export function createPostgresRepositories(db: PostgresExecutor, clock: Clock): 
     sessionTokens: new PostgresSessionTokenRepository(db, clock),
     memory: new PostgresMemoryRepository(db, clock),
     mirrors: new PostgresMirrorRepository(db, clock),
-  });
+  }, db.observer);
 }

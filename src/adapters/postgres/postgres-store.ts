@@ -1,3 +1,4 @@
+import { createObserver, type ObserveOptions, type ServerAddress } from '../../observability.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { anyQueueReady } from '../../ports/store.js';
 import type { WaitForWorkOptions } from '../../ports/work-signal.js';
@@ -9,6 +10,20 @@ import { PostgresBulkLoader } from './postgres-bulk-loader.js';
 import { PostgresInspector } from './postgres-inspector.js';
 import { createPostgresMigrator } from './postgres-migrator.js';
 import { createPostgresRepositories } from './postgres-repositories.js';
+
+/**
+ * The server a store talks to, for telemetry's `server.address` / `server.port`: the first
+ * one configured (with several hosts, the one in use may be a later one).
+ */
+function serverAddress(options: PostgresOptions): ServerAddress {
+  const first = options.hosts?.[0];
+  if (first) return { address: first.host, port: first.port ?? 5432 };
+  if (options.url) {
+    const match = /^[a-z]+:\/\/(?:[^@/]*@)?([^:/,?#]*)(?::(\d+))?/i.exec(options.url);
+    if (match?.[1]) return { address: decodeURIComponent(match[1]).replace(/^\[|\]$/g, ''), port: Number(match[2] ?? 5432) };
+  }
+  return { address: options.host ?? 'localhost', port: options.port ?? 5432 };
+}
 
 /** A Store on a PostgreSQL pool. */
 export class PostgresStore implements Store {
@@ -26,8 +41,9 @@ export class PostgresStore implements Store {
     readonly options: PostgresOptions,
     readonly location: string,
     private readonly clock: Clock = systemClock,
+    observe?: ObserveOptions,
   ) {
-    this.database = createDatabase(options);
+    this.database = createDatabase(options, createObserver('postgresql', observe, serverAddress(options)));
     this.repositories = createPostgresRepositories(this.database, clock);
     this.migrator = createPostgresMigrator(options, postgresMigrations);
     this.inspector = new PostgresInspector(this.database);

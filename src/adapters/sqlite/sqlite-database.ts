@@ -3,6 +3,8 @@ import { chmodSync, closeSync, constants, existsSync, fchmodSync, lstatSync, mkd
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import type { QueryObserver } from '../../observability.js';
+import { observedStatement } from './sqlite-observed-statement.js';
 
 export type SqliteDb = Database.Database;
 
@@ -22,6 +24,8 @@ export interface SqliteExecutor {
   run<T>(work: (db: SqliteDb) => T): Promise<T>;
   /** A cached prepared statement. */
   prepare(sql: string): Database.Statement;
+  /** Set when the store is observed: its statements report to it. */
+  readonly observer?: QueryObserver;
 }
 
 /** Files and directories this package creates: readable by their owner only (the database holds bearer tokens and webhook secrets). */
@@ -168,12 +172,15 @@ export class SqliteDatabase implements SqliteExecutor {
   private locked = false;
   private readonly inTransaction = new AsyncLocalStorage<true>();
 
-  constructor(readonly db: SqliteDb) {}
+  constructor(
+    readonly db: SqliteDb,
+    readonly observer?: QueryObserver,
+  ) {}
 
   prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.observer ? observedStatement(this.db.prepare(sql), this.observer) : this.db.prepare(sql);
       this.statements.set(sql, statement);
     }
     return statement;
@@ -260,6 +267,10 @@ class TransactionExecutor implements SqliteExecutor {
   closed = false;
 
   constructor(private readonly database: SqliteDatabase) {}
+
+  get observer(): QueryObserver | undefined {
+    return this.database.observer;
+  }
 
   prepare(sql: string): Database.Statement {
     return this.database.prepare(sql);

@@ -33,5 +33,5 @@ export function createSqliteRepositories(db: SqliteExecutor, clock: Clock): Repo
     sessionTokens: new SqliteSessionTokenRepository(db, clock),
     memory: new SqliteMemoryRepository(db, clock),
     mirrors: new SqliteMirrorRepository(db, clock),
-  });
+  }, db.observer);
 }

@@ -1,3 +1,4 @@
+import { createObserver, type ObserveOptions } from '../../observability.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { anyQueueReady } from '../../ports/store.js';
 import type { WaitForWorkOptions } from '../../ports/work-signal.js';
@@ -23,10 +24,10 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly notifier: SqliteNotifier;
 
-  constructor(options: SqliteOptions, private readonly clock: Clock = systemClock) {
+  constructor(options: SqliteOptions & ObserveOptions, private readonly clock: Clock = systemClock) {
     this.location = options.path;
     if (!options.readonly) refuseLegacyFile(options.path);
-    this.database = new SqliteDatabase(openSqlite(options));
+    this.database = new SqliteDatabase(openSqlite(options), createObserver('sqlite', options));
     this.repositories = createSqliteRepositories(this.database, clock);
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
     this.inspector = new SqliteInspector(this.database);
