@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConflictError } from '../src/domain/errors.js';
 import { openStore, type OpenedStore } from '../src/open-store.js';
 import type { ConnectionSpec } from './contract/engines.js';
-import { createPgDatabase, createSqlitePath } from './support/databases.js';
+import { observedEngines } from './support/observed-engines.js';
 import { openOptions } from './support/open-options.js';
 
 /** Values that only ever travel as parameters: finding one in telemetry means a value leaked. */
@@ -30,34 +30,7 @@ afterAll(async () => {
   metrics.disable();
 });
 
-const engines: { name: 'sqlite' | 'postgresql'; setup(): Promise<ConnectionSpec>; teardown(): Promise<void> }[] = [
-  (() => {
-    let made: ReturnType<typeof createSqlitePath> | undefined;
-    return {
-      name: 'sqlite' as const,
-      async setup() {
-        made = createSqlitePath();
-        return { engine: 'sqlite' as const, path: made.path };
-      },
-      async teardown() {
-        made?.remove();
-      },
-    };
-  })(),
-  (() => {
-    let db: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
-    return {
-      name: 'postgresql' as const,
-      async setup() {
-        db = await createPgDatabase('tc_otel');
-        return { engine: 'postgresql' as const, url: db.url };
-      },
-      async teardown() {
-        await db?.drop();
-      },
-    };
-  })(),
-];
+const engines = observedEngines('tc_otel');
 
 function childrenOf(parent: ReadableSpan): ReadableSpan[] {
   return spans.getFinishedSpans().filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);

@@ -3,46 +3,14 @@ import { ConflictError } from '../src/domain/errors.js';
 import type { QueryEvent } from '../src/observability.js';
 import { openStore, type OpenedStore, type OpenStoreOptions } from '../src/open-store.js';
 import type { ConnectionSpec } from './contract/engines.js';
-import { createPgDatabase, createSqlitePath } from './support/databases.js';
+import { observedEngines } from './support/observed-engines.js';
 import { openOptions } from './support/open-options.js';
 
 /** A token no statement text contains, so finding it in an event means a parameter value leaked. */
 const SECRET = 'tok-3f9a1c-never-in-sql';
 
-interface EngineUnderTest {
-  name: 'sqlite' | 'postgresql';
-  setup(): Promise<ConnectionSpec>;
-  teardown(): Promise<void>;
-}
 
-const engines: EngineUnderTest[] = [
-  (() => {
-    let made: ReturnType<typeof createSqlitePath> | undefined;
-    return {
-      name: 'sqlite' as const,
-      async setup() {
-        made = createSqlitePath();
-        return { engine: 'sqlite' as const, path: made.path };
-      },
-      async teardown() {
-        made?.remove();
-      },
-    };
-  })(),
-  (() => {
-    let db: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
-    return {
-      name: 'postgresql' as const,
-      async setup() {
-        db = await createPgDatabase('tc_observe');
-        return { engine: 'postgresql' as const, url: db.url };
-      },
-      async teardown() {
-        await db?.drop();
-      },
-    };
-  })(),
-];
+const engines = observedEngines('tc_observe');
 
 for (const engine of engines) {
   describe(`onQuery (${engine.name})`, () => {

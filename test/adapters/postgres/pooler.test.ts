@@ -9,7 +9,7 @@ import { PostgresLeaseLock } from '../../../src/adapters/postgres/postgres-lease
 import { createPostgresMigrator } from '../../../src/adapters/postgres/postgres-migrator.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { openStore } from '../../../src/open-store.js';
-import { createPgDatabase } from '../../support/databases.js';
+import { admin, createPgDatabase } from '../../support/databases.js';
 import { exited, spawnLockHolder } from '../../support/open-options.js';
 import { startPgBouncer, type PgBouncer } from '../../support/pgbouncer.js';
 
@@ -34,16 +34,7 @@ describe('PostgreSQL through PgBouncer in transaction pooling mode (default sett
   });
 
   /** A raw client through the pooler, as another application sharing it would be. */
-  async function rawThroughPooler<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: url });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  }
+  const rawThroughPooler = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => admin(fn, url);
 
   it('statementTimeoutMs holds for single statements and inside transactions: pg_sleep(2) under 500 ms fails with TC_UNAVAILABLE', async () => {
     const store = new PostgresStore({ url, statementTimeoutMs: 500 }, url);
