@@ -9,7 +9,6 @@ import { openOptions } from './support/open-options.js';
 /** A token no statement text contains, so finding it in an event means a parameter value leaked. */
 const SECRET = 'tok-3f9a1c-never-in-sql';
 
-
 const engines = observedEngines('tc_observe');
 
 for (const engine of engines) {
