@@ -84,7 +84,7 @@ function legacyInstallation(path: string): string {
  * the daemon) or util-linux flock. Resolves once the lock is held.
  */
 function holdPidFile(pidFile: string, tool: 'python3' | 'flock'): Promise<ChildProcess & { stop: () => Promise<void> }> {
-  // Detached: a process group of its own, so stopping it also ends flock's `sleep`, which shares the lock.
+  // Detached: a process group of its own, killed whole when the holder stops.
   const proc =
     tool === 'python3'
       ? spawn('python3', [
@@ -92,7 +92,9 @@ function holdPidFile(pidFile: string, tool: 'python3' | 'flock'): Promise<ChildP
           'import fcntl,os,sys,time\nf=open(sys.argv[1],"a+")\nfcntl.flock(f.fileno(),fcntl.LOCK_EX|fcntl.LOCK_NB)\nf.seek(0)\nf.truncate()\nf.write(str(os.getpid()))\nf.flush()\nprint("locked",flush=True)\ntime.sleep(120)',
           pidFile,
         ], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
-      : spawn('flock', ['--exclusive', '--nonblock', pidFile, 'sh', '-c', 'echo locked; exec sleep 120'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+      : // --no-fork: flock execs the command itself, so the one process that exits is the one
+        // holding the lock (a forked child would keep it a moment after flock's own exit).
+        spawn('flock', ['--no-fork', '--exclusive', '--nonblock', pidFile, 'sh', '-c', 'echo locked; exec sleep 120'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   let exited = false;
   const gone = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const stop = async () => {
