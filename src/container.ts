@@ -144,6 +144,7 @@ function postgresOptions(config: DatabaseConfig): PostgresOptions {
     instanceLockLeaseMs: pg.instanceLockLeaseMs,
     migrationLockTimeoutMs: pg.migrationLockTimeoutMs,
     applicationName: pg.applicationName,
+    listen: pg.listen,
   };
 }
 

@@ -123,6 +123,8 @@ export const postgresConfigSchema = z
     instanceLock: z.enum(['lease', 'advisory'], { error: 'must be "lease" or "advisory"' }).default('lease'),
     instanceLockLeaseMs: positiveInt.min(300, 'must be at least 300').default(15_000),
     migrationLockTimeoutMs: nonNegativeInt.default(10_000),
+    /** false: `waitForWork` polls instead of LISTEN, and no-transaction migrations are refused (a transaction-mode pooler). */
+    listen: z.boolean({ error: 'must be true or false' }).default(true),
     // The server keeps printable ASCII only, up to 63 bytes; a NUL would inject startup parameters.
     applicationName: z
       .string()

@@ -115,6 +115,14 @@ describe('configuration', () => {
     expect(maskSecrets(`failed for postgres://a:${secret}@h/x and ${secret}`, secret)).not.toContain(secret);
   });
 
+  it('postgresql.listen: true by default, false from the file, anything else refused naming the key', () => {
+    expect(resolveConfig(none).database.postgresql.listen).toBe(true);
+    const off = dirWith('database:\n  engine: postgresql\n  postgresql:\n    host: db\n    listen: false\n');
+    expect(resolveConfig({ env: {}, cwd: off }).database.postgresql.listen).toBe(false);
+    const bad = dirWith('database:\n  postgresql:\n    listen: "no"\n');
+    expect(() => resolveConfig({ env: {}, cwd: bad })).toThrow(/database\.postgresql\.listen: must be true or false/);
+  });
+
   it('a YAML file without a database block means the defaults', () => {
     const cwd = dirWith('telegram:\n  token: x\n');
     expect(resolveConfig({ env: {}, cwd }).database.engine).toBe('sqlite');
