@@ -13,7 +13,7 @@ export const seedCommand: Command = {
   help: `Writes N sessions and related rows in every other table (queues, operations, links,
 tokens, memory, mirrors, ...), over the last 90 days, each table in one transaction.
 The database must be migrated. Refuses tables that already hold rows unless --replace.
-Shows progress when stderr is a terminal.`,
+Shows progress when stdout and stderr are both terminals.`,
   examples: [
     'teleclaude-db seed --sessions 1000',
     'teleclaude-db seed --sessions 100000 --replace --seed 42',
