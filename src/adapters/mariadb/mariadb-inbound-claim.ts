@@ -56,13 +56,22 @@ function rules(nowMs: number, cutoffMs: number) {
 /**
  * The open messages of `sessionId`, locked in id order and read at their latest committed
  * version (READ COMMITTED locking reads): two claims of one session serialise here, and
- * the second sees the first's claim.
+ * the second sees the first's claim. The rows are found by a plain read and locked through
+ * the primary key only: a locking read through the (session_id, status) index would hold
+ * index entries that a concurrent status change of a locked row must rewrite, a deadlock.
+ * A message that opens after the plain read can only be a new one, younger than all of
+ * them, which decides nothing about which of them may be claimed.
  */
 async function lockSiblings(tx: MariadbExecutor, sessionId: string): Promise<Sibling[]> {
-  const { rows } = await tx.query<Sibling>(
-    `SELECT id, status, locked_at, lock_expires_at, next_retry_at, dead_at FROM inbound_queue
-     WHERE session_id = ? AND status IN ('pending', 'failed', 'processing') ORDER BY id FOR UPDATE`,
+  const { rows: open } = await tx.query<{ id: number }>(
+    "SELECT id FROM inbound_queue WHERE session_id = ? AND status IN ('pending', 'failed', 'processing')",
     [sessionId],
+  );
+  if (open.length === 0) return [];
+  const { rows } = await tx.query<Sibling>(
+    `SELECT id, status, locked_at, lock_expires_at, next_retry_at, dead_at FROM inbound_queue FORCE INDEX (PRIMARY)
+     WHERE id IN (?) ORDER BY id FOR UPDATE`,
+    [open.map((r) => Number(r.id))],
   );
   return rows.map((r) => ({
     id: Number(r.id),
