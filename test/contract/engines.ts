@@ -1,4 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { MariadbStore } from '../../src/adapters/mariadb/mariadb-store.js';
+import { MariadbTableReader } from '../../src/adapters/mariadb/mariadb-table-reader.js';
+import { quoteIdent as mariadbIdent } from '../../src/adapters/mariadb/mariadb-database.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-reader.js';
@@ -6,7 +9,7 @@ import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader
 import type { Clock } from '../../src/ports/clock.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
 import type { EngineName, Store } from '../../src/ports/store.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { createMariadbTestDatabase, createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 
@@ -45,7 +48,8 @@ export interface ContractContext {
 
 export type ConnectionSpec =
   | { engine: 'sqlite'; path: string }
-  | { engine: 'postgresql'; url: string; /** `instanceLockLeaseMs` of the daemons the contracts start. */ lockLeaseMs?: number };
+  | { engine: 'postgresql'; url: string; /** `instanceLockLeaseMs` of the daemons the contracts start. */ lockLeaseMs?: number }
+  | { engine: 'mariadb'; url: string };
 
 /** The lease the contracts give PostgreSQL daemons, so that a crashed holder's lock frees quickly. */
 const CONTRACT_LEASE_MS = 2000;
@@ -140,13 +144,69 @@ function postgresEngine(pooler: boolean): () => Engine {
   };
 }
 
-/** Every engine the contracts run on: the two store engines, and PostgreSQL behind a transaction pooler. */
-export type EngineEntry = EngineName | 'postgres-pgbouncer';
+/**
+ * MariaDB on a database of its own per test file. The first reset migrates; later ones
+ * empty, on one connection with foreign-key checks off, every table that holds rows or
+ * whose AUTO_INCREMENT moved (TRUNCATE also restarts it), as PostgreSQL's TRUNCATE ...
+ * RESTART IDENTITY does.
+ */
+function mariadbEngine(): Engine {
+  let db: Awaited<ReturnType<typeof createMariadbTestDatabase>> | null = null;
+  let migrated = false;
+  return {
+    name: 'mariadb' as EngineName,
+    // GET_LOCK on the holder's own connection: the server frees it when that connection drops.
+    capabilities: { networked: true, crashedLockFreedWithinMs: 2000 },
+    async setup() {
+      db = await createMariadbTestDatabase('tc_contract');
+    },
+    async teardown() {
+      await db?.drop();
+    },
+    open(clock) {
+      return new MariadbStore({ url: db!.url, pool: { max: 10 } }, db!.url, clock);
+    },
+    async reset() {
+      const store = new MariadbStore({ url: db!.url }, db!.url);
+      try {
+        if (!migrated) {
+          await store.migrator.up();
+          migrated = true;
+          return;
+        }
+        const { rows } = await store.database.query<{ name: string; auto: number | null }>(
+          `SELECT table_name AS name, auto_increment AS auto FROM information_schema.tables
+           WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
+        );
+        const probe = rows.map((r) => `SELECT ? AS name FROM ${mariadbIdent(r.name)} HAVING COUNT(*) > 0`).join(' UNION ALL ');
+        const filled = new Set((await store.database.query<{ name: string }>(probe, rows.map((r) => r.name))).rows.map((r) => r.name));
+        const dirty = rows.filter((r) => filled.has(r.name) || (r.auto !== null && Number(r.auto) > 1)).map((r) => r.name);
+        if (dirty.length === 0) return;
+        await store.database.transaction(async (tx) => {
+          await tx.query('SET SESSION foreign_key_checks = 0');
+          try {
+            for (const name of dirty) await tx.query(`TRUNCATE TABLE ${mariadbIdent(name)}`);
+          } finally {
+            await tx.query('SET SESSION foreign_key_checks = 1');
+          }
+        });
+      } finally {
+        await store.close();
+      }
+    },
+    connection: () => ({ engine: 'mariadb', url: db!.url }),
+    reader: () => new MariadbTableReader({ url: db!.url }, db!.url),
+  };
+}
+
+/** Every engine the contracts run on: the store engines, and PostgreSQL behind a transaction pooler. */
+export type EngineEntry = 'sqlite' | 'postgresql' | 'postgres-pgbouncer' | 'mariadb';
 
 export const ENGINES: Record<EngineEntry, () => Engine> = {
   sqlite: sqliteEngine,
   postgresql: postgresEngine(false),
   'postgres-pgbouncer': postgresEngine(true),
+  mariadb: mariadbEngine,
 };
 
 /** Registers `contracts` against one engine, each test on a fresh database state. */

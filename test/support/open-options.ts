@@ -11,7 +11,9 @@ export function openOptions(spec: ConnectionSpec): OpenStoreOptions {
   const overrides =
     spec.engine === 'sqlite'
       ? { engine: 'sqlite' as const, sqlite: { path: spec.path } }
-      : { engine: 'postgresql' as const, postgresql: { url: spec.url, ...(spec.lockLeaseMs ? { instanceLockLeaseMs: spec.lockLeaseMs } : {}) } };
+      : spec.engine === 'mariadb'
+        ? ({ engine: 'mariadb', mariadb: { url: spec.url } } as unknown as OpenStoreOptions['overrides'])
+        : { engine: 'postgresql' as const, postgresql: { url: spec.url, ...(spec.lockLeaseMs ? { instanceLockLeaseMs: spec.lockLeaseMs } : {}) } };
   return { overrides, env: {}, cwd: '/nonexistent' };
 }
 

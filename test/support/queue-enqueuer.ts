@@ -5,6 +5,7 @@
  * clock (performance.timeOrigin + now(), sub-millisecond) just before the enqueue began.
  */
 import { createInterface } from 'node:readline';
+import { MariadbStore } from '../../src/adapters/mariadb/mariadb-store.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { systemClock } from '../../src/ports/clock.js';
@@ -13,7 +14,11 @@ import type { ConnectionSpec } from '../contract/engines.js';
 
 const spec = JSON.parse(process.argv[2]!) as ConnectionSpec;
 const store: Store =
-  spec.engine === 'sqlite' ? new SqliteStore({ path: spec.path }, systemClock) : new PostgresStore({ url: spec.url, pool: { max: 1 } }, 'enqueuer', systemClock);
+  spec.engine === 'sqlite'
+    ? new SqliteStore({ path: spec.path }, systemClock)
+    : spec.engine === 'mariadb'
+      ? new MariadbStore({ url: spec.url, pool: { max: 1 } }, 'enqueuer', systemClock)
+      : new PostgresStore({ url: spec.url, pool: { max: 1 } }, 'enqueuer', systemClock);
 
 async function main(): Promise<void> {
   await store.repositories.hookOutbox.get(1);
