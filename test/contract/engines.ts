@@ -169,15 +169,16 @@ function mariadbEngine(): Engine {
     async reset() {
       const store = new MariadbStore({ url: db!.url }, db!.url);
       try {
-        if (!migrated) {
+        // A test may have reverted migrations (down), so their state is checked each time.
+        if (!migrated || (await store.migrator.state()).pending.length > 0) {
           await store.migrator.up();
           migrated = true;
-          return;
         }
         const { rows } = await store.database.query<{ name: string; auto: number | null }>(
           `SELECT table_name AS name, auto_increment AS auto FROM information_schema.tables
            WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
         );
+        if (rows.length === 0) return;
         const probe = rows.map((r) => `SELECT ? AS name FROM ${mariadbIdent(r.name)} HAVING COUNT(*) > 0`).join(' UNION ALL ');
         const filled = new Set((await store.database.query<{ name: string }>(probe, rows.map((r) => r.name))).rows.map((r) => r.name));
         const dirty = rows.filter((r) => filled.has(r.name) || (r.auto !== null && Number(r.auto) > 1)).map((r) => r.name);

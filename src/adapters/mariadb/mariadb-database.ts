@@ -56,7 +56,7 @@ export interface MariadbExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>>;
   /**
    * Runs `fn` atomically. On the pool: in a transaction of its own on one connection,
-   * committed when `fn` resolves, rolled back when it throws; run again (up to 3 times in
+   * committed when `fn` resolves, rolled back when it throws; run again (up to 10 times in
    * all) when the server chose it as a deadlock victim, so `fn` must do nothing but
    * statements on `tx`. Inside a transaction: within a savepoint, rolled back to it when `fn`
    * throws (the enclosing transaction goes on). For multi-statement work that must be all
@@ -248,7 +248,8 @@ export function isDeadlock(error: unknown): boolean {
   return (original as { errno?: number } | null)?.errno === 1213;
 }
 
-const DEADLOCK_ATTEMPTS = 3;
+/** How often `atomic` runs a transaction the server chose as a deadlock victim, in all. */
+const DEADLOCK_ATTEMPTS = 10;
 
 /**
  * One transaction's statements on `connection` (already inside BEGIN). Savepoints are
@@ -370,6 +371,8 @@ export class MariadbDatabase implements MariadbExecutor {
         return await this.transaction(fn);
       } catch (error) {
         if (!(isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS)) throw error;
+        // A short random pause, so that the transactions that collided do not collide again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }
   }
