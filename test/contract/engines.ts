@@ -8,7 +8,8 @@ import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-
 import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
-import type { EngineName, Store } from '../../src/ports/store.js';
+import type { Store } from '../../src/ports/store.js';
+import type { EngineName } from '../../src/engines/registry.js';
 import { createMariadbTestDatabase, createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
