@@ -68,6 +68,16 @@ export class MariadbInboundQueueRepository implements InboundQueueRepository {
     // Rows locked and tokens checked first; the update runs only when every token still
     // holds its message (see MariadbHookOutboxRepository.markDeliveredMany).
     const now = this.clock.now().getTime();
+    if (items.length === 1) {
+      // One message: a single statement that checks the token itself; only a refusal reads why.
+      const [{ id, token }] = items as [{ id: number; token: string }];
+      const { rowCount } = await this.db.query(
+        `UPDATE inbound_queue SET status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL
+         WHERE id = ? AND claim_token = ? AND status <> 'expired'`,
+        [now, id, token],
+      );
+      if (rowCount > 0) return;
+    }
     await this.db.atomic(async (tx) => {
       const ids = items.map((i) => i.id);
       const { rows } = await tx.query<{ id: number; claim_token: string | null; status: InboundStatus }>(

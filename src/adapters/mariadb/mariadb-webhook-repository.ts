@@ -112,6 +112,16 @@ export class MariadbWebhookRepository implements WebhookRepository {
     // Rows locked and tokens checked first; the update runs only when every token still
     // holds its pending delivery (see MariadbHookOutboxRepository.markDeliveredMany).
     const now = this.clock.now().getTime();
+    if (items.length === 1) {
+      // One row: a single statement that checks the token itself; only a refusal reads why.
+      const [{ id, token }] = items as [{ id: number; token: string }];
+      const { rowCount } = await this.db.query(
+        `UPDATE webhook_outbox SET status = 'delivered', delivered_at = ?, locked_at = NULL, lock_expires_at = NULL
+         WHERE id = ? AND claim_token = ? AND status = 'pending'`,
+        [now, id, token],
+      );
+      if (rowCount > 0) return;
+    }
     await this.db.atomic(async (tx) => {
       const ids = items.map((i) => i.id);
       const { rows } = await tx.query<{ id: number; claim_token: string | null; status: string }>(
