@@ -1,3 +1,4 @@
+import { mariadbEngine } from '../adapters/mariadb/mariadb-engine.js';
 import { postgresEngine } from '../adapters/postgres/postgres-engine.js';
 import { sqliteEngine } from '../adapters/sqlite/sqlite-engine.js';
 import { secretForms, urlSecrets } from '../config/secrets.js';
@@ -13,6 +14,7 @@ import { DEFAULT_CAPABILITIES, type Capabilities, type EngineDescriptor } from '
 export const ENGINES = [
   sqliteEngine,
   postgresEngine,
+  mariadbEngine,
 ] as const;
 
 /** The name of a registered engine: the values `database.engine` accepts. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import mysql from 'mysql2/promise';
 import type * as core from 'mysql2';
 import type { QueryObserver } from '../../observability.js';
+import { parseMariadbUrl } from './mariadb-config.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
 export interface MariadbOptions {
@@ -16,8 +17,6 @@ export interface MariadbOptions {
   pool?: { max?: number; idleTimeoutMs?: number };
   /** max_statement_time of every session (default 30 s; 0: none). */
   statementTimeoutMs?: number;
-  /** Lease of the instance lock, renewed every third of it (default 15 s). */
-  instanceLockLeaseMs?: number;
   /** How long a migrator waits for another one's migration lock (default 10 s). */
   migrationLockTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -79,31 +78,7 @@ function timeoutSql(options: MariadbOptions): string {
   return `, max_statement_time = ${Math.max(0, ms) / 1000}`;
 }
 
-/** `mariadb://` / `mysql://` URL -> connection parts; a URL is complete on its own. */
-export function parseMariadbUrl(url: string): { host: string; port: number; user?: string; password?: string; database?: string; ssl?: boolean } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError('database.mariadb.url', 'not a URL (expected mariadb://user:password@host:port/database)');
-  }
-  if (parsed.protocol !== 'mariadb:' && parsed.protocol !== 'mysql:') {
-    throw new ConfigError('database.mariadb.url', `scheme ${parsed.protocol} is not mariadb: or mysql:`);
-  }
-  for (const key of parsed.searchParams.keys()) {
-    if (key !== 'ssl') throw new ConfigError('database.mariadb.url', `unknown URL parameter ${JSON.stringify(key)} (only ssl is read)`);
-  }
-  const ssl = parsed.searchParams.get('ssl');
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  return {
-    host: decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, '') || 'localhost',
-    port: parsed.port ? Number(parsed.port) : 3306,
-    ...(parsed.username ? { user: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(database ? { database } : {}),
-    ...(ssl !== null ? { ssl: ssl === 'true' || ssl === '1' || ssl === 'require' } : {}),
-  };
-}
+export { parseMariadbUrl } from './mariadb-config.js';
 
 const DATETIME_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
 
@@ -146,7 +121,7 @@ export function connectionConfig(options: MariadbOptions): mysql.ConnectionOptio
   const target = options.url
     ? parseMariadbUrl(options.url)
     : { host: options.host ?? 'localhost', port: options.port ?? 3306, user: options.user, password: options.password, database: options.database };
-  const ssl = options.ssl ?? ('ssl' in target ? target.ssl : undefined);
+  const ssl = options.ssl || ('ssl' in target ? target.ssl : undefined);
   return {
     host: target.host,
     port: target.port,

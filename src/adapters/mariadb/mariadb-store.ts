@@ -1,6 +1,6 @@
 import { createObserver, type ObserveOptions, type ServerAddress } from '../../observability.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
-import { anyQueueReady, type EngineName, type Store } from '../../ports/store.js';
+import { anyQueueReady, type Store } from '../../ports/store.js';
 import type { WaitForWorkOptions } from '../../ports/work-signal.js';
 import { mariadbMigrations } from '../../migrations/mariadb/index.js';
 import { MariadbBulkLoader } from './mariadb-bulk-loader.js';
@@ -11,7 +11,7 @@ import { MariadbNotifier } from './mariadb-notifier.js';
 import { createMariadbRepositories } from './mariadb-repositories.js';
 
 /** This engine's name. */
-export const MARIADB = 'mariadb' as EngineName;
+export const MARIADB = 'mariadb';
 
 /** The server a store talks to, for telemetry's `server.address` / `server.port`. */
 function serverAddress(options: MariadbOptions): ServerAddress {
