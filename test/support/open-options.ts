@@ -12,7 +12,7 @@ export function openOptions(spec: ConnectionSpec): OpenStoreOptions {
     spec.engine === 'sqlite'
       ? { engine: 'sqlite' as const, sqlite: { path: spec.path } }
       : spec.engine === 'mariadb'
-        ? ({ engine: 'mariadb', mariadb: { url: spec.url } } as unknown as OpenStoreOptions['overrides'])
+        ? { engine: 'mariadb' as const, mariadb: { url: spec.url } }
         : { engine: 'postgresql' as const, postgresql: { url: spec.url, ...(spec.lockLeaseMs ? { instanceLockLeaseMs: spec.lockLeaseMs } : {}) } };
   return { overrides, env: {}, cwd: '/nonexistent' };
 }
@@ -21,7 +21,7 @@ export function openOptions(spec: ConnectionSpec): OpenStoreOptions {
 export function connectionEnv(spec: ConnectionSpec): Record<string, string> {
   return spec.engine === 'sqlite'
     ? { TELECLAUDE_DB_ENGINE: 'sqlite', TELECLAUDE_DB_PATH: spec.path }
-    : { TELECLAUDE_DB_ENGINE: 'postgresql', DATABASE_URL: spec.url };
+    : { TELECLAUDE_DB_ENGINE: spec.engine, DATABASE_URL: spec.url };
 }
 
 /** A child process that opens the database with `openStore` (taking the instance lock) and waits; resolves once it holds the lock. */

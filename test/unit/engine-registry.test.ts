@@ -63,13 +63,14 @@ describe('the engine registry', () => {
     }
     expect(capabilitiesOf(engineNamed('sqlite')).networked).toBe(false);
     expect(capabilitiesOf(engineNamed('postgresql'))).toEqual({ transactionalDdl: true, partialIndexes: true, returningOnUpdate: true, networked: true });
+    expect(capabilitiesOf(engineNamed('mariadb'))).toEqual({ transactionalDdl: false, partialIndexes: false, returningOnUpdate: false, networked: true });
   });
 
   it('an unknown engine name is a ConfigError naming the field and the choices', () => {
-    const error = thrown(() => engineNamed('mysql', 'database.engine'));
+    const error = thrown(() => engineNamed('oracle', 'database.engine'));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.key).toBe('database.engine');
-    expect(error?.message).toMatch(/unknown engine "mysql"; must be "sqlite" or "postgresql"/);
+    expect(error?.message).toMatch(/unknown engine "oracle"; must be "sqlite", "postgresql" or "mariadb"/);
     // Names are exact: no case folding, no aliases, nothing inherited from Object.prototype.
     for (const name of ['SQLite', 'postgres', '', 'constructor', '__proto__', 'toString']) expect(thrown(() => engineNamed(name))).toBeInstanceOf(ConfigError);
   });
@@ -90,11 +91,13 @@ describe('the engine registry', () => {
       ['c://x.db', 'sqlite'],
       ['~/.teleclaude/teleclaude.db', 'sqlite'],
       [':memory:', 'sqlite'],
+      ['mariadb://root@127.0.0.1/test', 'mariadb'],
+      ['MYSQL://root@db/test', 'mariadb'],
     ])('%s is %s', (location, engine) => {
       expect(engineForLocation(location, '--to').name).toBe(engine);
     });
 
-    it.each(['mariadb://root@127.0.0.1/test', 'MYSQL://root@db/test', 'mysql://x', 'sqlite://x.db', 'file:///tmp/x.db', 'https://db.example/app', 'postgresqlx://db/app'])(
+    it.each(['oracle://root@127.0.0.1/test', 'MSSQL://root@db/test', 'mongodb://x', 'sqlite://x.db', 'file:///tmp/x.db', 'https://db.example/app', 'postgresqlx://db/app'])(
       '%s (a URL no registered engine takes) is a ConfigError naming the field, never read as a file path',
       (location) => {
         const error = thrown(() => engineForLocation(location, '--from'));
@@ -107,7 +110,7 @@ describe('the engine registry', () => {
     );
 
     it('the message of an unknown scheme never quotes the rest of the URL (it may hold a password)', () => {
-      const error = thrown(() => engineForLocation('mariadb://root:hunter2-secret@db/test', 'DATABASE_URL'));
+      const error = thrown(() => engineForLocation('oracle://root:hunter2-secret@db/test', 'DATABASE_URL'));
       expect(error?.message).not.toContain('hunter2');
     });
   });
@@ -119,7 +122,7 @@ describe('the engine registry', () => {
       expect(database.postgresql.url).toBe('POSTGRES://tc@db/app');
     });
 
-    it.each(['mariadb://root@127.0.0.1:3306/test', 'MYSQL://root@db/test', 'redis://cache:6379'])('an unknown scheme (%s) is a TC_CONFIG error naming DATABASE_URL', (url) => {
+    it.each(['oracle://root@127.0.0.1:1521/test', 'MSSQL://root@db/test', 'redis://cache:6379'])('an unknown scheme (%s) is a TC_CONFIG error naming DATABASE_URL', (url) => {
       const error = thrown(() => resolveConfig({ env: { DATABASE_URL: url }, cwd }));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error?.key).toBe('DATABASE_URL');
@@ -133,15 +136,15 @@ describe('the engine registry', () => {
     });
 
     it('when TELECLAUDE_DB_ENGINE chose, a DATABASE_URL of another tool is left alone', () => {
-      const { database } = resolveConfig({ env: { DATABASE_URL: 'mysql://app@db/other', TELECLAUDE_DB_ENGINE: 'sqlite', TELECLAUDE_DB_PATH: '/x.db' }, cwd });
+      const { database } = resolveConfig({ env: { DATABASE_URL: 'mongodb://app@db/other', TELECLAUDE_DB_ENGINE: 'sqlite', TELECLAUDE_DB_PATH: '/x.db' }, cwd });
       expect(database.engine).toBe('sqlite');
       expect(database.sqlite.path).toBe('/x.db');
     });
 
     it('an unknown engine in TELECLAUDE_DB_ENGINE names the field and the variable', () => {
-      const error = thrown(() => resolveConfig({ env: { TELECLAUDE_DB_ENGINE: 'mariadb' }, cwd }));
+      const error = thrown(() => resolveConfig({ env: { TELECLAUDE_DB_ENGINE: 'oracle' }, cwd }));
       expect(error?.key).toBe('database.engine');
-      expect(error?.message).toBe('config database.engine: must be "sqlite" or "postgresql" (from TELECLAUDE_DB_ENGINE)');
+      expect(error?.message).toBe('config database.engine: must be "sqlite", "postgresql" or "mariadb" (from TELECLAUDE_DB_ENGINE)');
     });
   });
 
