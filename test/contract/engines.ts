@@ -155,7 +155,7 @@ function mariadbEngine(): Engine {
   let db: Awaited<ReturnType<typeof createMariadbTestDatabase>> | null = null;
   let migrated = false;
   return {
-    name: 'mariadb' as EngineName,
+    name: 'mariadb',
     // GET_LOCK on the holder's own connection: the server frees it when that connection drops.
     capabilities: { networked: true, crashedLockFreedWithinMs: 2000 },
     async setup() {
