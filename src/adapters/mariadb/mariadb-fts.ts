@@ -46,13 +46,18 @@ export const SEARCH_WORDS: Readonly<Record<string, (column: (name: string) => un
 
 /**
  * The WHERE condition requiring every term, over rows aliased `alias` whose word table is
- * `wordTable` keyed by `key`, and its parameters: one EXISTS per term, equality for a
- * whole word, LIKE 'word%' for a prefix (words hold only letters and digits, so nothing
- * in one is a wildcard). `terms` come from domain/search.ts `searchTerms` and must not be empty.
+ * `wordTable` keyed by `key`, and its parameters: the rows whose words include, for every
+ * term, one equal to it (a whole word) or starting with it (a prefix: LIKE 'word%'; words
+ * hold only letters and digits, so nothing in one is a wildcard). One grouped read of the
+ * word rows matching any term, each term then required by its own HAVING condition: a
+ * query of many terms costs one index range per term, where one EXISTS per term would make
+ * a join of as many tables that the optimizer takes seconds to plan past about sixty.
+ * `terms` come from domain/search.ts `searchTerms` and must not be empty.
  */
 export function wordCondition(terms: readonly SearchTerm[], wordTable: string, key: string, alias: string): { sql: string; params: string[] } {
-  const sql = terms
-    .map((t) => `EXISTS (SELECT 1 FROM ${wordTable} w WHERE w.${key} = ${alias}.id AND w.word ${t.prefix ? 'LIKE' : '='} ?)`)
-    .join(' AND ');
-  return { sql, params: terms.map((t) => (t.prefix ? `${t.word}%` : t.word)) };
+  const test = (t: SearchTerm) => `w.word ${t.prefix ? 'LIKE' : '='} ?`;
+  const values = terms.map((t) => (t.prefix ? `${t.word}%` : t.word));
+  const sql = `${alias}.id IN (SELECT w.${key} FROM ${wordTable} w WHERE ${terms.map(test).join(' OR ')}
+    GROUP BY w.${key} HAVING ${terms.map((t) => `MAX(${test(t)}) = 1`).join(' AND ')})`;
+  return { sql, params: [...values, ...values] };
 }
