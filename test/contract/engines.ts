@@ -147,9 +147,10 @@ function postgresEngine(pooler: boolean): () => Engine {
 
 /**
  * MariaDB on a database of its own per test file. The first reset migrates; later ones
- * empty, on one connection with foreign-key checks off, every table that holds rows or
- * whose AUTO_INCREMENT moved (TRUNCATE also restarts it), as PostgreSQL's TRUNCATE ...
- * RESTART IDENTITY does.
+ * empty, on one connection with foreign-key checks off, every table that holds rows and
+ * move back every AUTO_INCREMENT that moved, as PostgreSQL's TRUNCATE ... RESTART
+ * IDENTITY does. DELETE rather than TRUNCATE: TRUNCATE is DDL (it re-creates the table's
+ * file), which on a server shared by parallel test files stalls everyone's statements.
  */
 function mariadbEngine(): Engine {
   let db: Awaited<ReturnType<typeof createMariadbTestDatabase>> | null = null;
@@ -182,16 +183,18 @@ function mariadbEngine(): Engine {
         if (rows.length === 0) return;
         const probe = rows.map((r) => `SELECT ? AS name FROM ${mariadbIdent(r.name)} HAVING COUNT(*) > 0`).join(' UNION ALL ');
         const filled = new Set((await store.database.query<{ name: string }>(probe, rows.map((r) => r.name))).rows.map((r) => r.name));
-        const dirty = rows.filter((r) => filled.has(r.name) || (r.auto !== null && Number(r.auto) > 1)).map((r) => r.name);
-        if (dirty.length === 0) return;
+        const moved = rows.filter((r) => r.auto !== null && Number(r.auto) > 1).map((r) => r.name);
+        if (filled.size === 0 && moved.length === 0) return;
         await store.database.transaction(async (tx) => {
           await tx.query('SET SESSION foreign_key_checks = 0');
           try {
-            for (const name of dirty) await tx.query(`TRUNCATE TABLE ${mariadbIdent(name)}`);
+            for (const name of filled) await tx.query(`DELETE FROM ${mariadbIdent(name)}`);
           } finally {
             await tx.query('SET SESSION foreign_key_checks = 1');
           }
         });
+        // InnoDB never moves the counter below max + 1, so after the DELETE this restarts it at 1.
+        for (const name of moved) await store.database.query(`ALTER TABLE ${mariadbIdent(name)} AUTO_INCREMENT = 1`);
       } finally {
         await store.close();
       }

@@ -227,8 +227,29 @@ export function isDeadlock(error: unknown): boolean {
 const DEADLOCK_ATTEMPTS = 10;
 
 /**
- * One transaction's statements on `connection` (already inside BEGIN). Savepoints are
- * named per nesting depth.
+ * A statement sent but not awaited yet (BEGIN, SAVEPOINT): the driver runs a connection's
+ * statements in order, so the next statement goes out right behind it instead of one
+ * round trip later, and awaits it before its own result counts.
+ */
+interface Pipeline {
+  pending: Promise<unknown> | null;
+}
+
+function send(pipeline: Pipeline, connection: Queryable, sql: string, observer: QueryObserver | undefined): void {
+  const sent = runOn(connection, sql, undefined, observer);
+  sent.catch(() => {});
+  pipeline.pending = sent;
+}
+
+async function settled(pipeline: Pipeline): Promise<void> {
+  const pending = pipeline.pending;
+  pipeline.pending = null;
+  if (pending) await pending;
+}
+
+/**
+ * One transaction's statements on `connection` (inside BEGIN). Savepoints are named per
+ * nesting depth.
  */
 class TransactionExecutor implements MariadbExecutor {
   finished = false;
@@ -236,25 +257,37 @@ class TransactionExecutor implements MariadbExecutor {
   constructor(
     private readonly connection: Queryable,
     readonly observer: QueryObserver | undefined,
+    private readonly pipeline: Pipeline,
     private readonly depth = 0,
   ) {}
 
   async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>> {
     if (this.finished) throw new TypeError('transaction repositories used after the transaction ended');
-    return runOn<R>(this.connection, sql, params, this.observer);
+    const result = runOn<R>(this.connection, sql, params, this.observer);
+    try {
+      await settled(this.pipeline);
+    } catch (error) {
+      await result.catch(() => {});
+      throw error;
+    }
+    return result;
   }
 
   async atomic<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
+    if (this.finished) throw new TypeError('transaction repositories used after the transaction ended');
     const name = `tc_sp_${this.depth + 1}`;
-    await this.query(`SAVEPOINT ${name}`);
-    const inner = new TransactionExecutor(this.connection, this.observer, this.depth + 1);
+    await settled(this.pipeline);
+    send(this.pipeline, this.connection, `SAVEPOINT ${name}`, this.observer);
+    const inner = new TransactionExecutor(this.connection, this.observer, this.pipeline, this.depth + 1);
     try {
       const result = await fn(inner);
+      await settled(this.pipeline);
       await this.query(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
       // A deadlock or a lost connection already ended the whole transaction: nothing to roll back to.
       if (!isDeadlock(error) && !(error instanceof UnavailableError)) {
+        await settled(this.pipeline).catch(() => {});
         await this.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
       }
       throw error;
@@ -265,8 +298,8 @@ class TransactionExecutor implements MariadbExecutor {
 }
 
 /**
- * `fn` inside BEGIN ... COMMIT on `connection`; ROLLBACK when it throws. Resolves `broken`
- * true when the connection must not be reused (its ROLLBACK failed).
+ * `fn` inside BEGIN ... COMMIT on `connection`; ROLLBACK when it throws. Calls `onBroken`
+ * when the connection must not be reused (its ROLLBACK failed).
  */
 async function commitOrRollback<T>(
   connection: Queryable,
@@ -274,15 +307,18 @@ async function commitOrRollback<T>(
   observer: QueryObserver | undefined,
   onBroken: () => void,
 ): Promise<T> {
-  await runOn(connection, 'BEGIN', undefined, observer);
-  const tx = new TransactionExecutor(connection, observer);
+  const pipeline: Pipeline = { pending: null };
+  send(pipeline, connection, 'BEGIN', observer);
+  const tx = new TransactionExecutor(connection, observer, pipeline);
   try {
     const result = await fn(tx);
     tx.finished = true;
+    await settled(pipeline);
     await runOn(connection, 'COMMIT', undefined, observer);
     return result;
   } catch (error) {
     tx.finished = true;
+    await settled(pipeline).catch(() => {});
     try {
       await connection.query({ sql: 'ROLLBACK' });
     } catch {

@@ -23,6 +23,24 @@ export function mariadbTypeClass(dataType: string, columnType: string, comment: 
   return 'other';
 }
 
+/** What an index's COMMENT says of the partial index it stands for (see `partialIndex`). */
+interface PartialIndex {
+  filterColumns: string[];
+}
+
+/**
+ * MariaDB has no partial indexes. The migrations mark an index that stands for another
+ * engine's partial one with COMMENT 'partial' and, when it leads with columns that
+ * only carry the other engine's WHERE condition (so that the rows it selects sort
+ * first), names them: COMMENT 'partial; filter: status' or 'partial; filter: a, b'. The
+ * index is then reported as that partial index: flagged partial, those columns left out.
+ */
+export function partialIndex(comment: string | null | undefined): PartialIndex | null {
+  const m = /^partial(?:;\s*filter:\s*(.+))?$/i.exec((comment ?? '').trim());
+  if (!m) return null;
+  return { filterColumns: m[1] ? m[1].split(',').map((c) => c.trim()).filter(Boolean) : [] };
+}
+
 /**
  * The tables of the current database that are engine artefacts of full-text search: each
  * `<table>_words` of a table with a search-words column.
@@ -60,8 +78,8 @@ export async function mariadbSchema(db: MariadbExecutor): Promise<SchemaSnapshot
     `SELECT table_name, column_name AS name, data_type, column_type, column_comment AS comment, is_nullable AS nullable
      FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY table_name, ordinal_position`,
   );
-  const stats = await db.query<{ table_name: string; name: string; non_unique: number; seq: number; column_name: string | null }>(
-    `SELECT table_name, index_name AS name, non_unique, seq_in_index AS seq, column_name
+  const stats = await db.query<{ table_name: string; name: string; non_unique: number; seq: number; column_name: string | null; comment: string }>(
+    `SELECT table_name, index_name AS name, non_unique, seq_in_index AS seq, column_name, index_comment AS comment
      FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY table_name, index_name, seq_in_index`,
   );
   const keys = await db.query<{ table_name: string; name: string; column_name: string; ref: string; refcol: string; seq: number }>(
@@ -84,9 +102,9 @@ export async function mariadbSchema(db: MariadbExecutor): Promise<SchemaSnapshot
         fk.referencedColumns.push(k.refcol);
         fks.set(k.name, fk);
       }
-      const byIndex = new Map<string, { unique: boolean; columns: string[] }>();
+      const byIndex = new Map<string, { unique: boolean; columns: string[]; partial: PartialIndex | null }>();
       for (const s of stats.rows.filter((r) => r.table_name === name)) {
-        const index = byIndex.get(s.name) ?? { unique: Number(s.non_unique) === 0, columns: [] };
+        const index = byIndex.get(s.name) ?? { unique: Number(s.non_unique) === 0, columns: [], partial: partialIndex(s.comment) };
         index.columns.push(s.column_name ?? '<expression>');
         byIndex.set(s.name, index);
       }
@@ -97,9 +115,9 @@ export async function mariadbSchema(db: MariadbExecutor): Promise<SchemaSnapshot
         .map(([indexName, index]) => ({
           // A unique constraint (named `..._key`, as PostgreSQL names them) by its columns, as the other engines report it.
           name: index.unique && indexName.endsWith('_key') ? `unique(${index.columns.join(',')})` : indexName,
-          columns: index.columns,
+          columns: index.columns.filter((c) => !index.partial?.filterColumns.includes(c)),
           unique: index.unique,
-          partial: false,
+          partial: index.partial !== null,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
       return {

@@ -109,7 +109,7 @@ describe('MariaDB migrator', () => {
     // The operator undoes what ran and removes the record, as the message says; a fixed migration then applies.
     await probe.query('DROP TABLE half_done_too, half_done');
     await probe.query("DELETE FROM schema_migrations WHERE name = '002_broken'");
-    const fixed = migrator([ok('001_a', 'ta'), { ...broken, up: broken.up.replace('ALTER TABLE no_such_table ADD COLUMN x INT;\n', '') }, ok('003_c', 'tc')]);
+    const fixed = migrator([ok('001_a', 'ta'), { ...broken, up: (broken.up as string).replace('ALTER TABLE no_such_table ADD COLUMN x INT;\n', '') }, ok('003_c', 'tc')]);
     expect(await fixed.up()).toEqual(['002_broken', '003_c']);
     expect(await tables()).toEqual(['half_done', 'half_done_too', 'never', 'ta', 'tc']);
   });
