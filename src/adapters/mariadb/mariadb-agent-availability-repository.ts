@@ -9,6 +9,11 @@ const codec = new MariadbCodec(agentAvailabilityFields);
 const EXPIRED = '((NOT available AND unavailable_until <= ?) OR (available AND degraded_until <= ?))';
 const RESET = 'available = true, unavailable_until = NULL, degraded_until = NULL, reason = NULL';
 
+/** EXPIRED in JavaScript, for a mark just read. */
+function expired(mark: AgentAvailability, ms: number): boolean {
+  return mark.available ? mark.degradedUntil !== null && mark.degradedUntil.getTime() <= ms : mark.unavailableUntil !== null && mark.unavailableUntil.getTime() <= ms;
+}
+
 export class MariadbAgentAvailabilityRepository implements AgentAvailabilityRepository {
   constructor(
     private readonly db: MariadbExecutor,
@@ -18,13 +23,17 @@ export class MariadbAgentAvailabilityRepository implements AgentAvailabilityRepo
   async get(agent: string): Promise<AgentStatus> {
     const now = this.clock.now();
     const ms = now.getTime();
-    // Reset the mark if it expired, and read the row either way, in one transaction
-    // (the UPDATE's row lock holds until the read).
-    const rows = await this.db.atomic(async (tx) => {
+    // Read the row; only a mark that expired is reset, and read again, in one transaction
+    // (the UPDATE's row lock holds until the read): the usual read is one statement.
+    const { rows } = await this.db.query(`SELECT ${codec.columnList} FROM agent_availability WHERE agent = ?`, [agent]);
+    const mark = rows[0] ? codec.fromRow(rows[0]) : null;
+    if (mark && !expired(mark, ms)) return agentStatus(agent, mark, now);
+    if (!mark) return agentStatus(agent, null, now);
+    const reset = await this.db.atomic(async (tx) => {
       await tx.query(`UPDATE agent_availability SET ${RESET} WHERE agent = ? AND ${EXPIRED}`, [agent, ms, ms]);
       return (await tx.query(`SELECT ${codec.columnList} FROM agent_availability WHERE agent = ?`, [agent])).rows;
     });
-    return agentStatus(agent, rows[0] ? codec.fromRow(rows[0]) : null, now);
+    return agentStatus(agent, reset[0] ? codec.fromRow(reset[0]) : null, now);
   }
 
   async list(): Promise<AgentStatus[]> {
