@@ -11,8 +11,9 @@ import { TABLE } from './table-options.js';
  * compares NULLs equal, so a plain unique index over the same columns accepts and refuses
  * the same rows. The two partial claim-order indexes lead with the column of their
  * predicate instead (`delivered_at IS NULL`, `status = 'pending'` select one prefix of
- * the index, ordered by created_at, id). Each says so in its COMMENT, starting with
- * `partial:`, so tools that compare schemas can read the other engines' index from it.
+ * the index, ordered by created_at, id). Each says so in its COMMENT: 'partial', with
+ * 'filter: <column>' naming a leading column that only carries the predicate, which the
+ * inspector (mariadb-inspector.ts) reads to report the other engines' partial index.
  * A foreign key's index is declared in the table, so InnoDB adds no index of its own.
  */
 export const migration: Omit<MariadbMigration, 'name'> = {
@@ -31,7 +32,7 @@ CREATE TABLE hook_outbox (
 )${TABLE};
 CREATE INDEX idx_hook_outbox_due ON hook_outbox (delivered_at, next_attempt_at);
 CREATE INDEX idx_hook_outbox_claim_order ON hook_outbox (delivered_at, created_at, id)
-  COMMENT 'partial: (created_at, id) WHERE delivered_at IS NULL';
+  COMMENT 'partial; filter: delivered_at';
 
 CREATE TABLE inbound_queue (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -55,7 +56,7 @@ CREATE TABLE inbound_queue (
   source_channel_id LONGTEXT
 )${TABLE};
 CREATE UNIQUE INDEX idx_inbound_queue_source ON inbound_queue (origin, source_message_id)
-  COMMENT 'partial: WHERE source_message_id IS NOT NULL';
+  COMMENT 'partial';
 CREATE INDEX idx_inbound_queue_session_status ON inbound_queue (session_id, status, next_retry_at);
 
 CREATE TABLE operations (
@@ -81,7 +82,7 @@ CREATE TABLE operations (
   attempt_count INT NOT NULL DEFAULT 0 CHECK (attempt_count >= 0)
 )${TABLE};
 CREATE UNIQUE INDEX idx_operations_request ON operations (kind, caller_session_id, client_request_id)
-  COMMENT 'partial: WHERE client_request_id IS NOT NULL';
+  COMMENT 'partial';
 CREATE INDEX idx_operations_state ON operations (state);
 CREATE INDEX idx_operations_caller ON operations (caller_session_id, kind);
 
@@ -112,7 +113,7 @@ CREATE TABLE webhook_outbox (
 )${TABLE};
 CREATE INDEX idx_webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
 CREATE INDEX idx_webhook_outbox_claim_order ON webhook_outbox (status, created_at, id)
-  COMMENT 'partial: (created_at, id) WHERE status = ''pending''';
+  COMMENT 'partial; filter: status';
 `,
   down: `
 DROP TABLE webhook_outbox;
