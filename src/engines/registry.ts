@@ -87,3 +87,16 @@ export function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
   const variables = ENGINES.flatMap((engine) => engine.env.filter((v) => v.secret).map((v) => v.variable));
   return [...variables.flatMap((v) => (env[v] ? secretForms(env[v]) : [])), ...(env.DATABASE_URL ? urlSecrets(env.DATABASE_URL) : [])];
 }
+
+/**
+ * The environment variables that point a process at `location` of `engine`:
+ * TELECLAUDE_DB_ENGINE, and DATABASE_URL for a URL or the engine's variable for the
+ * location's key (TELECLAUDE_DB_PATH for an SQLite file).
+ */
+export function locationEnvironment(engine: AnyEngine, location: string): Record<string, string> {
+  if (engine.urlKey && urlScheme(location) !== null) return { TELECLAUDE_DB_ENGINE: engine.name, DATABASE_URL: location };
+  const key = Object.keys(engine.locationConfig(location, '/'))[0];
+  const variable = engine.env.find((v) => v.key === key)?.variable;
+  if (!variable) throw new ConfigError('database.engine', `engine ${engine.name} has no environment variable for a location`);
+  return { TELECLAUDE_DB_ENGINE: engine.name, [variable]: location };
+}

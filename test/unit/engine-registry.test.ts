@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/resolve-config.js';
+import { main } from '../../src/cli/main.js';
+import { maskSecrets, resolveConfig } from '../../src/config/resolve-config.js';
 import { databaseConfigSchema } from '../../src/config/config-schema.js';
 import { implementationOf, loadImplementation, missingDriverError } from '../../src/container.js';
 import { ConfigError } from '../../src/domain/errors.js';
@@ -155,6 +156,34 @@ describe('the engine registry', () => {
     expect(parsed.postgresql.pool).toEqual({ min: 0, max: 10, idleTimeoutMs: 30_000 });
     expect(parsed.postgresql.statementTimeoutMs).toBe(30_000);
     for (const engine of ENGINES) expect(engine.config.parse({})).toEqual((parsed as Record<string, unknown>)[engine.name]);
+  });
+});
+
+describe('copy --from/--to through the registry', () => {
+  async function copy(...args: string[]): Promise<{ code: number; output: string }> {
+    const lines: string[] = [];
+    const code = await main(['copy', ...args], { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd });
+    return { code, output: lines.join('\n') };
+  }
+
+  it.each([
+    ['--to', 'oracle://root:hunter2-secret@127.0.0.1:1521/test'],
+    ['--to', 'MSSQL://root@db/test'],
+    ['--from', 'oracle://root@127.0.0.1/test'],
+  ])('%s %s (a URL of no registered engine) is refused naming the option; no file is created', async (option, url) => {
+    const before = readdirSync(cwd);
+    const args = option === '--to' ? ['--from', join(cwd, 'absent.db'), '--to', url] : ['--from', url, '--to', join(cwd, 'never.db')];
+    const result = await copy(...args);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(new RegExp(`config ${option}: the URL scheme [a-z]+:// is not one of a known engine \\(postgresql://, postgres://, mariadb://, mysql://\\)`));
+    expect(result.output).toContain('[TC_CONFIG]');
+    expect(result.output).not.toContain('hunter2');
+    expect(readdirSync(cwd)).toEqual(before);
+  });
+
+  it('masks the password of a URL of any scheme', () => {
+    expect(maskSecrets('cannot reach mariadb://root:hunter2-secret@db:3306/test now')).toBe('cannot reach mariadb://root:****@db:3306/test now');
+    expect(maskSecrets('MYSQL://u:p%40ss@h/d?password=other')).toBe('MYSQL://u:****@h/d?password=****');
   });
 });
 
