@@ -5,9 +5,10 @@
  * Everything else in the benches goes through the package's registry.
  */
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { EngineName } from '../src/engines/registry.js';
-import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { benchMariadbDatabase, benchPgDatabase, benchSqlitePath } from './databases.js';
 
 /** A worker loop of the queue bench: runs until done, returns the rows it processed. */
 export interface Prepared {
@@ -111,6 +112,51 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
             (ids) => client.query('UPDATE hook_outbox SET delivered_at = $1, locked_at = NULL WHERE id = ANY($2::bigint[])', [new Date(), ids]),
           ),
         close: () => client.end(),
+      };
+    },
+  },
+  mariadb: {
+    async database() {
+      const db = await benchMariadbDatabase();
+      return { location: db.url, remove: db.drop };
+    },
+    async refillHookOutbox(location, rows) {
+      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
+      try {
+        const past = Date.now() - 60_000;
+        await connection.query('DELETE FROM hook_outbox');
+        // seq_1_to_N: MariaDB's sequence engine.
+        await connection.query(
+          `INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
+           SELECT CONCAT('s', seq % 10), 'stop', JSON_OBJECT('i', seq), ? + seq, ? FROM seq_1_to_${Math.trunc(rows)}`,
+          [past, past],
+        );
+      } finally {
+        await connection.end();
+      }
+    },
+    // SELECT ... FOR UPDATE SKIP LOCKED then UPDATE, in one transaction (UPDATE has no RETURNING).
+    async rawQueueWorker(location, batch, drain) {
+      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
+      return {
+        run: () =>
+          drain(
+            async () => {
+              const now = Date.now();
+              await connection.query('BEGIN');
+              const [rows] = await connection.query<mysql.RowDataPacket[]>(
+                `SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? AND locked_at IS NULL
+                 ORDER BY created_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+                [now, batch],
+              );
+              const ids = rows.map((r) => Number(r.id));
+              if (ids.length > 0) await connection.query('UPDATE hook_outbox SET locked_at = ? WHERE id IN (?)', [now, ids]);
+              await connection.query('COMMIT');
+              return ids;
+            },
+            (ids) => connection.query('UPDATE hook_outbox SET delivered_at = ?, locked_at = NULL WHERE id IN (?)', [Date.now(), ids]),
+          ),
+        close: () => connection.end(),
       };
     },
   },

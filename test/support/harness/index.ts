@@ -1,5 +1,6 @@
 import type { EngineName } from '../../../src/engines/registry.js';
 import type { EngineHarness } from './harness.js';
+import { mariadbHarness } from './mariadb.js';
 import { pgbouncerHarness, postgresHarness } from './postgresql.js';
 import { sqliteHarness } from './sqlite.js';
 
@@ -9,6 +10,7 @@ export type { ConnectionSpec, EngineHarness, TestDatabase } from './harness.js';
 export const HARNESSES: Readonly<Record<EngineName, EngineHarness>> = {
   sqlite: sqliteHarness,
   postgresql: postgresHarness,
+  mariadb: mariadbHarness,
 };
 
 /** Every setup the contracts run on: each engine, and variants of one (PostgreSQL behind a transaction pooler). */
