@@ -122,3 +122,9 @@ export const postgresConfigSchema = z
   .strict();
 
 export type PostgresConfig = z.output<typeof postgresConfigSchema>;
+
+/**
+ * Every default of the block, from the schema (where alone they are stated): what the
+ * adapter uses for an option a caller building it directly left out.
+ */
+export const POSTGRES_DEFAULTS: PostgresConfig = postgresConfigSchema.parse({});

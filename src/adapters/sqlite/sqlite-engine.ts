@@ -18,6 +18,9 @@ export const sqliteConfigSchema = z
 
 export type SqliteConfig = z.output<typeof sqliteConfigSchema>;
 
+/** Every default of the block, from the schema (where alone they are stated), for a caller building the adapter directly. */
+export const SQLITE_DEFAULTS: SqliteConfig = sqliteConfigSchema.parse({});
+
 /** `~` expanded; a relative path made absolute (from the working directory); `:memory:` kept. */
 function expandHome(path: string): string {
   if (path === '~') return homedir();
