@@ -1,26 +1,51 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * The engine folders (src/adapters/<engine>, with its migration set src/migrations/<engine>)
+ * and each one's driver package, read from the `driver:` of its <engine>-engine.ts: the
+ * isolation rules below cover however many engines there are, without listing pairs.
+ */
+const engines = readdirSync('src/adapters').map((folder) => {
+  const descriptor = readFileSync(`src/adapters/${folder}/${folder}-engine.ts`, 'utf8');
+  const driver = /\bdriver:\s*'([^']+)'/.exec(descriptor)?.[1];
+  if (!driver) throw new Error(`src/adapters/${folder}/${folder}-engine.ts states no driver: '...'`);
+  return { folder, driver };
+});
+const drivers = engines.map((e) => e.driver);
 
 /** The layer arrows of docs/architecture.md, enforced. */
 const layers = [
   {
     files: ['src/domain/**/*.ts'],
     patterns: [
-      { group: ['**/ports/**', '**/adapters/**', '**/migrations/**', '**/config/**', '**/cli/**', '**/container*'], message: 'domain imports nothing but zod' },
-      { group: ['pg', 'better-sqlite3', 'tsyringe', 'umzug'], message: 'domain imports nothing but zod' },
+      { group: ['**/ports/**', '**/adapters/**', '**/engines/**', '**/migrations/**', '**/config/**', '**/cli/**', '**/container*'], message: 'domain imports nothing but zod' },
+      { group: [...drivers, 'tsyringe', 'umzug'], message: 'domain imports nothing but zod' },
     ],
   },
   {
     files: ['src/ports/**/*.ts'],
-    patterns: [{ group: ['**/adapters/**', '**/migrations/**', '**/config/**', '**/cli/**', '**/container*', 'pg', 'better-sqlite3'], message: 'ports import only domain' }],
+    patterns: [{ group: ['**/adapters/**', '**/engines/**', '**/migrations/**', '**/config/**', '**/cli/**', '**/container*', ...drivers], message: 'ports import only domain' }],
   },
+  // An engine's adapter and migration set import no other engine's folders nor its driver.
+  ...engines.map(({ folder, driver }) => {
+    const others = engines.filter((e) => e.folder !== folder);
+    return {
+      files: [`src/adapters/${folder}/**/*.ts`, `src/migrations/${folder}/**/*.ts`],
+      patterns: [
+        {
+          group: [...others.flatMap((o) => [`**/${o.folder}/**`, `../${o.folder}/**`]), ...others.map((o) => o.driver).filter((d) => d !== driver)],
+          message: `the ${folder} engine never imports another engine's adapter, migrations or driver`,
+        },
+      ],
+    };
+  }),
+  // Shared code reaches an engine only through the registry (src/engines/registry.ts) and the composition root.
   {
-    files: ['src/adapters/sqlite/**/*.ts', 'src/migrations/sqlite/**/*.ts'],
-    patterns: [{ group: ['**/postgres/**', 'pg'], message: 'the SQLite adapter never imports the PostgreSQL adapter' }],
-  },
-  {
-    files: ['src/adapters/postgres/**/*.ts', 'src/migrations/postgres/**/*.ts'],
-    patterns: [{ group: ['**/sqlite/**', 'better-sqlite3'], message: 'the PostgreSQL adapter never imports the SQLite adapter' }],
+    files: ['src/**/*.ts'],
+    ignores: ['src/adapters/**', 'src/migrations/*/**', 'src/engines/registry.ts', 'src/domain/**', 'src/ports/**'],
+    patterns: [{ group: ['**/adapters/**', ...engines.map((e) => `**/migrations/${e.folder}/**`)], message: 'shared code reaches an engine only through src/engines/registry.ts' }],
   },
 ];
 
@@ -35,5 +60,5 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  ...layers.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
+  ...layers.map(({ files, ignores, patterns }) => ({ files, ...(ignores ? { ignores } : {}), rules: { 'no-restricted-imports': ['error', { patterns }] } })),
 );

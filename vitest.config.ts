@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects so CI can run the engines as a matrix (`vitest run --project sqlite`).
- * `npm test` runs both. Tests that need both engines at once (parity, copy) live in
+ * One project per engine so CI can run the engines as a matrix (`vitest run --project sqlite`).
+ * `npm test` runs them all. Tests that need several engines at once (parity, copy) live in
  * test/integration (and the CLI tests) run with the postgres project, which needs a server anyway.
  */
 const SQLITE_ONLY = ['test/contract/sqlite.test.ts', 'test/adapters/sqlite/**/*.test.ts', 'test/unit/**/*.test.ts'];
+const MARIADB_ONLY = ['test/contract/mariadb.test.ts', 'test/adapters/mariadb/**/*.test.ts'];
 
 const shared = {
   globalSetup: ['test/support/global-setup.ts'],
@@ -30,7 +31,14 @@ export default defineConfig({
           name: 'postgres',
           // Everything else, so no test file is left out of `npm test`.
           include: ['test/**/*.test.ts'],
-          exclude: SQLITE_ONLY,
+          exclude: [...SQLITE_ONLY, ...MARIADB_ONLY],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'mariadb',
+          include: MARIADB_ONLY,
         },
       },
     ],

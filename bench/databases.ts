@@ -34,3 +34,27 @@ export function benchSqlitePath(): { path: string; dir: string; remove: () => vo
   const dir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
   return { dir, path: join(dir, 'bench.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The MariaDB server benchmarks use: BENCH_MARIADB_URL, TEST_MARIADB_URL, or the local one. */
+export function benchMariadbAdminUrl(): string {
+  return process.env.BENCH_MARIADB_URL || process.env.TEST_MARIADB_URL || 'mariadb://root@127.0.0.1:3306/test';
+}
+
+/** A new MariaDB database for one benchmark section; `drop()` removes it. */
+export async function benchMariadbDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const { createMariadbDatabase } = await import('../src/adapters/mariadb/mariadb-database.js');
+  const admin = benchMariadbAdminUrl();
+  const name = `tc_bench_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const db = createMariadbDatabase({ url: admin, pool: { max: 1 } });
+    try {
+      await db.query(sql);
+    } finally {
+      await db.close();
+    }
+  };
+  await run(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name}`) };
+}

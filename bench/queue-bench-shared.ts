@@ -1,7 +1,9 @@
 /** What bench/queues.bench.ts and its worker processes (bench/queue-bench-worker.ts) share. */
 
+import type { EngineName } from '../src/engines/registry.js';
+
 export interface BenchWorkerSpec {
-  engine: 'sqlite' | 'postgresql';
+  engine: EngineName;
   /** File path or URL. */
   target: string;
   impl: 'repository' | 'raw' | 'pgboss' | 'graphile';

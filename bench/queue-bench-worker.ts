@@ -17,20 +17,16 @@
  * (wall clock with sub-millisecond precision, the same clock in every process); stops on a second
  * line on stdin.
  */
-import Database from 'better-sqlite3';
 import { Logger, run as runGraphile, type Runner } from 'graphile-worker';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
-import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
-import { systemClock } from '../src/ports/clock.js';
+import { resolveConfig } from '../src/config/resolve-config.js';
+import { createStore } from '../src/container.js';
+import { engineNamed } from '../src/engines/registry.js';
+import { BENCH_ENGINES, type Prepared } from './engines.js';
 import { nowMs, PEER_QUEUE, type BenchWorkerSpec } from './queue-bench-shared.js';
 
 const spec = JSON.parse(process.argv[2]!) as BenchWorkerSpec;
-const CLAIM = `UPDATE hook_outbox SET locked_at = $1
-  WHERE id IN (SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_at IS NULL
-               ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-  RETURNING id`;
 
 const stopping = new AbortController();
 const latency = (payload: unknown) => {
@@ -48,16 +44,10 @@ async function drainBatches<T>(claim: () => Promise<T[]>, complete: (items: T[])
   }
 }
 
-interface Prepared {
-  run: () => Promise<number>;
-  close: () => Promise<void>;
-}
 
 async function prepareRepository(): Promise<Prepared> {
-  const store =
-    spec.engine === 'sqlite'
-      ? new SqliteStore({ path: spec.target }, systemClock)
-      : new PostgresStore({ url: spec.target, pool: { max: 2 } }, 'bench', systemClock);
+  const engine = engineNamed(spec.engine);
+  const store = createStore(resolveConfig({ overrides: { engine: engine.name, [engine.name]: engine.locationConfig(spec.target, '/') }, env: {}, cwd: '/' }).database);
   const q = store.repositories.hookOutbox;
   if (spec.mode === 'drain') {
     return {
@@ -82,36 +72,7 @@ async function prepareRepository(): Promise<Prepared> {
 }
 
 async function prepareRaw(): Promise<Prepared> {
-  if (spec.engine === 'sqlite') {
-    const db = new Database(spec.target);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('synchronous = NORMAL');
-    const claim = db
-      .prepare(CLAIM.replace(' FOR UPDATE SKIP LOCKED', '').replace(/\$1/g, '@now').replace('$2', '@limit'))
-      .pluck();
-    const complete = db.prepare('UPDATE hook_outbox SET delivered_at = ?, locked_at = NULL WHERE id IN (SELECT value FROM json_each(?))');
-    const claimTx = db.transaction(() => claim.all({ now: Date.now(), limit: spec.batch }) as number[]);
-    return {
-      run: () =>
-        drainBatches(
-          async () => claimTx.immediate(),
-          async (ids) => complete.run(Date.now(), JSON.stringify(ids)),
-        ),
-      close: async () => {
-        db.close();
-      },
-    };
-  }
-  const client = new pg.Client({ connectionString: spec.target });
-  await client.connect();
-  return {
-    run: () =>
-      drainBatches(
-        async () => (await client.query<{ id: string }>(CLAIM, [new Date(), spec.batch])).rows.map((r) => Number(r.id)),
-        (ids) => client.query('UPDATE hook_outbox SET delivered_at = $1, locked_at = NULL WHERE id = ANY($2::bigint[])', [new Date(), ids]),
-      ),
-    close: () => client.end(),
-  };
+  return BENCH_ENGINES[spec.engine].rawQueueWorker(spec.target, spec.batch, drainBatches);
 }
 
 async function preparePgBoss(): Promise<Prepared> {

@@ -13,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { runMigrations } from 'graphile-worker';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
-import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
+import { resolveConfig } from '../src/config/resolve-config.js';
+import { createStore } from '../src/container.js';
+import { ENGINES, engineNamed } from '../src/engines/registry.js';
 import type { Store } from '../src/ports/store.js';
-import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { benchPgDatabase } from './databases.js';
+import { BENCH_ENGINES } from './engines.js';
 import { nowMs, PEER_QUEUE, type BenchWorkerSpec } from './queue-bench-shared.js';
 import { printTable, target } from './report.js';
 
@@ -178,35 +180,15 @@ async function latency(subject: Subject, workers: number): Promise<LatencyResult
 }
 
 async function ownSubjects(engine: Engine, cleanups: (() => Promise<void>)[]): Promise<Subject[]> {
-  const sqlite = engine === 'sqlite' ? benchSqlitePath() : null;
-  const pgDb = engine === 'postgresql' ? await benchPgDatabase() : null;
-  if (sqlite) cleanups.push(async () => sqlite.remove());
-  if (pgDb) cleanups.push(() => pgDb.drop());
-  const where = sqlite?.path ?? pgDb!.url;
-  const store: Store = sqlite ? new SqliteStore({ path: where }) : new PostgresStore({ url: where }, 'bench');
+  const bench = BENCH_ENGINES[engine];
+  const db = await bench.database();
+  cleanups.push(db.remove);
+  const where = db.location;
+  const descriptor = engineNamed(engine);
+  const store: Store = createStore(resolveConfig({ overrides: { engine, [engine]: descriptor.locationConfig(where, '/') }, env: {}, cwd: '/' }).database);
   cleanups.push(() => store.close());
   await store.migrator.up();
-  const refill = async (rows: number) => {
-    const past = new Date(Date.now() - 60_000);
-    if (store instanceof SqliteStore) {
-      await store.database.run((db) => {
-        db.exec('DELETE FROM hook_outbox');
-        db.prepare(
-          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-           INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
-           SELECT 's' || (i % 10), 'stop', json_object('i', i), ? + i, ? FROM n`,
-        ).run(rows, past.getTime(), past.getTime());
-      });
-    } else if (store instanceof PostgresStore) {
-      await store.database.query('TRUNCATE hook_outbox');
-      await store.database.query(
-        `INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
-         SELECT 's' || (i % 10), 'stop', jsonb_build_object('i', i), $2::timestamptz + i * interval '1 millisecond', $2
-         FROM generate_series(1, $1) AS i`,
-        [rows, past],
-      );
-    }
-  };
+  const refill = (rows: number) => bench.refillHookOutbox(where, rows);
   const enqueueStamped = async () => {
     await store.repositories.hookOutbox.enqueue({ sessionId: 's', eventType: 'stop', payload: { t: nowMs() } });
   };
@@ -268,8 +250,7 @@ export default async function queues(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const subjects = [
-      ...(await ownSubjects('sqlite', cleanups)),
-      ...(await ownSubjects('postgresql', cleanups)),
+      ...(await Promise.all(ENGINES.map((e) => ownSubjects(e.name, cleanups)))).flat(),
       await pgBossSubject(cleanups),
       await graphileSubject(cleanups),
     ];
@@ -315,11 +296,11 @@ function report(drains: DrainResult[], latencies: LatencyResult[]): void {
     targets.push([`PostgreSQL, ${w} worker(s): rows/s >= 1.0x pg-boss (${(own / rate('postgresql', 'pgboss', w)).toFixed(2)}x)`, own >= rate('postgresql', 'pgboss', w)]);
     targets.push([`PostgreSQL, ${w} worker(s): rows/s >= 1.0x graphile-worker (${(own / rate('postgresql', 'graphile', w)).toFixed(2)}x)`, own >= rate('postgresql', 'graphile', w)]);
   }
-  for (const engine of ['sqlite', 'postgresql'] as const) {
+  for (const engine of ENGINES.map((e) => e.name)) {
     const ratio = rate(engine, 'repository', 4) / rate(engine, 'repository', 1);
     targets.push([`${engine}: 4 workers at least as fast as 1 (${ratio.toFixed(2)}x of 1 worker)`, ratio >= 1]);
   }
-  for (const engine of ['sqlite', 'postgresql'] as const) {
+  for (const engine of ENGINES.map((e) => e.name)) {
     for (const w of WORKERS) {
       const l = lat(engine, w);
       targets.push([`${engine}, ${w} worker(s): wake latency p50 < 10 ms (${l.p50.toFixed(2)} ms, ${l.seen}/${TRICKLE_ROWS} started)`, l.p50 < 10 && l.seen === TRICKLE_ROWS]);

@@ -1,17 +1,19 @@
 /**
  * Repository overhead: SessionRepository create/get/update/list against the very same SQL
- * issued directly on the raw driver (better-sqlite3 prepared statements; pg on the same
- * pool), with Kysely on the same schema as a peer row. Measured interleaved in rounds.
+ * issued directly on the raw driver (better-sqlite3 prepared statements; pg and mysql2 on
+ * the same pool), with Kysely on the same schema as a peer row. Measured interleaved in rounds.
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import mysql from 'mysql2';
 import pg from 'pg';
+import { MariadbStore } from '../src/adapters/mariadb/mariadb-store.js';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../src/ports/store.js';
 import { pgbouncerUnavailable, startPgBouncer } from '../test/support/pgbouncer.js';
-import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { benchMariadbDatabase, benchPgDatabase, benchSqlitePath } from './databases.js';
 import { benchObserve } from './observe.js';
 import { printTable, sideBySide, target, type Measured } from './report.js';
 
@@ -155,10 +157,75 @@ async function benchPostgres(pooler: boolean): Promise<void> {
   await database.drop();
 }
 
+/**
+ * MariaDB: the raw side issues the repository's statements on the store's own mysql2 pool
+ * (text protocol, as the repository does): INSERT ... RETURNING, SELECT, and for update
+ * (UPDATE has no RETURNING on MariaDB) UPDATE then SELECT in one transaction. Target >= 0.90.
+ */
+async function benchMariadb(): Promise<void> {
+  const database = await benchMariadbDatabase();
+  const store = new MariadbStore({ url: database.url }, 'bench', undefined, await benchObserve());
+  try {
+    await store.migrator.up();
+    const ids = await seed(store);
+    const pool = store.database.pool;
+    const [cols] = await pool.query<mysql.RowDataPacket[]>(
+      "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'sessions' ORDER BY ordinal_position",
+    );
+    const columns = cols.map((c) => c.name as string);
+    const all = columns.map((c) => `\`${c}\``).join(', ');
+    const insertSql = `INSERT INTO sessions (${all}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${all}`;
+    const defaults: Record<string, unknown> = { last_input_origin: 'telegram', lifecycle_status: 'active', adapter_metadata: '{}', session_metadata: '{}', terminal_size: '80x24', initiated_by_ai: false, notification_sent: false, tui_capture_started: false, char_offset: 0, transcript_files: '[]', visibility: 'private', turn_triggered_by_linked_output: false };
+    const raw: Implementation = {
+      create: (i) => {
+        const now = Date.now();
+        const row: Record<string, unknown> = { ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now };
+        return pool.query(insertSql, columns.map((c) => row[c] ?? null));
+      },
+      get: (i) => pool.query(`SELECT ${all} FROM sessions WHERE id = ?`, [ids[i % ids.length]]),
+      update: async (i) => {
+        const connection = await pool.getConnection();
+        try {
+          await connection.query('BEGIN');
+          await connection.query('UPDATE sessions SET title = ?, last_activity = ? WHERE id = ?', [`renamed ${i}`, Date.now(), ids[i % ids.length]]);
+          const [rows] = await connection.query(`SELECT ${all} FROM sessions WHERE id = ?`, [ids[i % ids.length]]);
+          await connection.query('COMMIT');
+          return rows;
+        } finally {
+          connection.release();
+        }
+      },
+      list: (i) => pool.query(`SELECT ${all} FROM sessions WHERE computer_name = ? AND lifecycle_status IN (?) AND closed_at IS NULL ORDER BY last_activity DESC, id`, [`list-${i % 10}`, ['active']]),
+    };
+    const kdb = new Kysely<Db>({ dialect: new MysqlDialect({ pool: mysql.createPool({ uri: database.url.replace(/^mariadb:/, 'mysql:'), connectionLimit: 10 }) }) });
+    const kysely: Implementation = {
+      create: async (i) => {
+        const now = Date.now();
+        const id = randomUUID();
+        await kdb.insertInto('sessions').values({ ...defaults, id, computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now, closed_at: null }).execute();
+        return kdb.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      },
+      get: (i) => kdb.selectFrom('sessions').selectAll().where('id', '=', ids[i % ids.length]!).executeTakeFirst(),
+      update: (i) =>
+        kdb.transaction().execute(async (tx) => {
+          await tx.updateTable('sessions').set({ title: `renamed ${i}`, last_activity: Date.now() }).where('id', '=', ids[i % ids.length]!).execute();
+          return tx.selectFrom('sessions').selectAll().where('id', '=', ids[i % ids.length]!).executeTakeFirst();
+        }),
+      list: (i) => kdb.selectFrom('sessions').selectAll().where('computer_name', '=', `list-${i % 10}`).where('lifecycle_status', 'in', ['active']).where('closed_at', 'is', null).orderBy('last_activity', 'desc').orderBy('id').execute(),
+    };
+    await compare('MariaDB', { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, { create: 0.9, get: 0.9, update: 0.9, list: 0.9 });
+    await kdb.destroy();
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+}
+
 export default async function run(): Promise<void> {
   await benchSqlite();
   await benchPostgres(false);
   if (!pgbouncerUnavailable()) await benchPostgres(true);
+  await benchMariadb();
 }
 
 export type { Measured };

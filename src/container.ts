@@ -1,22 +1,15 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import type { PostgresOptions } from './adapters/postgres/postgres-database.js';
 import type { TableReader } from './ports/table-reader.js';
 import type { DatabaseConfig } from './config/config-schema.js';
-import { maskSecrets } from './config/resolve-config.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { InstanceLock } from './ports/instance-lock.js';
 import { REPOSITORY_NAMES, type Repositories } from './ports/repositories.js';
 import type { Store } from './ports/store.js';
 import { ConfigError } from './domain/errors.js';
 import type { ObserveOptions } from './observability.js';
-
-/** The npm package that is each engine's driver (an optional peer dependency). */
-export const ENGINE_DRIVERS = { sqlite: 'better-sqlite3', postgresql: 'pg' } as const;
+import type { EngineImplementation, ScratchDatabase } from './engines/engine.js';
+import { ENGINES, engineNamed, type AnyEngine, type EngineName } from './engines/registry.js';
 
 /** True when `error` says that the package `name` itself (not some other module) cannot be found. */
 function isMissingPackage(error: unknown, name: string): boolean {
@@ -25,39 +18,52 @@ function isMissingPackage(error: unknown, name: string): boolean {
   return missing && new RegExp(`['"]${name}['"]`).test(e?.message ?? '');
 }
 
-async function optionalEngine<T>(driver: string, load: () => Promise<T>): Promise<T | undefined> {
+/**
+ * Imports an engine's implementation; undefined when its driver is not installed (any
+ * other failure is thrown).
+ */
+export async function loadImplementation(engine: AnyEngine): Promise<EngineImplementation<unknown> | undefined> {
   try {
-    return await load();
+    return await engine.load();
   } catch (error) {
-    if (isMissingPackage(error, driver)) return undefined;
+    if (isMissingPackage(error, engine.driver)) return undefined;
     throw error;
   }
 }
 
-// Each engine's adapters import their driver, so they are imported here, once, only if the
-// driver is installed: a PostgreSQL-only install has no better-sqlite3 (a native addon that
-// needs a compiler) and an SQLite-only one no pg. Using an engine whose driver is missing
-// throws ConfigError with the install command.
-const postgresEngine = await optionalEngine(ENGINE_DRIVERS.postgresql, () => import('./adapters/postgres/postgres-engine.js'));
-const sqliteEngine = await optionalEngine(ENGINE_DRIVERS.sqlite, () => import('./adapters/sqlite/sqlite-engine.js'));
+// Each engine's implementation imports its driver, so it is imported here, once, only if
+// the driver is installed: a PostgreSQL-only install has no better-sqlite3 (a native addon
+// that needs a compiler) and an SQLite-only one no pg. Using an engine whose driver is
+// missing throws ConfigError with the install command. Loaded up front so that
+// `createStore` stays synchronous; nothing but this module calls `load`.
+const implementations = new Map<string, EngineImplementation<unknown> | undefined>(
+  await Promise.all(ENGINES.map(async (engine) => [engine.name, await loadImplementation(engine)] as const)),
+);
 
 /** The ConfigError (TC_CONFIG) for an engine whose driver is not installed, with the command that installs it. */
-export function missingDriverError(engine: keyof typeof ENGINE_DRIVERS): ConfigError {
-  const driver = ENGINE_DRIVERS[engine];
+export function missingDriverError(engine: AnyEngine): ConfigError {
   return new ConfigError(
     'database.engine',
-    `engine ${engine} needs the '${driver}' package, which is not installed; install it in your project with: npm install ${driver}`,
+    `engine ${engine.name} needs the '${engine.driver}' package, which is not installed; install it in your project with: npm install ${engine.driver}`,
   );
 }
 
-function postgres(): NonNullable<typeof postgresEngine> {
-  if (!postgresEngine) throw missingDriverError('postgresql');
-  return postgresEngine;
+/** The implementation of `engine`, or null when its driver is not installed. */
+export function implementationOrNull(engine: AnyEngine): EngineImplementation<unknown> | null {
+  return implementations.get(engine.name) ?? null;
 }
 
-function sqlite(): NonNullable<typeof sqliteEngine> {
-  if (!sqliteEngine) throw missingDriverError('sqlite');
-  return sqliteEngine;
+/** The implementation of `engine`; ConfigError with the install command when its driver is missing. */
+export function implementationOf(engine: AnyEngine): EngineImplementation<unknown> {
+  const implementation = implementations.get(engine.name);
+  if (!implementation) throw missingDriverError(engine);
+  return implementation;
+}
+
+/** The configured engine, its config block and (on demand) its implementation. */
+function configured(config: DatabaseConfig): { engine: AnyEngine; block: unknown; implementation: () => EngineImplementation<unknown> } {
+  const engine = engineNamed(config.engine);
+  return { engine, block: (config as unknown as Record<string, unknown>)[engine.name], implementation: () => implementationOf(engine) };
 }
 
 /** One token per repository, keyed like `Store.repositories`. */
@@ -111,115 +117,64 @@ export interface StoreOptions extends ObserveOptions {
 }
 
 /** Builds the engine's store for a resolved config. The one place that chooses an engine. */
-export function createStore(config: DatabaseConfig, options: StoreOptions = {}): Store & { readonly client: unknown } {
-  const clock = options.clock ?? systemClock;
-  if (config.engine === 'sqlite') {
-    const store = new (sqlite().SqliteStore)({ path: config.sqlite.path, busyTimeoutMs: config.sqlite.busyTimeoutMs, ...observe(options) }, clock);
-    return Object.assign(store, { client: store.database.db });
-  }
-  const store = new (postgres().PostgresStore)(postgresOptions(config), describeLocation(config), clock, observe(options));
-  return Object.assign(store, { client: store.database.pool });
-}
-
-function observe(options: StoreOptions): ObserveOptions {
-  return { onQuery: options.onQuery, includeParameters: options.includeParameters };
-}
-
-function postgresOptions(config: DatabaseConfig): PostgresOptions {
-  const pg = config.postgresql;
-  return {
-    url: pg.url,
-    host: pg.host,
-    port: pg.port,
-    hosts: pg.hosts,
-    targetSessionAttrs: pg.targetSessionAttrs,
-    database: pg.database,
-    user: pg.user,
-    password: pg.password,
-    ssl: pg.ssl,
-    schema: pg.schema,
-    pool: pg.pool,
-    statementTimeoutMs: pg.statementTimeoutMs,
-    connectTimeoutMs: pg.connectTimeoutMs,
-    instanceLockLeaseMs: pg.instanceLockLeaseMs,
-    migrationLockTimeoutMs: pg.migrationLockTimeoutMs,
-    applicationName: pg.applicationName,
-    listen: pg.listen,
-  };
+export function createStore(config: DatabaseConfig, options: StoreOptions = {}): Store & { readonly engine: EngineName; readonly client: unknown } {
+  const { engine, block, implementation } = configured(config);
+  const observe: ObserveOptions = { onQuery: options.onQuery, includeParameters: options.includeParameters };
+  const store = implementation().createStore(block, { clock: options.clock ?? systemClock, observe, location: engine.describeLocation(block) });
+  return store as Store & { readonly engine: EngineName; readonly client: unknown };
 }
 
 /**
- * Throws ConfigError (TC_CONFIG) when the configured database does not exist yet, for a
- * command that must not create it: an SQLite file that is not there (opening it would
- * create an empty one). PostgreSQL is never created by opening it, so nothing is checked.
+ * Throws ConfigError (TC_CONFIG) when the configured database does not exist yet and
+ * opening it would create it, for a command that must not create it (an SQLite file that
+ * is not there; a server database is never created by opening it).
  */
 export function refuseMissingDatabase(config: DatabaseConfig): void {
-  if (config.engine !== 'sqlite' || config.sqlite.path === ':memory:' || existsSync(config.sqlite.path)) return;
-  throw new ConfigError('database.sqlite.path', `no database at ${config.sqlite.path} (nothing was created); check the path, or create it with 'teleclaude-db init'`);
+  const { engine, block } = configured(config);
+  const error = engine.missingDatabase(block);
+  if (error) throw error;
 }
 
 /** The engine's single-instance lock for a resolved config (not yet acquired). */
 export function createInstanceLock(config: DatabaseConfig, options: StoreOptions = {}): InstanceLock {
-  if (config.engine === 'sqlite') return new (sqlite().SqliteInstanceLock)(config.sqlite.path, options.clock ?? systemClock);
-  if (config.postgresql.instanceLock === 'advisory') return new (postgres().PostgresInstanceLock)(postgresOptions(config), describeLocation(config));
-  return new (postgres().PostgresLeaseLock)(postgresOptions(config), describeLocation(config));
+  const { engine, block, implementation } = configured(config);
+  return implementation().createInstanceLock(block, { clock: options.clock ?? systemClock, location: engine.describeLocation(block) });
 }
 
 /**
  * Who else can read the database's files (SQLite: the file, its -wal, -shm and .lock
- * readable by group or others); nothing on PostgreSQL, whose server keeps its files.
+ * readable by group or others); nothing on an engine whose server keeps its files.
  */
 export function exposureWarnings(config: DatabaseConfig): string[] {
-  return config.engine === 'sqlite' ? sqlite().sqliteExposureWarnings(config.sqlite.path) : [];
+  const { block, implementation } = configured(config);
+  return implementation().exposureWarnings(block);
 }
 
 /** How often `openStore` runs the engine's maintenance; 0 = never on a timer (PostgreSQL needs none). */
 export function maintenanceIntervalMs(config: DatabaseConfig): number {
-  return config.engine === 'sqlite' ? config.sqlite.checkpointIntervalMs : 0;
+  const { engine, block } = configured(config);
+  return engine.maintenanceIntervalMs(block);
 }
 
 /**
  * A scratch database of `config`'s engine, for a dry run that writes for real and throws
- * the result away with `remove`: SQLite, a new file in a new temporary directory;
- * PostgreSQL, a new schema in the same database (the target's own schema is never
- * touched; a process killed before `remove` leaves a `tc_copy_dry_run_*` schema behind, which `DROP SCHEMA ... CASCADE` removes).
+ * the result away with `remove` (SQLite: a new file in a new temporary directory;
+ * PostgreSQL: a new schema in the same database, see each engine's implementation).
  */
 export async function createScratchDatabase(config: DatabaseConfig): Promise<{ config: DatabaseConfig; remove: () => Promise<void> }> {
-  if (config.engine === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'tc-copy-dry-run-'));
-    return {
-      config: { ...config, sqlite: { ...config.sqlite, path: join(dir, 'scratch.db') } },
-      remove: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const schema = `tc_copy_dry_run_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new (postgres().PostgresDatabase)(postgres().createPool(postgresOptions(config)));
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } catch (error) {
-    await admin.close();
-    throw error;
-  }
-  return {
-    config: { ...config, postgresql: { ...config.postgresql, schema } },
-    remove: async () => {
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await admin.close();
-      }
-    },
-  };
+  const { engine, block, implementation } = configured(config);
+  const scratch: ScratchDatabase<unknown> = await implementation().createScratchDatabase(block);
+  return { config: { ...config, [engine.name]: scratch.block }, remove: scratch.remove };
 }
 
 /**
  * A read-only reader on the database of `config` (SQLite: opened read-only; the file must
- * exist). `snapshot`: an SQLite file is read as one snapshot, as of the first read (for a
- * copy's source; PostgreSQL reads are per statement either way).
+ * exist). `snapshot`: every read sees the database as of the first one (for a copy's
+ * source; an engine whose reads are per statement ignores it).
  */
 export function createTableReader(config: DatabaseConfig, options: { snapshot?: boolean } = {}): TableReader {
-  if (config.engine === 'sqlite') return new (sqlite().SqliteTableReader)(config.sqlite.path, options);
-  return new (postgres().PostgresTableReader)(postgresOptions(config), describeLocation(config));
+  const { engine, block, implementation } = configured(config);
+  return implementation().createTableReader(block, { snapshot: options.snapshot, location: engine.describeLocation(block) });
 }
 
 /**
@@ -257,14 +212,6 @@ export function registerStore(
 
 /** Where the configured database lives, fit to print: a path, or a URL with the password masked. */
 export function describeLocation(config: DatabaseConfig): string {
-  if (config.engine === 'sqlite') return config.sqlite.path;
-  const pg = config.postgresql;
-  if (pg.url) {
-    const url = maskSecrets(pg.url, pg.password);
-    return pg.schema === 'public' ? url : `${url} (schema ${pg.schema})`;
-  }
-  const user = pg.user ? `${pg.user}${pg.password ? ':****' : ''}@` : '';
-  const servers = pg.hosts?.map((h) => `${h.host}:${h.port ?? 5432}`).join(',') ?? `${pg.host ?? 'localhost'}:${pg.port ?? 5432}`;
-  const where = `postgresql://${user}${servers}/${pg.database ?? pg.user ?? ''}`;
-  return pg.schema === 'public' ? where : `${where} (schema ${pg.schema})`;
+  const { engine, block } = configured(config);
+  return engine.describeLocation(block);
 }

@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as Otel from '@opentelemetry/api';
-import type { EngineName } from './ports/store.js';
 
 /** One statement a store ran, as `onQuery` receives it. */
 export interface QueryEvent {
-  engine: EngineName;
+  /** The engine's registry name (`sqlite`, `postgresql`, ...), also OpenTelemetry's `db.system.name`. */
+  engine: string;
   /** The SQL text, with placeholders (`?`, `$1`), never the values. */
   sql: string;
   /** Wall time of the statement on the client, in milliseconds. */
@@ -107,7 +107,7 @@ export class QueryObserver {
   // `telemetry` is typed loosely here so that the published declarations never name
   // @opentelemetry/api, which a project without it could not resolve.
   constructor(
-    readonly engine: EngineName,
+    readonly engine: string,
     private readonly options: ObserveOptions,
     telemetry?: object,
   ) {
@@ -176,7 +176,7 @@ export class QueryObserver {
  * OpenTelemetry SDK registered when the store is opened): the engines then run exactly as
  * before. `server` sets `server.address` / `server.port` (PostgreSQL).
  */
-export function createObserver(engine: EngineName, options: ObserveOptions | undefined, server?: ServerAddress): QueryObserver | undefined {
+export function createObserver(engine: string, options: ObserveOptions | undefined, server?: ServerAddress): QueryObserver | undefined {
   let telemetry: Telemetry | undefined;
   if (otel && telemetryRegistered(otel)) {
     const base: Otel.Attributes = { 'db.system.name': engine };

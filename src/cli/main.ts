@@ -1,5 +1,6 @@
 import { resolveConfig } from '../config/resolve-config.js';
-import { configSecrets, environmentSecrets, urlSecrets } from '../config/secrets.js';
+import { urlSecrets } from '../config/secrets.js';
+import { configSecrets, environmentSecrets } from '../engines/registry.js';
 import { Command as Commander, CommanderError, Option } from 'commander';
 import { sanitisedIo, type Command, type Io, type Values } from './command.js';
 import { checkCommand } from './commands/check.js';

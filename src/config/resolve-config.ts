@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
-import { normalizePostgresUrl } from './secrets.js';
+import { DEFAULT_ENGINE, ENGINES, engineForLocation, knownSchemes, type AnyEngine } from '../engines/registry.js';
 import { databaseConfigSchema, type DatabaseConfig, type DatabaseConfigInput } from './config-schema.js';
 
 export interface ResolveOptions {
@@ -25,23 +25,22 @@ export interface ResolvedConfig {
 
 type Plain = Record<string, unknown>;
 
-/** Maps an environment variable to the config key it sets. */
+/**
+ * Maps an environment variable to the config key it sets: TELECLAUDE_DB_ENGINE, and each
+ * engine's own variables (TELECLAUDE_DB_PATH, PGHOST, ...). DATABASE_URL is read apart:
+ * its scheme picks the engine.
+ */
 const ENV_KEYS: [variable: string, key: string[], numeric?: boolean][] = [
   ['TELECLAUDE_DB_ENGINE', ['engine']],
-  ['TELECLAUDE_DB_PATH', ['sqlite', 'path']],
-  ['DATABASE_URL', ['postgresql', 'url']],
-  ['PGHOST', ['postgresql', 'host']],
-  ['PGPORT', ['postgresql', 'port'], true],
-  ['PGDATABASE', ['postgresql', 'database']],
-  ['PGUSER', ['postgresql', 'user']],
-  ['PGPASSWORD', ['postgresql', 'password']],
+  ...ENGINES.flatMap((engine) => engine.env.map(({ variable, key, numeric }): [string, string[], boolean?] => [variable, [engine.name, key], numeric])),
 ];
 
 /**
  * Resolves the `database:` config. Precedence: explicit overrides > environment >
- * config file > defaults. No file and no environment means SQLite at
- * ~/.teleclaude/teleclaude.db. `DATABASE_URL` selects PostgreSQL unless the engine is
- * set explicitly or by TELECLAUDE_DB_ENGINE.
+ * config file > defaults. No file and no environment means the default engine (SQLite at
+ * ~/.teleclaude/teleclaude.db). `DATABASE_URL` sets the URL of the engine its scheme
+ * names (postgresql://, postgres://, ...; an unknown scheme is refused) and selects that
+ * engine unless TELECLAUDE_DB_ENGINE sets one.
  */
 export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
   const env = options.env ?? process.env;
@@ -56,14 +55,26 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
     setPath(fromEnv, key, numeric && /^\d+$/.test(raw) ? Number(raw) : raw);
     sources.set(key.join('.'), variable);
   }
-  if (env.DATABASE_URL && !env.TELECLAUDE_DB_ENGINE) fromEnv.engine = 'postgresql';
+  const url = env.DATABASE_URL ? databaseUrlEngine(env.DATABASE_URL, !env.TELECLAUDE_DB_ENGINE) : null;
+  if (url) {
+    setPath(fromEnv, [url.name, url.urlKey!], env.DATABASE_URL);
+    sources.set(`${url.name}.${url.urlKey}`, 'DATABASE_URL');
+    if (!env.TELECLAUDE_DB_ENGINE) fromEnv.engine = url.name;
+  }
 
-  let merged = deepMerge(deepMerge(fromFile, fromEnv), (options.overrides ?? {}) as Plain);
+  const overrides = (options.overrides ?? {}) as Plain;
+  let merged = deepMerge(deepMerge(fromFile, fromEnv), overrides);
   let parsed = databaseConfigSchema.safeParse(merged);
-  if (!parsed.success && (merged.engine ?? 'sqlite') === 'sqlite' && fromEnv.postgresql !== undefined) {
-    // PG* variables are shared with psql and other tools: on SQLite they are not ours to refuse.
-    merged = deepMerge(deepMerge(fromFile, { ...fromEnv, postgresql: undefined }), (options.overrides ?? {}) as Plain);
-    parsed = databaseConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    // Another engine's variables (PG* are shared with psql and other tools) are not ours
+    // to refuse: the config is read again without them.
+    const chosen = typeof merged.engine === 'string' ? merged.engine : DEFAULT_ENGINE;
+    const others = ENGINES.filter((e) => e.name !== chosen && fromEnv[e.name] !== undefined);
+    if (others.length > 0) {
+      const kept = { ...fromEnv, ...Object.fromEntries(others.map((e) => [e.name, undefined])) };
+      merged = deepMerge(deepMerge(fromFile, kept), overrides);
+      parsed = databaseConfigSchema.safeParse(merged);
+    }
   }
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -73,10 +84,27 @@ export function resolveConfig(options: ResolveOptions = {}): ResolvedConfig {
     const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
     throw new ConfigError(['database', ...path].join('.'), `${message}${where}`);
   }
-  const database = parsed.data;
-  database.sqlite.path = expandHome(database.sqlite.path);
-  if (database.postgresql.url) database.postgresql.url = normalizePostgresUrl(database.postgresql.url);
+  const database = parsed.data as DatabaseConfig & Record<string, unknown>;
+  for (const engine of ENGINES as readonly AnyEngine[]) database[engine.name] = engine.normalize(database[engine.name]);
   return { database, file };
+}
+
+/**
+ * The engine DATABASE_URL's scheme names. When it would choose the engine (`selects`), a
+ * scheme no engine takes is a ConfigError; when TELECLAUDE_DB_ENGINE chose already, such a
+ * DATABASE_URL (shared with other tools) is left alone.
+ */
+function databaseUrlEngine(url: string, selects: boolean): AnyEngine | null {
+  let engine: AnyEngine;
+  try {
+    engine = engineForLocation(url, 'DATABASE_URL');
+  } catch (error) {
+    if (selects) throw error;
+    return null;
+  }
+  if (engine.urlKey) return engine;
+  if (selects) throw new ConfigError('DATABASE_URL', `must be a URL (${knownSchemes()}), not a file path${engine.env[0] ? `: for ${engine.label} set ${engine.env[0].variable}` : ''}`);
+  return null;
 }
 
 function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | null {

@@ -1,7 +1,6 @@
-import type { DatabaseConfig } from './config-schema.js';
-
 const MASK = '****';
-const URL_START = /postgres(?:ql)?:\/\//gi;
+/** The start of a URL of any scheme (postgresql://, mariadb://, ...): every engine's URLs are masked alike. */
+const URL_START = /\b[a-z][a-z0-9+.-]*:\/\//gi;
 /** Shorter secrets are masked only where they stand as a password; as bare substrings they would garble every line. */
 const MIN_SUBSTRING_SECRET = 4;
 
@@ -15,12 +14,12 @@ interface UrlParts {
 }
 
 /**
- * Splits a postgresql:// URL. The userinfo runs to the LAST `@` before the query
+ * Splits a URL (postgresql://, or any other scheme). The userinfo runs to the LAST `@` before the query
  * (`?`), so a password may hold unencoded `@`, `:`, `/` and `#` (a database name holding
  * `@` must be written `%40`); a `?` in a password must be percent-encoded.
  */
 function splitUrl(url: string): UrlParts | null {
-  const scheme = /^postgres(?:ql)?:\/\//i.exec(url)?.[0];
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
   if (!scheme) return null;
   const body = url.slice(scheme.length);
   const query = body.indexOf('?');
@@ -70,7 +69,7 @@ export function normalizePostgresUrl(url: string): string {
   return `${parts.scheme}${user}${password}@${parts.rest}`;
 }
 
-/** A postgresql:// URL with its password (userinfo and `password=` parameters) replaced by ****. */
+/** A URL with its password (userinfo and `password=` parameters) replaced by ****. */
 function maskUrl(url: string): string {
   const parts = splitUrl(url);
   if (!parts) return url;
@@ -80,13 +79,13 @@ function maskUrl(url: string): string {
 }
 
 /** Every form in which `secret` may show up in text: as given, decoded and percent-encoded. */
-function forms(secret: string): string[] {
+export function secretForms(secret: string): string[] {
   return [...new Set([secret, decode(secret), encodeURIComponent(decode(secret)), encodeURI(decode(secret))])];
 }
 
 /**
- * The one masking function of the package: `text` with the password of every
- * postgresql:// URL in it (userinfo or `password=` parameter) and every occurrence of the
+ * The one masking function of the package: `text` with the password of every URL in
+ * it, whatever its scheme (userinfo or `password=` parameter), and every occurrence of the
  * given secrets (as written, decoded or percent-encoded; at least 4 characters) replaced
  * by ****. Every location, error and line the package prints goes through it.
  */
@@ -95,7 +94,7 @@ export function maskSecrets(text: string, ...secrets: (string | undefined)[]): s
   masked = replaceUrls(masked);
   const all = secrets
     .filter((s): s is string => typeof s === 'string' && s.length > 0)
-    .flatMap(forms)
+    .flatMap(secretForms)
     .filter((s) => s.length >= MIN_SUBSTRING_SECRET)
     .sort((a, b) => b.length - a.length);
   for (const secret of all) masked = masked.split(secret).join(MASK);
@@ -115,20 +114,14 @@ function replaceUrls(text: string): string {
   return out + text.slice(from);
 }
 
-/** The secrets a postgresql:// URL carries (userinfo password, `password=` parameters), as written and decoded. */
+/** The secrets a URL carries (userinfo password, `password=` parameters), as written and decoded. */
 export function urlSecrets(url: string): string[] {
   const parts = splitUrl(url);
   if (!parts) return [];
-  return [...(parts.password ? [parts.password] : []), ...queryPasswords(parts.rest)].flatMap(forms);
+  return [...(parts.password ? [parts.password] : []), ...queryPasswords(parts.rest)].flatMap(secretForms);
 }
 
-/** Every secret a resolved config holds (the `password` key and the URL's). */
-export function configSecrets(config: DatabaseConfig): string[] {
-  const pg = config.postgresql;
-  return [...(pg.password ? forms(pg.password) : []), ...(pg.url ? urlSecrets(pg.url) : [])];
-}
-
-/** Secrets in the environment: PGPASSWORD and the password of DATABASE_URL. */
-export function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
-  return [...(env.PGPASSWORD ? forms(env.PGPASSWORD) : []), ...(env.DATABASE_URL ? urlSecrets(env.DATABASE_URL) : [])];
+/** The secrets of a config block that has a `password` and a `url` key: the password and the URL's, in every form. */
+export function passwordAndUrlSecrets(block: { password?: string; url?: string }): string[] {
+  return [...(block.password ? secretForms(block.password) : []), ...(block.url ? urlSecrets(block.url) : [])];
 }

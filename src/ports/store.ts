@@ -4,8 +4,6 @@ import type { Migrator } from './migrator.js';
 import type { Repositories } from './repositories.js';
 import type { WaitForWorkOptions } from './work-signal.js';
 
-export type EngineName = 'sqlite' | 'postgresql';
-
 /** Periodic housekeeping of the engine (SQLite: WAL checkpoint; PostgreSQL: nothing). */
 export interface Maintenance {
   /** Runs one round now. */
@@ -14,7 +12,8 @@ export interface Maintenance {
 
 /** The handle the daemon holds on its database. */
 export interface Store {
-  readonly engine: EngineName;
+  /** The name of its engine in the registry (`EngineName` of src/engines/registry.ts: `sqlite`, `postgresql`, ...). */
+  readonly engine: string;
   /** Where the data lives, for humans: a file path, or a URL with the password masked. */
   readonly location: string;
   readonly repositories: Repositories;

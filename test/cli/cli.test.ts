@@ -2,15 +2,12 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMANDS, main } from '../../src/cli/main.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { createStore } from '../../src/container.js';
 import { openStore, type OpenedStore } from '../../src/open-store.js';
-import type { ConnectionSpec } from '../contract/engines.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { harnesses, type ConnectionSpec, type EngineHarness, type TestDatabase } from '../support/harness/index.js';
 import { connectionEnv, openOptions } from '../support/open-options.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'teleclaude-db.mjs');
@@ -21,65 +18,29 @@ interface Run {
   err: string;
 }
 
-interface Target {
-  setup(): Promise<void>;
-  teardown(): Promise<void>;
-  /** A new empty database for one test. */
-  next(): Promise<ConnectionSpec>;
-  exec(sql: string): Promise<void>;
-}
-
-function sqliteTarget(): Target {
-  const made: ReturnType<typeof createSqlitePath>[] = [];
+/** A new empty database for each test of the engine, removed after it. */
+function target(harness: EngineHarness) {
+  let current: TestDatabase | null = null;
   return {
-    async setup() {},
-    async teardown() {
-      for (const m of made) m.remove();
+    async next(): Promise<ConnectionSpec> {
+      await current?.remove();
+      current = await harness.createDatabase('tc_cli');
+      return current.spec;
     },
-    async next() {
-      made.push(createSqlitePath());
-      return { engine: 'sqlite', path: made.at(-1)!.path };
-    },
-    async exec(sql) {
-      const db = new Database(made.at(-1)!.path);
-      db.exec(sql);
-      db.close();
-    },
+    exec: (sql: string) => current!.exec(sql),
+    teardown: async () => current?.remove(),
   };
 }
 
-function postgresTarget(): Target {
-  let db: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
-  return {
-    async setup() {},
-    async teardown() {
-      await db?.drop();
-    },
-    async next() {
-      await db?.drop();
-      db = await createPgDatabase('tc_cli');
-      return { engine: 'postgresql', url: db.url };
-    },
-    async exec(sql) {
-      const client = new pg.Client({ connectionString: db!.url });
-      await client.connect();
-      await client.query(sql);
-      await client.end();
-    },
-  };
-}
-
-const TARGETS = { sqlite: sqliteTarget, postgresql: postgresTarget };
-
-for (const [engine, make] of Object.entries(TARGETS)) {
+for (const harness of harnesses()) {
+  const engine = harness.name;
   describe(`teleclaude-db on ${engine}`, () => {
-    const target = make();
+    const database = target(harness);
     let spec: ConnectionSpec;
     const opened: OpenedStore[] = [];
-    beforeAll(() => target.setup());
-    afterAll(() => target.teardown());
+    afterAll(() => database.teardown());
     beforeEach(async () => {
-      spec = await target.next();
+      spec = await database.next();
     });
     afterEach(async () => {
       await Promise.all(opened.splice(0).map((s) => s.close()));
@@ -139,7 +100,7 @@ for (const [engine, make] of Object.entries(TARGETS)) {
 
     it('check detects a hand-dropped index and column and exits non-zero naming them', async () => {
       await cli('init');
-      await target.exec('DROP INDEX idx_sessions_closed_at; ALTER TABLE sessions DROP COLUMN description');
+      await database.exec('DROP INDEX idx_sessions_closed_at; ALTER TABLE sessions DROP COLUMN description');
       const run = await cli('check');
       expect(run.code).toBe(1);
       expect(run.out).toMatch(/PROBLEM +missing index idx_sessions_closed_at .*on sessions/);
@@ -150,7 +111,7 @@ for (const [engine, make] of Object.entries(TARGETS)) {
 
     it('check reports pending migrations and exits non-zero', async () => {
       // An existing, empty database (check refuses an SQLite file that does not exist, creating nothing).
-      await target.exec('SELECT 1');
+      await database.exec('SELECT 1');
       const run = await cli('check');
       expect(run.code).toBe(1);
       expect(run.out).toMatch(/PROBLEM +pending migration\(s\): 001_foundation/);

@@ -1,25 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe } from 'vitest';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
-import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-reader.js';
-import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
+import { afterAll, afterEach, describe } from 'vitest';
+import { capabilitiesOf, engineNamed } from '../../src/engines/registry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
-import type { EngineName, Store } from '../../src/ports/store.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import type { Store } from '../../src/ports/store.js';
+import { CONTRACT_ENTRIES, type ConnectionSpec, type ContractEntry, type EngineHarness, type TestDatabase } from '../support/harness/index.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
+import { readerFor, storeFor } from '../support/open-options.js';
+
+export type { ConnectionSpec } from '../support/harness/index.js';
+export type { ContractEntry as EngineEntry } from '../support/harness/index.js';
 
 /**
  * Legitimate engine differences a contract may branch on. Contracts never test the
  * engine's name.
  */
 export interface Capabilities {
-  /** Several processes can share the database over the network (false: one file on one host). */
+  /** Several processes can share the database over the network (false: one file on one host). The registry's flag. */
   networked: boolean;
   /**
    * How long a SIGKILLed daemon's instance lock may outlive it: the OS drops a file lock
-   * at once; a PostgreSQL lease runs out after its lease time (`connection().lockLeaseMs`).
+   * at once; a PostgreSQL lease runs out after its lease time (the harness's `contractSettings`).
    */
   crashedLockFreedWithinMs: number;
 }
@@ -43,139 +43,74 @@ export interface ContractContext {
   reader: () => TableReader;
 }
 
-export type ConnectionSpec =
-  | { engine: 'sqlite'; path: string }
-  | { engine: 'postgresql'; url: string; /** `instanceLockLeaseMs` of the daemons the contracts start. */ lockLeaseMs?: number };
-
-/** The lease the contracts give PostgreSQL daemons, so that a crashed holder's lock frees quickly. */
-const CONTRACT_LEASE_MS = 2000;
-
-export interface Engine {
-  name: EngineName;
-  capabilities: Capabilities;
-  /** Called once per test file. */
-  setup(): Promise<void>;
-  teardown(): Promise<void>;
-  /** Opens a store on the current database (without migrating or cleaning). */
-  open(clock: Clock): Store;
-  /** Makes the current database empty and migrated. */
-  reset(): Promise<void>;
-  connection(): ConnectionSpec;
-  /** A new TableReader on the current database. */
-  reader(): TableReader;
-}
-
-function sqliteEngine(): Engine {
-  let current: ReturnType<typeof createSqlitePath> | null = null;
-  const made: ReturnType<typeof createSqlitePath>[] = [];
-  return {
-    name: 'sqlite',
-    capabilities: { networked: false, crashedLockFreedWithinMs: 2000 },
-    async setup() {},
-    async teardown() {
-      for (const m of made) m.remove();
-    },
-    open(clock) {
-      return new SqliteStore({ path: current!.path }, clock);
-    },
-    async reset() {
-      current = createSqlitePath();
-      made.push(current);
-      const store = new SqliteStore({ path: current.path });
-      await store.migrator.up();
-      await store.close();
-    },
-    connection: () => ({ engine: 'sqlite', path: current!.path }),
-    reader: () => new SqliteTableReader(current!.path),
-  };
-}
-
 /**
- * PostgreSQL, directly or through a PgBouncer in transaction pooling mode with its
- * default settings (started for the test file on a free port). Databases are created and
- * dropped on the server itself; everything else, migrations included, goes through the
- * pooler.
+ * The databases of one contract file on one harness: with `emptyTablesSql`, one database
+ * migrated once and emptied before each test; without, a new migrated database per test.
  */
-function postgresEngine(pooler: boolean): () => Engine {
-  return () => {
-    let db: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
-    let bouncer: PgBouncer | null = null;
-    let url = '';
-    let migrated = false;
-    return {
-      name: 'postgresql',
-      // Direct: the holder's witness session ends with it. Through a pooler only the lease counts.
-      capabilities: { networked: true, crashedLockFreedWithinMs: pooler ? CONTRACT_LEASE_MS + 2000 : 2000 },
-      async setup() {
-        db = await createPgDatabase(pooler ? 'tc_bouncer' : 'tc_contract');
-        if (pooler) bouncer = await startPgBouncer(db.url);
-        url = bouncer ? bouncer.through(db.url) : db.url;
-      },
-      async teardown() {
-        await bouncer?.stop();
-        await db?.drop();
-      },
-      open(clock) {
-        return new PostgresStore({ url, pool: { max: 10 } }, url, clock);
-      },
-      async reset() {
-        const store = new PostgresStore({ url }, url);
-        try {
-          if (!migrated) {
-            await store.migrator.up();
-            migrated = true;
-          } else {
-            const tables = Object.keys(await store.inspector.rowCounts());
-            if (tables.length > 0) {
-              await store.database.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
-            }
-          }
-        } finally {
-          await store.close();
+function contractDatabases(entry: string, harness: EngineHarness) {
+  const prefix = `tc_contract_${entry.replace(/[^a-z0-9]/g, '_')}`;
+  const made: TestDatabase[] = [];
+  let current: TestDatabase | null = null;
+  let migrated = false;
+  const spec = (): ConnectionSpec => {
+    if (!current) throw new Error('no database yet: call fresh() first');
+    return { ...current.spec, settings: { ...current.spec.settings, ...harness.contractSettings } };
+  };
+  return {
+    spec,
+    async reset(): Promise<void> {
+      if (!current || !harness.emptyTablesSql) {
+        current = await harness.createDatabase(prefix);
+        made.push(current);
+        migrated = false;
+      }
+      const store = storeFor(spec());
+      try {
+        if (!migrated) {
+          await store.migrator.up();
+          migrated = true;
+        } else {
+          const tables = Object.keys(await store.inspector.rowCounts());
+          if (tables.length > 0) await current.exec(harness.emptyTablesSql!(tables));
         }
-      },
-      connection: () => ({ engine: 'postgresql', url, lockLeaseMs: CONTRACT_LEASE_MS }),
-      reader: () => new PostgresTableReader({ url }, url),
-    };
+      } finally {
+        await store.close();
+      }
+    },
+    async removeAll(): Promise<void> {
+      for (const db of made.splice(0)) await db.remove();
+    },
   };
 }
 
-/** Every engine the contracts run on: the two store engines, and PostgreSQL behind a transaction pooler. */
-export type EngineEntry = EngineName | 'postgres-pgbouncer';
-
-export const ENGINES: Record<EngineEntry, () => Engine> = {
-  sqlite: sqliteEngine,
-  postgresql: postgresEngine(false),
-  'postgres-pgbouncer': postgresEngine(true),
-};
-
-/** Registers `contracts` against one engine, each test on a fresh database state. */
-export function describeEngine(name: EngineEntry, contracts: ((context: ContractContext) => void)[]): void {
-  const engine = ENGINES[name]();
+/** Registers `contracts` against one entry of CONTRACT_ENTRIES, each test on a fresh database state. */
+export function describeEngine(entry: ContractEntry, contracts: ((context: ContractContext) => void)[]): void {
+  const harness = CONTRACT_ENTRIES[entry];
+  const databases = contractDatabases(entry, harness);
   const open: Store[] = [];
   const readers: TableReader[] = [];
-  describe(`${name} engine`, () => {
-    beforeAll(() => engine.setup());
-    afterAll(() => engine.teardown());
+  describe(`${entry} engine`, () => {
+    afterAll(() => databases.removeAll());
     afterEach(async () => {
       await Promise.all([...open.splice(0), ...readers.splice(0)].map((s) => s.close()));
     });
+    const openStore = (options: FreshOptions) => {
+      const store = storeFor(databases.spec(), { clock: options.clock ?? new ManualClock() });
+      open.push(store);
+      return store;
+    };
     const context: ContractContext = {
-      capabilities: engine.capabilities,
+      capabilities: { networked: capabilitiesOf(engineNamed(harness.name)).networked, crashedLockFreedWithinMs: harness.crashedLockFreedWithinMs },
       async fresh(options = {}) {
-        await engine.reset();
-        const store = engine.open(options.clock ?? new ManualClock());
-        open.push(store);
-        return store;
+        await databases.reset();
+        return openStore(options);
       },
       async another(options = {}) {
-        const store = engine.open(options.clock ?? new ManualClock());
-        open.push(store);
-        return store;
+        return openStore(options);
       },
-      connection: () => engine.connection(),
+      connection: () => databases.spec(),
       reader() {
-        const reader = engine.reader();
+        const reader = readerFor(databases.spec());
         readers.push(reader);
         return reader;
       },

@@ -1,5 +1,3 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { REPOSITORY_TOKENS, TOKENS, createContainer } from '../../src/container.js';
@@ -7,26 +5,17 @@ import { openStore } from '../../src/open-store.js';
 import { REPOSITORY_NAMES } from '../../src/ports/repositories.js';
 import type { SessionRepository } from '../../src/ports/session-repository.js';
 import type { Store } from '../../src/ports/store.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { harnesses } from '../support/harness/index.js';
+import { connectionEnv } from '../support/open-options.js';
 
-const engines = [
-  { name: 'sqlite', client: Database },
-  { name: 'postgresql', client: pg.Pool },
-] as const;
-
-describe.each(engines)('container on $name', ({ name, client }) => {
+describe.each(harnesses().map((harness) => ({ name: harness.name, harness })))('container on $name', ({ harness }) => {
+  const client = harness.clientClass;
   let env: NodeJS.ProcessEnv;
   let cleanup: () => unknown;
   beforeAll(async () => {
-    if (name === 'sqlite') {
-      const file = createSqlitePath();
-      env = { TELECLAUDE_DB_PATH: file.path };
-      cleanup = file.remove;
-    } else {
-      const db = await createPgDatabase('tc_container');
-      env = { DATABASE_URL: db.url };
-      cleanup = db.drop;
-    }
+    const db = await harness.createDatabase('tc_container');
+    env = connectionEnv(db.spec);
+    cleanup = db.remove;
   });
   afterAll(() => cleanup());
 
@@ -60,21 +49,11 @@ describe.each(engines)('container on $name', ({ name, client }) => {
   });
 
   it('openStore refuses pending migrations unless autoMigrate', async () => {
-    let fresh: NodeJS.ProcessEnv;
-    let remove: () => unknown;
-    if (name === 'sqlite') {
-      const file = createSqlitePath();
-      fresh = { TELECLAUDE_DB_PATH: file.path };
-      remove = file.remove;
-    } else {
-      const db = await createPgDatabase('tc_pending');
-      fresh = { DATABASE_URL: db.url };
-      remove = db.drop;
-    }
+    const db = await harness.createDatabase('tc_pending');
     try {
-      await expect(openStore({ env: fresh, cwd: '/nonexistent' })).rejects.toMatchObject({ code: 'TC_MIGRATION' });
+      await expect(openStore({ env: connectionEnv(db.spec), cwd: '/nonexistent' })).rejects.toMatchObject({ code: 'TC_MIGRATION' });
     } finally {
-      await remove();
+      await db.remove();
     }
   });
 });

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import type { Io } from '../../src/cli/command.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
@@ -12,7 +11,10 @@ import { main } from '../../src/cli/main.js';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { Store } from '../../src/ports/store.js';
 import { RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { createSqlitePath } from '../support/databases.js';
+import { HARNESSES, harnesses, type EngineHarness } from '../support/harness/index.js';
+import { storeFor } from '../support/open-options.js';
+import { engineForLocation } from '../../src/engines/registry.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -42,14 +44,17 @@ async function sqliteFile(seed?: (store: Store) => Promise<unknown>): Promise<st
   return file.path;
 }
 
-async function pgUrl(): Promise<string> {
-  const db = await createPgDatabase('tc_copy');
-  cleanup.push(db.drop);
-  return db.url;
+/** A new, empty database of `harness`'s engine, removed after the file; its location as `copy` takes it. */
+async function databaseOf(harness: EngineHarness): Promise<string> {
+  const db = await harness.createDatabase('tc_copy');
+  cleanup.push(db.remove);
+  return db.spec.location;
 }
 
-const open = (location: string): Store =>
-  location.startsWith('postgresql://') ? new PostgresStore({ url: location }, location) : new SqliteStore({ path: location });
+const pgUrl = () => databaseOf(HARNESSES.postgresql);
+
+/** A store on the database at `location` (a path or a URL), of the engine the registry reads it as. */
+const open = (location: string): Store => storeFor({ engine: engineForLocation(location, 'location').name, location });
 
 /** What the repositories' read operations return, in an engine-independent order. */
 async function reads(location: string): Promise<unknown> {
@@ -83,24 +88,30 @@ async function reads(location: string): Promise<unknown> {
 }
 
 describe('teleclaude-db copy', () => {
-  it('copies a seeded database SQLite -> PostgreSQL -> new SQLite; both verify equal and the repositories read the same', async () => {
+  const others = harnesses().filter((h) => h !== HARNESSES.sqlite);
+  it(`copies a seeded database SQLite -> ${others.map((h) => h.name).join(' -> ')} -> new SQLite; each verifies equal and the repositories read the same`, async () => {
     const source = await sqliteFile((store) => seedEveryTable(store, () => 137));
     const hash = createHash('sha256').update(readFileSync(source)).digest('hex');
-    const pg = await pgUrl();
-    const there = await copy('--from', source, '--to', pg, '--verify', '--batch-size', '50');
-    expect(there.output).toContain('verify: every table has the same rows and checksum');
-    expect(there.code).toBe(0);
+    // Through every other registered engine in turn, each copy from the previous one.
+    const chain = [source];
+    for (const harness of others) {
+      const next = await databaseOf(harness);
+      const there = await copy('--from', chain.at(-1)!, '--to', next, '--verify', '--batch-size', '50');
+      expect(there.output).toContain('verify: every table has the same rows and checksum');
+      expect(there.code, there.output).toBe(0);
+      chain.push(next);
+    }
     const back = await sqliteFile();
-    const again = await copy('--from', pg, '--to', back, '--verify');
+    const again = await copy('--from', chain.at(-1)!, '--to', back, '--verify');
     expect(again.code, again.output).toBe(0);
+    chain.push(back);
     const expected = (await reads(source)) as { memorySearch: number[]; mirrorSearch: number[]; sessions: unknown[] };
     expect(expected.memorySearch.length * expected.mirrorSearch.length * expected.sessions.length).toBeGreaterThan(0);
-    expect(await reads(pg)).toEqual(expected);
-    expect(await reads(back)).toEqual(expected);
+    for (const location of chain.slice(1)) expect(await reads(location)).toEqual(expected);
     expect(createHash('sha256').update(readFileSync(source)).digest('hex')).toBe(hash);
 
     // Identity counters moved past the copied ids: a new row without an id never collides.
-    for (const location of [pg, back]) {
+    for (const location of chain.slice(1)) {
       const store = open(location);
       const schema = await store.inspector.schema();
       const factory = new RowFactory(schema, () => 137);
@@ -187,14 +198,14 @@ describe('teleclaude-db copy', () => {
     }
   });
 
-  it.each(['postgresql', 'sqlite'])('reports a malformed JSON value of a file of ours in the reject file and copies the rest (into %s)', async (engine) => {
+  it.each(harnesses().map((h) => [h.name, h] as const))('reports a malformed JSON value of a file of ours in the reject file and copies the rest (into %s)', async (engine, harness) => {
     const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
     const raw = new Database(source);
     raw.pragma('ignore_check_constraints = ON'); // the schema's json_valid() checks: a hand edit bypassing them
     const { id } = raw.prepare(`SELECT id FROM sessions ORDER BY id LIMIT 1`).get() as { id: string };
     raw.prepare(`UPDATE sessions SET adapter_metadata = '{"telegram": ' WHERE id = ?`).run(id);
     raw.close();
-    const target = engine === 'postgresql' ? await pgUrl() : await sqliteFile();
+    const target = await databaseOf(harness);
     const rejects = join(dirname(source), `rejects-${engine}.jsonl`);
     const result = await copy('--from', source, '--to', target, '--reject-file', rejects, '--verify');
     expect(result.code, result.output).toBe(0);

@@ -1,44 +1,56 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteDatabase, openSqlite } from '../../src/adapters/sqlite/sqlite-database.js';
 import { sqliteSchema } from '../../src/adapters/sqlite/sqlite-inspector.js';
 import { createSqliteMigrator } from '../../src/adapters/sqlite/sqlite-migrator.js';
-import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import { postgresMigrations } from '../../src/migrations/postgres/index.js';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
 import type { SchemaSnapshot } from '../../src/ports/inspector.js';
-import { createPgDatabase } from '../support/databases.js';
+import { enginePairs, harnesses, type TestDatabase } from '../support/harness/index.js';
+import { storeFor } from '../support/open-options.js';
 
-describe('schema parity between the SQLite and PostgreSQL migration sets', () => {
-  let pgDb: Awaited<ReturnType<typeof createPgDatabase>>;
-  let pgSchema: SchemaSnapshot;
-  let liteSchema: SchemaSnapshot;
+/** Every registered engine, migrated on a database of its own: its migration names and introspected schema. */
+const migrated = new Map<string, { names: string[]; schema: SchemaSnapshot }>();
+const made: TestDatabase[] = [];
 
-  beforeAll(async () => {
-    pgDb = await createPgDatabase('tc_parity');
-    const pg = new PostgresStore({ url: pgDb.url }, 'parity');
-    await pg.migrator.up();
-    pgSchema = await pg.inspector.schema();
-    await pg.close();
-    const lite = new SqliteStore({ path: ':memory:' });
-    await lite.migrator.up();
-    liteSchema = await lite.inspector.schema();
-    await lite.close();
-  });
-  afterAll(() => pgDb?.drop());
+beforeAll(async () => {
+  for (const harness of harnesses()) {
+    const db = await harness.createDatabase('tc_parity');
+    made.push(db);
+    const store = storeFor(db.spec);
+    try {
+      await store.migrator.up();
+      migrated.set(harness.name, { names: store.migrator.names(), schema: await store.inspector.schema() });
+    } finally {
+      await store.close();
+    }
+  }
+});
+afterAll(async () => {
+  for (const db of made.splice(0)) await db.remove();
+});
 
+describe.each(enginePairs().map(([a, b]) => [a.name, b.name]))('schema parity between the %s and %s migration sets', (a, b) => {
   it('both sets have the same migration names in the same order', () => {
-    expect(sqliteMigrations.map((m) => m.name)).toEqual(postgresMigrations.map((m) => m.name));
+    expect(migrated.get(a)!.names.length).toBeGreaterThan(0);
+    expect(migrated.get(a)!.names).toEqual(migrated.get(b)!.names);
   });
 
   it('migrated schemas are equal: tables, columns, nullability, type class, keys, foreign keys, indexes', () => {
-    expect(liteSchema.tables.length).toBeGreaterThanOrEqual(3);
-    expect(diffSchemas(liteSchema, pgSchema)).toEqual([]);
+    expect(migrated.get(a)!.schema.tables.length).toBeGreaterThanOrEqual(3);
+    expect(diffSchemas(migrated.get(a)!.schema, migrated.get(b)!.schema)).toEqual([]);
+  });
+});
+
+describe('schema parity checks', () => {
+  let pgSchema: SchemaSnapshot;
+  let liteSchema: SchemaSnapshot;
+  beforeAll(() => {
+    liteSchema = migrated.get('sqlite')!.schema;
+    pgSchema = migrated.get('postgresql')!.schema;
   });
 
-  it('no column has an unclassified type on either engine', () => {
-    for (const schema of [liteSchema, pgSchema]) {
+  it('no column has an unclassified type on any engine', () => {
+    for (const { schema } of migrated.values()) {
       for (const t of schema.tables) for (const c of t.columns) expect(`${t.name}.${c.name}:${c.typeClass}`).not.toMatch(/:other$/);
     }
   });

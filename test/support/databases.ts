@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { createMariadbDatabase, type MariadbDatabase } from '../../src/adapters/mariadb/mariadb-database.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 
 /** The admin URL of the test server; throws (failing the test) with instructions when there is none. */
@@ -71,4 +72,42 @@ export function migratedPgStoreForFile(prefix: string): { readonly store: Postgr
 export function createSqlitePath(): { path: string; dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tc-sqlite-'));
   return { dir, path: join(dir, 'teleclaude.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The admin URL of the MariaDB server for tests: TEST_MARIADB_URL, else the local server
+ * on 127.0.0.1:3306 as root (what `.ci/run` starts).
+ */
+export function mariadbAdminUrl(): string {
+  return process.env.TEST_MARIADB_URL || 'mariadb://root@127.0.0.1:3306/test';
+}
+
+/** `fn` on a MariaDB admin pool of its own (one connection), closed afterwards. */
+export async function mariadbAdmin<T>(fn: (db: MariadbDatabase) => Promise<T>): Promise<T> {
+  const db = createMariadbDatabase({ url: mariadbAdminUrl(), pool: { max: 1 } });
+  try {
+    return await fn(db);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'TC_UNAVAILABLE') {
+      throw new Error(`no MariaDB server for the tests at ${mariadbAdminUrl()} (start one, or set TEST_MARIADB_URL): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+/** A new, empty MariaDB database of its own (utf8mb4, code-point collation); `drop()` removes it. */
+export async function createMariadbTestDatabase(prefix = 'tc_test'): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await mariadbAdmin((db) => db.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`));
+  const url = new URL(mariadbAdminUrl());
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => mariadbAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${name}`)).then(() => undefined),
+  };
 }

@@ -1,37 +1,26 @@
-import type { ConnectionSpec } from '../contract/engines.js';
-import { createPgDatabase, createSqlitePath } from './databases.js';
+import type { EngineName } from '../../src/engines/registry.js';
+import { harnesses, type ConnectionSpec, type TestDatabase } from './harness/index.js';
 
 /** One engine of the observability tests: a fresh database for the file, removed after it. */
 export interface EngineUnderTest {
-  name: 'sqlite' | 'postgresql';
+  name: EngineName;
   setup(): Promise<ConnectionSpec>;
   teardown(): Promise<void>;
 }
 
-/** Both engines, each with a database of its own (PostgreSQL databases named `prefix_...`). */
+/** Every registered engine, each with a database of its own (server databases named `prefix_...`). */
 export function observedEngines(prefix: string): EngineUnderTest[] {
-  let made: ReturnType<typeof createSqlitePath> | undefined;
-  let db: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
-  return [
-    {
-      name: 'sqlite',
+  return harnesses().map((harness) => {
+    let db: TestDatabase | undefined;
+    return {
+      name: harness.name,
       async setup() {
-        made = createSqlitePath();
-        return { engine: 'sqlite', path: made.path };
+        db = await harness.createDatabase(prefix);
+        return db.spec;
       },
       async teardown() {
-        made?.remove();
+        await db?.remove();
       },
-    },
-    {
-      name: 'postgresql',
-      async setup() {
-        db = await createPgDatabase(prefix);
-        return { engine: 'postgresql', url: db.url };
-      },
-      async teardown() {
-        await db?.drop();
-      },
-    },
-  ];
+    };
+  });
 }

@@ -1,25 +1,43 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConnectionSpec } from '../contract/engines.js';
+import type { DatabaseConfig, DatabaseConfigInput } from '../../src/config/config-schema.js';
+import { resolveConfig } from '../../src/config/resolve-config.js';
+import { createStore, createTableReader } from '../../src/container.js';
+import { engineNamed, locationEnvironment } from '../../src/engines/registry.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type { Store } from '../../src/ports/store.js';
+import type { TableReader } from '../../src/ports/table-reader.js';
 import type { OpenStoreOptions } from '../../src/open-store.js';
+import type { ConnectionSpec } from './harness/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** `openStore` options that reach exactly this database, whatever the environment or config files say. */
-export function openOptions(spec: ConnectionSpec): OpenStoreOptions {
-  const overrides =
-    spec.engine === 'sqlite'
-      ? { engine: 'sqlite' as const, sqlite: { path: spec.path } }
-      : { engine: 'postgresql' as const, postgresql: { url: spec.url, ...(spec.lockLeaseMs ? { instanceLockLeaseMs: spec.lockLeaseMs } : {}) } };
-  return { overrides, env: {}, cwd: '/nonexistent' };
+export function openOptions(spec: ConnectionSpec, settings: Record<string, unknown> = {}): OpenStoreOptions {
+  const engine = engineNamed(spec.engine);
+  const block = { ...engine.locationConfig(spec.location, '/'), ...spec.settings, ...settings };
+  return { overrides: { engine: spec.engine, [spec.engine]: block } as DatabaseConfigInput, env: {}, cwd: '/nonexistent' };
+}
+
+/** The resolved config of this database (with `settings` of its engine's block over the spec's). */
+export function configOf(spec: ConnectionSpec, settings: Record<string, unknown> = {}): DatabaseConfig {
+  return resolveConfig(openOptions(spec, settings)).database;
+}
+
+/** A store on this database, built as the package builds it (not migrated, no instance lock). */
+export function storeFor(spec: ConnectionSpec, options: { clock?: Clock; settings?: Record<string, unknown> } = {}): Store {
+  return createStore(configOf(spec, options.settings), { clock: options.clock });
+}
+
+/** A TableReader (as `copy` uses) on this database. */
+export function readerFor(spec: ConnectionSpec): TableReader {
+  return createTableReader(configOf(spec));
 }
 
 /** The environment that points the CLI (or any child process) at this database. */
 export function connectionEnv(spec: ConnectionSpec): Record<string, string> {
-  return spec.engine === 'sqlite'
-    ? { TELECLAUDE_DB_ENGINE: 'sqlite', TELECLAUDE_DB_PATH: spec.path }
-    : { TELECLAUDE_DB_ENGINE: 'postgresql', DATABASE_URL: spec.url };
+  return locationEnvironment(engineNamed(spec.engine), spec.location);
 }
 
 /** A child process that opens the database with `openStore` (taking the instance lock) and waits; resolves once it holds the lock. */

@@ -5,15 +5,11 @@
  * clock (performance.timeOrigin + now(), sub-millisecond) just before the enqueue began.
  */
 import { createInterface } from 'node:readline';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
-import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import { systemClock } from '../../src/ports/clock.js';
-import type { Store } from '../../src/ports/store.js';
-import type { ConnectionSpec } from '../contract/engines.js';
+import type { ConnectionSpec } from './harness/index.js';
+import { storeFor } from './open-options.js';
 
 const spec = JSON.parse(process.argv[2]!) as ConnectionSpec;
-const store: Store =
-  spec.engine === 'sqlite' ? new SqliteStore({ path: spec.path }, systemClock) : new PostgresStore({ url: spec.url, pool: { max: 1 } }, 'enqueuer', systemClock);
+const store = storeFor(spec);
 
 async function main(): Promise<void> {
   await store.repositories.hookOutbox.get(1);

@@ -8,17 +8,11 @@
  * hold: claims one batch, reports `H <id> ...` and then hangs, waiting to be killed.
  * Any error goes to stderr and exits 1.
  */
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
-import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import { systemClock } from '../../src/ports/clock.js';
-import type { Store } from '../../src/ports/store.js';
+import { storeFor } from './open-options.js';
 import type { WorkerSpec } from './queue-workers.js';
 
 const spec = JSON.parse(process.argv[2]!) as WorkerSpec;
-const store: Store =
-  spec.connection.engine === 'sqlite'
-    ? new SqliteStore({ path: spec.connection.path }, systemClock)
-    : new PostgresStore({ url: spec.connection.url, pool: { max: 2 } }, 'worker', systemClock);
+const store = storeFor(spec.connection);
 
 const queue = spec.queue === 'hookOutbox' ? store.repositories.hookOutbox : store.repositories.webhooks;
 const claim = () => queue.claimBatch({ limit: spec.limit, lockTtlMs: spec.lockTtlMs });

@@ -75,7 +75,7 @@ describe('configuration', () => {
   });
 
   it.each([
-    ['engine: mysql', 'database.engine', /must be "sqlite" or "postgresql"/],
+    ['engine: oracle', 'database.engine', /must be "sqlite", "postgresql" or "mariadb"/],
     ['postgresql: { port: abc }', 'database.postgresql.port', /must be a number/],
     ['postgresql: { port: 70000 }', 'database.postgresql.port', /at most 65535/],
     ['postgresql: { pool: { max: 0 } }', 'database.postgresql.pool.max', /positive/],

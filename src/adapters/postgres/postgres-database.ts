@@ -6,6 +6,7 @@ import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
 import { HostSelector, hostPlan, serverGone, type TargetSessionAttrs } from './postgres-hosts.js';
+import { POSTGRES_DEFAULTS } from './postgres-config.js';
 
 export { pgTypes } from './postgres-types.js';
 
@@ -44,7 +45,7 @@ export interface PostgresExecutor {
 
 /** The per-transaction settings of these options (see postgres-session-settings.ts). */
 export function sessionSettings(options: PostgresOptions): SessionSettings {
-  return { schema: options.schema ?? 'public', statementTimeoutMs: options.statementTimeoutMs ?? 30_000 };
+  return { schema: options.schema ?? POSTGRES_DEFAULTS.schema, statementTimeoutMs: options.statementTimeoutMs ?? POSTGRES_DEFAULTS.statementTimeoutMs };
 }
 
 /**
@@ -62,8 +63,8 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
     ssl: options.ssl,
     types: pgTypes,
     keepAlive: true,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    application_name: options.applicationName ?? 'teleclaude',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs,
+    application_name: options.applicationName ?? POSTGRES_DEFAULTS.applicationName,
   };
 }
 
@@ -109,9 +110,9 @@ export function createPool(options: PostgresOptions, selector?: HostSelector): p
   const pool = new pg.Pool({
     ...clientConfig(options),
     ...(Client ? { Client } : {}),
-    min: options.pool?.min ?? 0,
-    max: options.pool?.max ?? 10,
-    idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 30_000,
+    min: options.pool?.min ?? POSTGRES_DEFAULTS.pool.min,
+    max: options.pool?.max ?? POSTGRES_DEFAULTS.pool.max,
+    idleTimeoutMillis: options.pool?.idleTimeoutMs ?? POSTGRES_DEFAULTS.pool.idleTimeoutMs,
   });
   // pg-pool removes its own (idle) listener when it hands a client out. 'connect' is
   // emitted for a new client before its first checkout, while that idle listener is

@@ -18,7 +18,7 @@ export interface HostPlan {
   url: string | null;
 }
 
-const MULTI_HOST = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/;
+const MULTI_HOST = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/i;
 
 /**
  * Reads the hosts of a URL (`postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write`,

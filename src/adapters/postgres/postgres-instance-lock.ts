@@ -3,6 +3,7 @@ import { ConfigError, InstanceLockedError, UnavailableError, type InstanceLockHo
 import { describeHolder, type InstanceLock } from '../../ports/instance-lock.js';
 import { pooledSession } from './postgres-session-settings.js';
 import { openSession, type PostgresExecutor, type PostgresOptions, type PostgresSession } from './postgres-database.js';
+import { POSTGRES_DEFAULTS } from './postgres-config.js';
 
 /** The advisory key of one database and schema (the migration lock uses another prefix). */
 const KEY = "hashtextextended('teleclaude:instance:' || current_database() || ':' || $1, 0)";
@@ -35,7 +36,7 @@ export class PostgresInstanceLock implements InstanceLock {
     private readonly options: PostgresOptions,
     location: string,
   ) {
-    this.schema = options.schema ?? 'public';
+    this.schema = options.schema ?? POSTGRES_DEFAULTS.schema;
     this.description = `the advisory instance lock of ${location}`;
   }
 
@@ -49,7 +50,7 @@ export class PostgresInstanceLock implements InstanceLock {
 
   async acquire(): Promise<void> {
     if (this.session) return;
-    const session = await this.connect(lockApplicationName(this.options.applicationName ?? 'teleclaude'));
+    const session = await this.connect(lockApplicationName(this.options.applicationName ?? POSTGRES_DEFAULTS.applicationName));
     let got: boolean;
     try {
       const pooled = await pooledSession(session.client);
@@ -94,7 +95,7 @@ export class PostgresInstanceLock implements InstanceLock {
   }
 
   async holder(): Promise<InstanceLockHolder | null> {
-    const session = await this.connect(`${this.options.applicationName ?? 'teleclaude'}-probe`);
+    const session = await this.connect(`${this.options.applicationName ?? POSTGRES_DEFAULTS.applicationName}-probe`);
     try {
       return await this.holderOn(session);
     } finally {

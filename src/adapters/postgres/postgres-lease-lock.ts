@@ -4,6 +4,7 @@ import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '
 import { describeHolder, INSTANCE_LEASE_TABLE as LEASE_TABLE, type InstanceLock } from '../../ports/instance-lock.js';
 import { createDatabase, openSession, quoteIdent, type PostgresDatabase, type PostgresOptions, type PostgresSession } from './postgres-database.js';
 import { pooledSession } from './postgres-session-settings.js';
+import { POSTGRES_DEFAULTS } from './postgres-config.js';
 
 const NAME = 'daemon';
 
@@ -61,8 +62,8 @@ export class PostgresLeaseLock implements InstanceLock {
     private readonly options: PostgresOptions,
     location: string,
   ) {
-    this.leaseMs = options.instanceLockLeaseMs ?? 15_000;
-    this.description = `the instance lease of ${location} (schema ${options.schema ?? 'public'})`;
+    this.leaseMs = options.instanceLockLeaseMs ?? POSTGRES_DEFAULTS.instanceLockLeaseMs;
+    this.description = `the instance lease of ${location} (schema ${options.schema ?? POSTGRES_DEFAULTS.schema})`;
   }
 
   get held(): boolean {
@@ -98,7 +99,7 @@ export class PostgresLeaseLock implements InstanceLock {
              session_pid = EXCLUDED.session_pid, session_start = EXCLUDED.session_start
            WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp() OR (${WITNESS_GONE})
            RETURNING epoch`,
-          [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? 'teleclaude', this.leaseMs, witness?.pid ?? null, witness?.start ?? null],
+          [NAME, this.owner, process.pid, hostname(), this.options.applicationName ?? POSTGRES_DEFAULTS.applicationName, this.leaseMs, witness?.pid ?? null, witness?.start ?? null],
         ));
         // A holder killed a moment ago may still be listed while its server process exits.
         if (rows.length > 0 || attempt >= 5 || !(await witnessed(database))) break;
@@ -204,7 +205,7 @@ export class PostgresLeaseLock implements InstanceLock {
    * a pooler there is no such session to point at, and the lease alone counts.
    */
   private async openWitness(): Promise<PostgresSession | null> {
-    const session = await openSession(this.options, { application_name: `${this.options.applicationName ?? 'teleclaude'}-lease`, keepAlive: true });
+    const session = await openSession(this.options, { application_name: `${this.options.applicationName ?? POSTGRES_DEFAULTS.applicationName}-lease`, keepAlive: true });
     try {
       if (!(await pooledSession(session.client))) return session;
     } catch (error) {

@@ -3,6 +3,7 @@ import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
 import { ConfigError, MigrationError } from '../../domain/errors.js';
 import { openSession, quoteIdent, translatePostgresError, type PostgresOptions, type PostgresSession, type PostgresTransaction, type PostgresExecutor } from './postgres-database.js';
+import { POSTGRES_DEFAULTS } from './postgres-config.js';
 
 /** One PostgreSQL migration: SQL text (or code on the migration's client) for each direction. */
 export interface PostgresMigration {
@@ -39,8 +40,8 @@ export interface PostgresMigration {
  * every daemon that starts.
  */
 export function createPostgresMigrator(options: PostgresOptions, migrations: readonly PostgresMigration[]): Migrator {
-  const schema = options.schema ?? 'public';
-  const lockTimeoutMs = options.migrationLockTimeoutMs ?? 10_000;
+  const schema = options.schema ?? POSTGRES_DEFAULTS.schema;
+  const lockTimeoutMs = options.migrationLockTimeoutMs ?? POSTGRES_DEFAULTS.migrationLockTimeoutMs;
 
   /** `fn` on a session of its own; migrations may run long, so no statement timeout. */
   async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {

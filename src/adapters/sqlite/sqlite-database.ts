@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { ConflictError, ForeignKeyError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import type { QueryObserver } from '../../observability.js';
 import { observedStatement } from './sqlite-observed-statement.js';
+import { SQLITE_DEFAULTS } from './sqlite-engine.js';
 
 export type SqliteDb = Database.Database;
 
@@ -151,7 +152,7 @@ export function openSqlite(options: SqliteOptions): SqliteDb {
     throw new UnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, { cause: error });
   }
   // busy_timeout first: switching to WAL takes a lock that a concurrent opener may hold.
-  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs)}`);
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

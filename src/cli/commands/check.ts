@@ -38,7 +38,7 @@ failing) when an SQLite database or its side files are readable by other users.`
       if (!problems.length) passed.push(`migrations: ${applied.length ? `at ${applied.at(-1)}` : 'none applied'}`);
 
       if (!gaps.length) {
-        const schemaProblems = diffSchemas(await expectedSchema(applied.at(-1) ?? null), await store.inspector.schema());
+        const schemaProblems = diffSchemas(await expectedSchema(store.engine, applied.at(-1) ?? null), await store.inspector.schema());
         problems.push(...schemaProblems);
         if (!schemaProblems.length) passed.push('schema matches the applied migrations');
       }

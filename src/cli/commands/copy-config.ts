@@ -1,6 +1,7 @@
 import { closeSync, constants, lstatSync, openSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseConfig, DatabaseConfigInput } from '../../config/config-schema.js';
+import { engineNamed, type AnyEngine } from '../../engines/registry.js';
 import { openStore } from '../../open-store.js';
 import type { Io } from '../command.js';
 
@@ -30,33 +31,34 @@ export interface CopyTarget {
   file: string | null;
 }
 
+/** The environment variable a daemon of `engine` takes its password from (PGPASSWORD, ...), or null. */
+function passwordVariable(engine: AnyEngine): string | null {
+  return engine.env.find((v) => v.secret)?.variable ?? null;
+}
+
 /** The `database:` settings a daemon needs to open `target`, the password left out. */
-function daemonSettings({ config: target, file }: CopyTarget): { settings: DatabaseConfigInput; password: string | null } {
-  if (file !== null) return { settings: { engine: target.engine, sqlite: { path: file } }, password: null };
-  const url = new URL(target.postgresql.url!);
-  const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? target.postgresql.password ?? null);
-  url.password = '';
-  url.searchParams.delete('password');
-  const schema = target.postgresql.schema === 'public' ? {} : { schema: target.postgresql.schema };
-  return { settings: { engine: target.engine, postgresql: { url: url.toString(), ...schema } }, password };
+function daemonSettings({ config }: CopyTarget): { engine: AnyEngine; settings: Record<string, unknown>; password: string | null } {
+  const engine = engineNamed(config.engine);
+  return { engine, ...engine.daemonSettings((config as unknown as Record<string, unknown>)[engine.name]) };
 }
 
 /**
  * Writes the teleclaude.yml that points a daemon at `target`, as a new file (O_EXCL, not
  * through a symbolic link, mode 0600). A password is never written: the daemon takes it
- * from PGPASSWORD. Returns whether the target needs one.
+ * from the engine's password variable (PGPASSWORD, ...). Returns that variable when the
+ * target needs a password, else null.
  */
-export function writeConfig(path: string, target: CopyTarget, source: string): { needsPassword: boolean } {
-  const { settings, password } = daemonSettings(target);
+export function writeConfig(path: string, target: CopyTarget, source: string): { passwordFrom: string | null } {
+  const { engine, settings, password } = daemonSettings(target);
+  const passwordFrom = password !== null ? (passwordVariable(engine) ?? 'the environment') : null;
   const lines = [
     `# Written by \`teleclaude-db copy\` on ${new Date().toISOString()}: the database copied from`,
     `# ${source}.`,
-    ...(password !== null ? ['# The password is not stored here: the daemon reads it from PGPASSWORD in its environment.'] : []),
+    ...(passwordFrom !== null ? [`# The password is not stored here: the daemon reads it from ${passwordFrom} in its environment.`] : []),
     'database:',
-    `  engine: ${settings.engine}`,
-    ...(settings.sqlite ? ['  sqlite:', `    path: ${JSON.stringify(settings.sqlite.path)}`] : []),
-    ...(settings.postgresql ? ['  postgresql:', `    url: ${JSON.stringify(settings.postgresql.url)}`] : []),
-    ...(settings.postgresql?.schema ? [`    schema: ${settings.postgresql.schema}`] : []),
+    `  engine: ${engine.name}`,
+    `  ${engine.name}:`,
+    ...Object.entries(settings).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
     '',
   ];
   const fd = openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
@@ -65,7 +67,7 @@ export function writeConfig(path: string, target: CopyTarget, source: string): {
   } finally {
     closeSync(fd);
   }
-  return { needsPassword: password !== null };
+  return { passwordFrom };
 }
 
 /**
@@ -75,9 +77,11 @@ export function writeConfig(path: string, target: CopyTarget, source: string): {
  * used, so the check proves the written config works.
  */
 export async function openAsDaemon(target: CopyTarget, configPath: string | null, io: Io): Promise<string> {
-  const { settings, password } = daemonSettings(target);
-  const env = { PGPASSWORD: io.env.PGPASSWORD ?? password ?? undefined };
-  const store = await openStore(configPath ? { configPath, env, cwd: io.cwd } : { overrides: settings, env, cwd: io.cwd });
+  const { engine, settings, password } = daemonSettings(target);
+  const variable = passwordVariable(engine);
+  const env = variable ? { [variable]: io.env[variable] ?? password ?? undefined } : {};
+  const overrides = { engine: engine.name, [engine.name]: settings } as DatabaseConfigInput;
+  const store = await openStore(configPath ? { configPath, env, cwd: io.cwd } : { overrides, env, cwd: io.cwd });
   try {
     const total = await store.repositories.sessions.count();
     const open = await store.repositories.sessions.list();
@@ -87,17 +91,23 @@ export async function openAsDaemon(target: CopyTarget, configPath: string | null
   }
 }
 
-/** How to go back to the source after moving to the target. */
-export function rollbackSteps(source: string, kind: 'legacy' | 'sqlite' | 'postgresql', configPath: string | null): string[] {
-  const back = {
-    legacy: `start the older TeleClaude daemon from ${dirname(source)} again: it still uses ${source}`,
-    sqlite: `point the config back at it (database.sqlite.path: ${source}, or TELECLAUDE_DB_PATH) and unset DATABASE_URL`,
-    postgresql: `point the config back at it (database.postgresql.url, or DATABASE_URL: ${source})`,
-  }[kind];
+/**
+ * How to go back to the source after moving to the target: `legacy`, the older daemon's
+ * file; otherwise the source's engine, pointed at by its URL or path key.
+ */
+export function rollbackSteps(source: string, from: 'legacy' | AnyEngine, configPath: string | null): string[] {
+  let back: string;
+  if (from === 'legacy') back = `start the older TeleClaude daemon from ${dirname(source)} again: it still uses ${source}`;
+  else if (from.urlKey) back = `point the config back at it (database.${from.name}.${from.urlKey}, or DATABASE_URL: ${source})`;
+  else {
+    const key = Object.keys(from.locationConfig(source, '/'))[0] ?? 'path';
+    const variable = from.env.find((v) => v.key === key)?.variable;
+    back = `point the config back at it (database.${from.name}.${key}: ${source}${variable ? `, or ${variable}` : ''}) and unset DATABASE_URL`;
+  }
   return [
     `rollback: ${source} was only read and is unchanged. To go back:`,
     '  1. stop the daemon;',
-    `  2. ${back}${configPath && kind !== 'legacy' ? ` instead of using ${configPath}` : ''};`,
+    `  2. ${back}${configPath && from !== 'legacy' ? ` instead of using ${configPath}` : ''};`,
     '  3. start the daemon. Rows written to the new database since the copy are not carried back.',
   ];
 }

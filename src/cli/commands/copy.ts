@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { resolveConfig } from '../../config/resolve-config.js';
-import type { DatabaseConfig } from '../../config/config-schema.js';
+import type { DatabaseConfig, DatabaseConfigInput } from '../../config/config-schema.js';
+import { engineForLocation, knownSchemes, type AnyEngine } from '../../engines/registry.js';
 import { createInstanceLock, createScratchDatabase, createStore, createTableReader, describeLocation } from '../../container.js';
 import { CopyUnfinishedError, InstanceLockedError } from '../../domain/errors.js';
 import { describeHolder } from '../../ports/instance-lock.js';
@@ -15,14 +16,18 @@ import { checkConfigPath, openAsDaemon, rollbackSteps, writeConfig } from './cop
 import { findInstallation, LEGACY_PID_FILE, refuseWhileLegacyDaemonRuns } from './copy-installation.js';
 import { printReport } from './copy-report.js';
 
-/** A path is an SQLite file; a postgresql:// URL a server. Relative paths are from the working directory. */
-function endpoint(location: string, io: Io): { config: DatabaseConfig; file: string | null } {
-  const url = /^postgres(ql)?:\/\//.test(location);
-  const overrides = url
-    ? { engine: 'postgresql' as const, postgresql: { url: location, statementTimeoutMs: 0 } }
-    : { engine: 'sqlite' as const, sqlite: { path: resolve(io.cwd, location) } };
-  const { database } = resolveConfig({ overrides, env: { PGPASSWORD: io.env.PGPASSWORD }, cwd: io.cwd });
-  return { config: database, file: url ? null : database.sqlite.path };
+/**
+ * A database named on the command line: a URL names its engine by its scheme
+ * (postgresql://, ...; an unknown scheme is refused, never read as a path), anything else
+ * is a file of the engine that takes paths, relative to the working directory. Only the
+ * engine's password variable (PGPASSWORD, ...) is taken from the environment.
+ */
+function endpoint(location: string, io: Io, field: '--from' | '--to'): { engine: AnyEngine; config: DatabaseConfig; file: string | null } {
+  const engine = engineForLocation(location, field);
+  const overrides = { engine: engine.name, [engine.name]: { ...engine.locationConfig(location, io.cwd), ...engine.bulkSettings } } as DatabaseConfigInput;
+  const env = Object.fromEntries(engine.env.filter((v) => v.secret && io.env[v.variable] !== undefined).map((v) => [v.variable, io.env[v.variable]]));
+  const { database } = resolveConfig({ overrides, env, cwd: io.cwd });
+  return { engine, config: database, file: engine.localFile((database as unknown as Record<string, unknown>)[engine.name]) };
 }
 
 function positiveInt(value: unknown, name: string): number | undefined {
@@ -81,7 +86,8 @@ with --resume, the interrupted copy's own), a symbolic link, the source or targe
 mode 0600; never overwritten). A password is left out: set PGPASSWORD instead`,
     },
   },
-  help: `SOURCE and TARGET are an SQLite file path or a postgresql:// URL. The source is only read
+  help: `SOURCE and TARGET are an SQLite file path or a database URL (${knownSchemes()}).
+A URL of any other scheme is refused, never taken for a file name. The source is only read
 (SQLite is opened read-only) and may be a database of this package or the older Python
 daemon's teleclaude.db (recognised by its schema_migrations). The target is migrated
 first, then filled table by table, each table in one transaction. Nothing outside the
@@ -115,14 +121,14 @@ counted; the report ends with how to go back to the source.`,
     const person = values['owner-person'] as string | undefined;
     const uid = positiveInt(values['owner-uid'], '--owner-uid');
     if ((person === undefined) !== (uid === undefined)) throw new Error('give --owner-person and --owner-uid together');
-    const target = endpoint(to, io);
+    const target = endpoint(to, io, '--to');
     const from = values.from as string | undefined;
     let source: ReturnType<typeof endpoint>;
-    if (from) source = endpoint(from, io);
+    if (from) source = endpoint(from, io, '--from');
     else {
       const found = findInstallation(values, io, target.file);
       io.out(`source: ${found.file} (${found.reason}; the only installation found)`);
-      source = endpoint(found.file, io);
+      source = endpoint(found.file, io, '--from');
     }
     if (source.file && !existsSync(source.file)) throw new Error(`source ${source.file} does not exist`);
     if (source.file === target.file && (source.file !== null || from === to)) throw new Error('source and target are the same database');
@@ -192,18 +198,17 @@ counted; the report ends with how to go back to the source.`,
       for (const close of closers.reverse()) await close();
     }
     if (configPath) {
-      const { needsPassword } = writeConfig(configPath, target, reader.location);
+      const { passwordFrom } = writeConfig(configPath, target, reader.location);
       io.out(`wrote ${configPath} (mode 0600): it points the daemon at ${target.file ?? describeLocation(target.config)}`);
       if (json?.value) json.value.configWritten = configPath;
-      if (needsPassword) io.out('  the password is not in the file: give the daemon PGPASSWORD in its environment');
+      if (passwordFrom) io.out(`  the password is not in the file: give the daemon ${passwordFrom} in its environment`);
     }
     try {
       io.out(await openAsDaemon(target, configPath, io));
     } catch (error) {
       throw new Error(`the copy is complete, but opening the target as the daemon does failed: ${(error as Error).message}`, { cause: error });
     }
-    const kind = report.kind === 'legacy' ? 'legacy' : source.file ? 'sqlite' : 'postgresql';
-    for (const line of rollbackSteps(reader.location, kind, configPath)) io.out(line);
+    for (const line of rollbackSteps(reader.location, report.kind === 'legacy' ? 'legacy' : source.engine, configPath)) io.out(line);
     return done(0);
   },
 };

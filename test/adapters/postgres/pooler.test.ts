@@ -156,7 +156,7 @@ describe('PostgreSQL through PgBouncer in transaction pooling mode (default sett
 
   it('a SIGKILLed holder frees the lease within the lease time', async () => {
     const leaseMs = 2000;
-    const child = await spawnLockHolder({ engine: 'postgresql', url, lockLeaseMs: leaseMs });
+    const child = await spawnLockHolder({ engine: 'postgresql', location: url, settings: { instanceLockLeaseMs: leaseMs } });
     const killedAt = Date.now();
     child.kill('SIGKILL');
     await exited(child);

@@ -1,0 +1,17 @@
+import type { MariadbMigration } from '../../adapters/mariadb/mariadb-migrator.js';
+import { migration as m001 } from './001_foundation.js';
+import { migration as m002 } from './002_work_queues.js';
+import { migration as m003 } from './003_domain_rest.js';
+import { migration as m004 } from './004_legacy_facts.js';
+import { migration as m005 } from './005_daemon_parity.js';
+import { migration as m007 } from './007_queue_claims.js';
+
+/** The MariaDB migration set, in order. Every name has a twin in ../sqlite and ../postgres. */
+export const mariadbMigrations: MariadbMigration[] = [
+  { name: '001_foundation', ...m001 },
+  { name: '002_work_queues', ...m002 },
+  { name: '003_domain_rest', ...m003 },
+  { name: '004_legacy_facts', ...m004 },
+  { name: '005_daemon_parity', ...m005 },
+  { name: '007_queue_claims', ...m007 },
+];
