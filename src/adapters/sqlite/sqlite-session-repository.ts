@@ -20,7 +20,7 @@ import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(sessionFields);
 const ALL = codec.columnList;
-const INSERT = `INSERT INTO sessions (${ALL}) VALUES (${ALL.split(', ').map(() => '?').join(', ')}) RETURNING ${ALL}`;
+const INSERT = `INSERT INTO sessions (${ALL}) VALUES (${codec.placeholders}) RETURNING ${ALL}`;
 const GET = `SELECT ${ALL} FROM sessions WHERE id = ?`;
 const CLOSE = `UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ? RETURNING ${ALL}`;
 const OPEN = "closed_at IS NULL AND lifecycle_status <> 'closed'";
