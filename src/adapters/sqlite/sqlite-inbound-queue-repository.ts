@@ -202,8 +202,8 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
 
   /** Applies `transition` (with its `params`) to the message held by `token`. */
   private apply({ sql, refused }: Transition, id: number, token: string, params: unknown[]): void {
-    params.push(id, token);
-    if (this.db.prepare(sql).run(params).changes > 0) return;
+    // Not pushed onto `params`: the work may run again when it waited for the write lock.
+    if (this.db.prepare(sql).run(...params, id, token).changes > 0) return;
     const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as InboundStatus | undefined;
     if (status === undefined) throw new NotFoundError('inbound message', id);
     throw new ConflictError(refused.includes(status) ? `inbound message ${id} is ${status}` : notHeldMessage('inbound message', id));

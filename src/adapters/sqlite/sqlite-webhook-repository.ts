@@ -158,8 +158,8 @@ export class SqliteWebhookRepository implements WebhookRepository {
   }
 
   private apply(id: number, token: string, sql: string, params: unknown[]): { status: string } {
-    params.push(id, token);
-    const row = this.db.prepare(sql).get(params);
+    // Not pushed onto `params`: the work may run again when it waited for the write lock.
+    const row = this.db.prepare(sql).get(...params, id, token);
     if (row) return row as { status: string };
     const status = this.db.prepare('SELECT status FROM webhook_outbox WHERE id = ?').pluck().get(id) as string | undefined;
     if (status === undefined) throw new NotFoundError('webhook delivery', id);
