@@ -8,8 +8,7 @@
  * - sync: the same store with the wait left to SQLite's busy handler (busy_timeout 5000),
  *   which sleeps on the thread: the scheme before issue 17,
  * - raw: better-sqlite3 alone with busy_timeout 5000 and the same statements, one cycle at a time.
- * Run: `npx tsx test/support/sqlite-busy-measure.ts [processes] [cycles per session]`
- * (MODES=transaction, SCHEMES=sync,async to run some only).
+ * Run: `npx tsx test/support/sqlite-busy-measure.ts [processes] [cycles per session]`.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -120,8 +119,8 @@ function runChild(spec: ChildSpec): Promise<{ latencies: number[]; ms: number }>
 async function parent(processes: number, cycles: number): Promise<void> {
   console.log(`${processes} processes x ${SESSIONS_PER_PROCESS} sessions x ${cycles} cycles; latency of one cycle in ms`);
   console.log('mode         scheme   cycles/s     p50     p99     max');
-  for (const mode of (process.env.MODES ?? 'autocommit,transaction').split(',') as Mode[]) {
-    for (const scheme of (process.env.SCHEMES ?? 'raw,sync,async').split(',') as Scheme[]) {
+  for (const mode of ['autocommit', 'transaction'] as const) {
+    for (const scheme of ['raw', 'sync', 'async'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'tc-busy-'));
       const path = join(dir, 'busy.db');
       const setup = new SqliteStore({ path });

@@ -193,19 +193,10 @@ export class SqliteDatabase implements SqliteExecutor {
   readonly transactional: SqliteExecutor = new TransactionExecutor(this);
   private control?: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
-  /**
-   * `busyWaitMs` > 0: waiting for another process's write lock happens here, asynchronously
-   * (see `waitUntilFree`), for up to `busyWaitMs`, and the connection's own busy_timeout is
-   * set to 0. Without it the connection's busy_timeout (set by openSqlite) waits, in
-   * SQLite's busy handler, which sleeps on the thread and so stalls the whole process.
-   */
   constructor(
     readonly db: SqliteDb,
     readonly observer?: QueryObserver,
-    private readonly busyWaitMs = 0,
-  ) {
-    if (busyWaitMs > 0) db.pragma('busy_timeout = 0');
-  }
+  ) {}
 
   prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -236,11 +227,6 @@ export class SqliteDatabase implements SqliteExecutor {
       try {
         return Promise.resolve(work(this.db));
       } catch (error) {
-        if (this.busyWaitMs > 0 && isBusy(error) && !this.db.inTransaction) {
-          // Nothing of `work` is written (see waitUntilFree); it runs again once the lock is free.
-          this.locked = true;
-          return this.waitUntilFree(() => work(this.db), true).finally(() => this.release());
-        }
         return Promise.reject(translateSqliteError(error));
       }
     }
@@ -249,33 +235,15 @@ export class SqliteDatabase implements SqliteExecutor {
         new TypeError('store.repositories used inside store.transaction(): use the transaction\'s repositories (tx) instead'),
       );
     }
-    return this.acquire().then(() => this.waitUntilFree(() => work(this.db), false).finally(() => this.release()));
-  }
-
-  /**
-   * Runs `attempt` until it does not fail with SQLITE_BUSY, waiting between tries on timers
-   * (1, 2, 4 then every 4 ms, with jitter so that processes do not retry in step) for up to
-   * `busyWaitMs`; the caller holds the connection's mutex, so the process's later calls
-   * queue behind it in order while the event loop stays free. Only whole work is retried:
-   * every multi-statement write runs in `immediate()`, whose BEGIN IMMEDIATE is where it
-   * waits, and a single autocommit write that finds the lock taken has written nothing.
-   * `failed`: the caller's own first try already found the lock taken, so wait first.
-   */
-  private async waitUntilFree<T>(attempt: () => T, failed: boolean): Promise<T> {
-    const deadline = performance.now() + this.busyWaitMs;
-    for (let tries = failed ? 0 : -1; ; tries++) {
-      if (tries >= 0) {
-        const delay = Math.min(2 ** tries, MAX_BUSY_POLL_MS) * (0.5 + Math.random());
-        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
-      }
+    return this.acquire().then(() => {
       try {
-        return attempt();
+        return work(this.db);
       } catch (error) {
-        if (this.busyWaitMs === 0 || !isBusy(error) || this.db.inTransaction || performance.now() >= deadline) {
-          throw translateSqliteError(error);
-        }
+        throw translateSqliteError(error);
+      } finally {
+        this.release();
       }
-    }
+    });
   }
 
   immediate<T>(work: () => T): Promise<T> {
@@ -320,8 +288,7 @@ export class SqliteDatabase implements SqliteExecutor {
       try {
         c.begin.run();
       } catch (error) {
-        if (!isBusy(error)) throw translateSqliteError(error);
-        await this.waitUntilFree(() => c.begin.run(), true);
+        throw translateSqliteError(error);
       }
       const token = {};
       this.current = token;
@@ -408,13 +375,6 @@ class TransactionExecutor implements SqliteExecutor {
   immediate<T>(work: () => T): Promise<T> {
     return this.run(() => this.database.atomically(work));
   }
-}
-
-/** The longest pause between two tries for a lock another process holds (then jittered by +-50%). */
-const MAX_BUSY_POLL_MS = 4;
-
-function isBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 
 /** Translates better-sqlite3 constraint, lock and disk-full errors into domain errors; others pass through. */

@@ -29,8 +29,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteOptions & ObserveOptions, clock: Clock = systemClock) {
     this.location = options.path;
     if (!options.readonly) refuseLegacyFile(options.path);
-    // The wait for another process's write lock is asynchronous (SqliteDatabase.waitUntilFree).
-    this.database = new SqliteDatabase(openSqlite(options), createObserver('sqlite', options), options.busyTimeoutMs ?? 5000);
+    this.database = new SqliteDatabase(openSqlite(options), createObserver('sqlite', options));
     this.repositories = createSqliteRepositories(this.database, clock);
     this.transactionRepositories = createSqliteRepositories(this.database.transactional, clock);
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
