@@ -10,6 +10,10 @@ const UPSERT = `INSERT INTO agent_availability (agent, available, unavailable_un
   ON CONFLICT (agent) DO UPDATE SET available = excluded.available, unavailable_until = excluded.unavailable_until,
     degraded_until = excluded.degraded_until, reason = excluded.reason
   RETURNING ${codec.columnList}`;
+const CLEAR = `UPDATE agent_availability SET available = 1, unavailable_until = NULL, degraded_until = NULL, reason = NULL WHERE ${EXPIRED}`;
+const CLEAR_ONE = `${CLEAR} AND agent = ?`;
+const GET = `SELECT ${codec.columnList} FROM agent_availability WHERE agent = ?`;
+const LIST = `SELECT ${codec.columnList} FROM agent_availability ORDER BY agent`;
 
 export class SqliteAgentAvailabilityRepository implements AgentAvailabilityRepository {
   constructor(
@@ -20,23 +24,17 @@ export class SqliteAgentAvailabilityRepository implements AgentAvailabilityRepos
   get(agent: string): Promise<AgentStatus> {
     const now = this.clock.now();
     return this.db.run(() => {
-      this.db
-        .prepare(`UPDATE agent_availability SET available = 1, unavailable_until = NULL, degraded_until = NULL, reason = NULL
-                  WHERE agent = ? AND ${EXPIRED}`)
-        .run(agent, now.getTime(), now.getTime());
-      const row = this.db.prepare(`SELECT ${codec.columnList} FROM agent_availability WHERE agent = ?`).get(agent);
-      return agentStatus(agent, row ? codec.fromRow(row as Record<string, unknown>) : null, now);
+      this.db.prepare(CLEAR_ONE).run(now.getTime(), now.getTime(), agent);
+      const row = this.db.prepareRaw(GET).get(agent) as unknown[] | undefined;
+      return agentStatus(agent, row === undefined ? null : codec.fromArray(row), now);
     });
   }
 
   list(): Promise<AgentStatus[]> {
     const now = this.clock.now();
     return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${codec.columnList} FROM agent_availability ORDER BY agent`)
-        .all()
-        .map((row) => {
-          const mark = codec.fromRow(row as Record<string, unknown>);
+      (this.db.prepareRaw(LIST).all() as unknown[][]).map((row) => {
+          const mark = codec.fromArray(row);
           return agentStatus(mark.agent, mark, now);
         }),
     );
@@ -56,20 +54,14 @@ export class SqliteAgentAvailabilityRepository implements AgentAvailabilityRepos
 
   clearExpired(): Promise<number> {
     const now = this.clock.now().getTime();
-    return this.db.run(
-      () =>
-        this.db
-          .prepare(`UPDATE agent_availability SET available = 1, unavailable_until = NULL, degraded_until = NULL, reason = NULL
-                    WHERE ${EXPIRED}`)
-          .run(now, now).changes,
-    );
+    return this.db.run(() => this.db.prepare(CLEAR).run(now, now).changes);
   }
 
   private upsert(mark: AgentAvailability): Promise<AgentStatus> {
     const now = this.clock.now();
-    const { params } = codec.toRow(mark);
+    const params = codec.toParams(mark);
     return this.db.run(() => {
-      const row = codec.fromRow(this.db.prepare(UPSERT).get(params) as Record<string, unknown>);
+      const row = codec.fromArray(this.db.prepareRaw(UPSERT).get(params) as unknown[]);
       return agentStatus(row.agent, row, now);
     });
   }

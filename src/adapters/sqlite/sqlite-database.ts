@@ -23,8 +23,19 @@ export interface SqliteOptions {
  */
 export interface SqliteExecutor {
   run<T>(work: (db: SqliteDb) => T): Promise<T>;
-  /** A cached prepared statement. */
+  /**
+   * `work` as one IMMEDIATE transaction (a savepoint inside `store.transaction`): the write
+   * lock is taken before anything is read, and a throw rolls all of `work` back.
+   */
+  immediate<T>(work: () => T): Promise<T>;
+  /**
+   * The statement of `sql`, prepared once per connection, returning rows as objects. The
+   * cache is keyed by the text, so pass a constant string (a module-level `const`), not
+   * one built per call: a constant's hash is computed once.
+   */
   prepare(sql: string): Database.Statement;
+  /** As `prepare`, returning rows as arrays in column order (`.raw(true)`): no object per row for a codec's `fromArray` to read. */
+  prepareRaw(sql: string): Database.Statement;
   /** Set when the store is observed: its statements report to it. */
   readonly observer?: QueryObserver;
 }
@@ -166,12 +177,22 @@ export function openSqlite(options: SqliteOptions): SqliteDb {
  * an async mutex is held for the whole `BEGIN IMMEDIATE ... COMMIT`, and every other
  * call of the process waits for it. IMMEDIATE takes the write lock up front, so two
  * processes never deadlock upgrading a read lock (SQLITE_BUSY).
+ *
+ * Every transaction runs on the one `TransactionExecutor` (so repositories bound to it
+ * are built once per store): it accepts work only from the async context of the
+ * transaction that is open, which a token in `inTransaction` identifies.
  */
 export class SqliteDatabase implements SqliteExecutor {
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly rawStatements = new Map<string, Database.Statement>();
   private readonly waiters: (() => void)[] = [];
   private locked = false;
-  private readonly inTransaction = new AsyncLocalStorage<true>();
+  /** The open transaction's token; undefined between transactions. */
+  current: object | undefined;
+  readonly inTransaction = new AsyncLocalStorage<object>();
+  /** What `transaction` hands its function; repositories may be bound to it once. */
+  readonly transactional: SqliteExecutor = new TransactionExecutor(this);
+  private control?: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
   constructor(
     readonly db: SqliteDb,
@@ -180,11 +201,24 @@ export class SqliteDatabase implements SqliteExecutor {
 
   prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.observer ? observedStatement(this.db.prepare(sql), this.observer) : this.db.prepare(sql);
+    if (statement === undefined) {
+      statement = this.observed(this.db.prepare(sql));
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  prepareRaw(sql: string): Database.Statement {
+    let statement = this.rawStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.observed(this.db.prepare(sql).raw(true));
+      this.rawStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private observed(statement: Database.Statement): Database.Statement {
+    return this.observer ? observedStatement(statement, this.observer) : statement;
   }
 
   run<T>(work: (db: SqliteDb) => T): Promise<T> {
@@ -213,32 +247,65 @@ export class SqliteDatabase implements SqliteExecutor {
     });
   }
 
+  immediate<T>(work: () => T): Promise<T> {
+    return this.run(() => this.atomically(work));
+  }
+
+  /**
+   * `work` in BEGIN IMMEDIATE ... COMMIT, or in a savepoint when a transaction is open;
+   * the transaction-control statements are prepared once (cheaper than `db.exec`, and
+   * than better-sqlite3's `db.transaction()` wrapper built per call).
+   */
+  atomically<T>(work: () => T): T {
+    const c = this.controls();
+    const nested = this.db.inTransaction;
+    (nested ? c.savepoint : c.begin).run();
+    try {
+      const result = work();
+      (nested ? c.release : c.commit).run();
+      return result;
+    } catch (error) {
+      // A failure SQLite answers with a rollback of its own (SQLITE_FULL) leaves nothing to undo.
+      if (this.db.inTransaction) {
+        if (nested) {
+          c.rollbackTo.run();
+          c.release.run();
+        } else {
+          c.rollback.run();
+        }
+      }
+      throw error;
+    }
+  }
+
   /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT with exclusive use of the connection. */
   async transaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore()) {
       throw new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead');
     }
     await this.acquire();
+    const c = this.controls();
     try {
       try {
-        this.db.exec('BEGIN IMMEDIATE');
+        c.begin.run();
       } catch (error) {
         throw translateSqliteError(error);
       }
-      const executor = new TransactionExecutor(this);
+      const token = {};
+      this.current = token;
       try {
-        const result = await this.inTransaction.run(true, () => fn(executor));
+        const result = await this.inTransaction.run(token, fn, this.transactional);
         try {
-          this.db.exec('COMMIT');
+          c.commit.run();
         } catch (error) {
           throw translateSqliteError(error);
         }
         return result;
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) c.rollback.run();
         throw error;
       } finally {
-        executor.closed = true;
+        this.current = undefined;
       }
     } finally {
       this.release();
@@ -247,6 +314,18 @@ export class SqliteDatabase implements SqliteExecutor {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  private controls(): NonNullable<SqliteDatabase['control']> {
+    // Unobserved on purpose, as transaction control always was: onQuery reports statements.
+    return (this.control ??= {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+      savepoint: this.db.prepare('SAVEPOINT tc_immediate'),
+      release: this.db.prepare('RELEASE tc_immediate'),
+      rollbackTo: this.db.prepare('ROLLBACK TO tc_immediate'),
+    });
   }
 
   private acquire(): Promise<void> {
@@ -264,9 +343,8 @@ export class SqliteDatabase implements SqliteExecutor {
   }
 }
 
+/** The executor of every transaction of one database: runs work only for the transaction that is open. */
 class TransactionExecutor implements SqliteExecutor {
-  closed = false;
-
   constructor(private readonly database: SqliteDatabase) {}
 
   get observer(): QueryObserver | undefined {
@@ -277,13 +355,26 @@ class TransactionExecutor implements SqliteExecutor {
     return this.database.prepare(sql);
   }
 
+  prepareRaw(sql: string): Database.Statement {
+    return this.database.prepareRaw(sql);
+  }
+
   run<T>(work: (db: SqliteDb) => T): Promise<T> {
-    if (this.closed) return Promise.reject(new TypeError('transaction repositories used after the transaction ended'));
+    const database = this.database;
+    // Its own transaction's context holds the open token; a tx kept past its transaction
+    // holds an older one (or none), also while a later transaction is open.
+    if (database.current === undefined || database.inTransaction.getStore() !== database.current) {
+      return Promise.reject(new TypeError('transaction repositories used after the transaction ended'));
+    }
     try {
-      return Promise.resolve(work(this.database.db));
+      return Promise.resolve(work(database.db));
     } catch (error) {
       return Promise.reject(translateSqliteError(error));
     }
+  }
+
+  immediate<T>(work: () => T): Promise<T> {
+    return this.run(() => this.database.atomically(work));
   }
 }
 

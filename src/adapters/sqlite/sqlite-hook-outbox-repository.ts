@@ -18,7 +18,17 @@ import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(hookEventFields);
 const ALL = codec.columnList;
-type Row = Record<string, unknown>;
+const GET = `SELECT ${ALL} FROM hook_outbox WHERE id = ?`;
+const ENQUEUE = `INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
+   VALUES (?, ?, ?, ?, ?) RETURNING id`;
+const FAIL = `UPDATE hook_outbox SET attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?,
+     locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+     dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END
+   WHERE id = ? AND claim_token = ? AND delivered_at IS NULL RETURNING dead_at`;
+const REDRIVE = 'UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_attempt_at = ? WHERE dead_at IS NOT NULL AND delivered_at IS NULL';
+const REDRIVE_IDS = `${REDRIVE} AND id IN (SELECT value FROM json_each(?))`;
+/** Index of the claim_token after the columns of a claimed row. */
+const TOKEN = ALL.split(', ').length;
 const CLAIM = `UPDATE hook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
    WHERE id IN (SELECT id FROM hook_outbox
                 WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?
@@ -37,22 +47,14 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
   enqueue(input: HookEventInput): Promise<number> {
     const now = this.clock.now().getTime();
     const next = input.nextAttemptAt ? (input.nextAttemptAt as Date).getTime() : now;
-    return this.db.run(
-      () =>
-        this.db
-          .prepare(
-            `INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING id`,
-          )
-          .pluck()
-          .get(input.sessionId, input.eventType, JSON.stringify(input.payload), now, next) as number,
-    );
+    const payload = JSON.stringify(input.payload);
+    return this.db.run(() => (this.db.prepareRaw(ENQUEUE).get(input.sessionId, input.eventType, payload, now, next) as [number])[0]);
   }
 
   get(id: number): Promise<HookEvent | null> {
     return this.db.run(() => {
-      const row = this.db.prepare(`SELECT ${ALL} FROM hook_outbox WHERE id = ?`).get(id);
-      return row ? codec.fromRow(row as Row) : null;
+      const row = this.db.prepareRaw(GET).get(id) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 
@@ -62,13 +64,17 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
     // One UPDATE ... RETURNING in an IMMEDIATE transaction: the write lock is taken before the
     // rows are chosen, so no other process can choose them too (busy_timeout makes it wait).
     // RETURNING has no defined order, hence the sort.
-    return this.db.run((db) =>
-      db
-        .transaction(() => this.db.prepare(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as Row[])
-        .immediate()
-        .map((row) => ({ ...codec.fromRow(row), claimToken: row.claim_token as string }))
-        .sort(claimOrder),
-    );
+    return this.db
+      .immediate(() => this.db.prepareRaw(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as unknown[][])
+      .then((rows) =>
+        rows
+          .map((row) => {
+            const claimed = codec.fromArray(row) as Claimed<HookEvent>;
+            claimed.claimToken = row[TOKEN] as string;
+            return claimed;
+          })
+          .sort(claimOrder),
+      );
   }
 
   markDelivered(id: number, token: string, error?: string): Promise<void> {
@@ -81,26 +87,17 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
   markDeliveredMany(items: { id: number; token: string; error?: string }[]): Promise<void> {
     const now = this.clock.now().getTime();
     // One transaction for the batch: a stale token rolls the whole batch back.
-    return this.db.run((db) =>
-      db
-        .transaction(() => {
-          const deliver = this.db.prepare(DELIVER);
-          for (const item of items) if (deliver.run(item.error ?? null, now, item.id, item.token).changes === 0) this.refused(item.id);
-        })
-        .immediate(),
-    );
+    return this.db.immediate(() => {
+      const deliver = this.db.prepare(DELIVER);
+      for (const item of items) if (deliver.run(item.error ?? null, now, item.id, item.token).changes === 0) this.refused(item.id);
+    });
   }
 
   markFailed(id: number, token: string, error: string, nextAttemptAt: Date, maxAttempts?: number): Promise<'pending' | 'dead_letter'> {
     const now = this.clock.now().getTime();
     return this.db.run(() => {
       const row = this.db
-        .prepare(
-          `UPDATE hook_outbox SET attempt_count = attempt_count + 1, last_error = ?, next_attempt_at = ?,
-             locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
-             dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END
-           WHERE id = ? AND claim_token = ? AND delivered_at IS NULL RETURNING dead_at`,
-        )
+        .prepare(FAIL)
         .get(error, nextAttemptAt.getTime(), maxAttempts ?? null, now, id, token) as { dead_at: number | null } | undefined;
       if (!row) this.refused(id);
       return row.dead_at === null ? 'pending' : 'dead_letter';
@@ -110,15 +107,7 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
   redrive(options?: RedriveOptions): Promise<number> {
     const { ids } = (options ?? {}) as { ids?: number[] };
     const now = this.clock.now().getTime();
-    return this.db.run(
-      () =>
-        this.db
-          .prepare(
-            `UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_attempt_at = ?
-             WHERE dead_at IS NOT NULL AND delivered_at IS NULL ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
-          )
-          .run(now, ...(ids ? [JSON.stringify(ids)] : [])).changes,
-    );
+    return this.db.run(() => (ids ? this.db.prepare(REDRIVE_IDS).run(now, JSON.stringify(ids)) : this.db.prepare(REDRIVE).run(now)).changes);
   }
 
   extend(id: number, token: string, ttlMs: number): Promise<void> {

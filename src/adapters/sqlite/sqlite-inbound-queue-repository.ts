@@ -42,7 +42,55 @@ const claimNextSql = (bySession: boolean) =>
    ORDER BY q.id LIMIT 1`;
 const CLAIM_NEXT = claimNextSql(false);
 const CLAIM_NEXT_OF_SESSION = claimNextSql(true);
-type Row = Record<string, unknown>;
+const GET = `SELECT ${ALL} FROM inbound_queue WHERE id = ?`;
+/** The claimed row, then its claim_token (at index `TOKEN`). */
+const TAKE = `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
+  WHERE id = ? RETURNING ${ALL}, claim_token`;
+const TOKEN = ALL.split(', ').length;
+const LIST_PENDING = `SELECT ${ALL} FROM inbound_queue
+  WHERE session_id = ? AND dead_at IS NULL AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
+    AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
+  ORDER BY id LIMIT ?`;
+const REDRIVE = `UPDATE inbound_queue SET dead_at = NULL, attempt_count = 0, next_retry_at = NULL
+  WHERE dead_at IS NOT NULL AND status = 'failed'`;
+const REDRIVE_IDS = `${REDRIVE} AND id IN (SELECT value FROM json_each(?))`;
+/** Enqueue statements, one per set of columns given (made once per set). */
+const enqueues = new Map<number, string>();
+
+/**
+ * A guarded transition: `set` applied to the message held by the token unless its
+ * status is one of `refused`. Its SQL is made once, where the transition is declared.
+ */
+interface Transition {
+  sql: string;
+  refused: readonly InboundStatus[];
+}
+
+function transition(refused: readonly InboundStatus[], set: string): Transition {
+  const guard = refused.map((s) => `'${s}'`).join(', ');
+  return { sql: `UPDATE inbound_queue SET ${set} WHERE id = ? AND claim_token = ? AND status NOT IN (${guard})`, refused };
+}
+
+const DELIVER = transition(['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL");
+const FAIL = transition(
+  ['delivered', 'expired'],
+  `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
+   next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']'),
+   dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END`,
+);
+// A repeated expiry keeps the first reason, as it keeps the first processedAt.
+const EXPIRE = transition(
+  ['delivered'],
+  `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL,
+   last_error = CASE WHEN status <> 'expired' THEN COALESCE(?, last_error) ELSE last_error END`,
+);
+const EXTEND = transition(['pending', 'failed', 'delivered', 'expired'], 'locked_at = ?, lock_expires_at = ?');
+// Back to the status it was claimed from as far as it is known: failed once it has failed before.
+const RELEASE = transition(
+  ['pending', 'failed', 'delivered', 'expired'],
+  `status = CASE WHEN attempt_count > 0 THEN 'failed' ELSE 'pending' END, next_retry_at = NULL,
+   locked_at = NULL, lock_expires_at = NULL, claim_token = NULL`,
+);
 
 export class SqliteInboundQueueRepository implements InboundQueueRepository {
   constructor(
@@ -52,53 +100,46 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
 
   enqueue(input: InboundEnqueueInput): Promise<number | null> {
     const now = this.clock.now().getTime();
-    const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: new Date(now) });
+    const { columns, params, shape } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: new Date(now) });
+    let sql = enqueues.get(shape);
+    if (sql === undefined) {
+      sql = `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+        ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id`;
+      enqueues.set(shape, sql);
+    }
+    const statement = sql;
     return this.db.run(() => {
-      const id = this.db
-        .prepare(
-          `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-           ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id`,
-        )
-        .pluck()
-        .get(params) as number | undefined;
-      return id ?? null;
+      const row = this.db.prepareRaw(statement).get(params) as [number] | undefined;
+      return row === undefined ? null : row[0];
     });
   }
 
   get(id: number): Promise<InboundMessage | null> {
     return this.db.run(() => {
-      const row = this.db.prepare(`SELECT ${ALL} FROM inbound_queue WHERE id = ?`).get(id);
-      return row ? codec.fromRow(row as Row) : null;
+      const row = this.db.prepareRaw(GET).get(id) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 
   claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
     const params = this.claimParams(lockTtlMs);
-    return this.db.run((db) =>
-      db
-        .transaction(() => {
-          const target = this.db.prepare(CLAIM_ID).get({ ...params, id }) as { id: number; ok: number } | undefined;
-          if (!target) throw new NotFoundError('inbound message', id);
-          return target.ok ? this.take(id, params.now) : null;
-        })
-        .immediate(),
-    );
+    return this.db.immediate(() => {
+      const target = this.db.prepare(CLAIM_ID).get({ ...params, id }) as { id: number; ok: number } | undefined;
+      if (!target) throw new NotFoundError('inbound message', id);
+      return target.ok ? this.take(id, params.now) : null;
+    });
   }
 
   claimNext(options?: ClaimNextOptions): Promise<Claimed<InboundMessage> | null> {
     const { lockTtlMs, sessionId } = options as { lockTtlMs: number; sessionId?: string };
     const params = this.claimParams(lockTtlMs);
     // Chosen and claimed under the write lock (IMMEDIATE), so no other process claims in between.
-    return this.db.run((db) =>
-      db
-        .transaction(() => {
-          const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get({ ...params, sessionId })) as
-            | { id: number }
-            | undefined;
-          return id ? this.take(id.id, params.now) : null;
-        })
-        .immediate(),
-    );
+    return this.db.immediate(() => {
+      const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get({ ...params, sessionId })) as
+        | { id: number }
+        | undefined;
+      return id ? this.take(id.id, params.now) : null;
+    });
   }
 
   private claimParams(lockTtlMs: number): { now: number; cutoff: number } {
@@ -107,13 +148,10 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
   }
 
   private take(id: number, now: number): Claimed<InboundMessage> {
-    const row = this.db
-      .prepare(
-        `UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
-         WHERE id = ? RETURNING ${ALL}, claim_token`,
-      )
-      .get(now, id) as Row;
-    return { ...codec.fromRow(row), claimToken: row.claim_token as string };
+    const row = this.db.prepareRaw(TAKE).get(now, id) as unknown[];
+    const claimed = codec.fromArray(row) as Claimed<InboundMessage>;
+    claimed.claimToken = row[TOKEN] as string;
+    return claimed;
   }
 
   markDelivered(id: number, token: string): Promise<void> {
@@ -123,34 +161,21 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
   markDeliveredMany(items: { id: number; token: string }[]): Promise<void> {
     const now = this.clock.now().getTime();
     // One transaction for the batch: a stale token rolls the whole batch back.
-    return this.db.run((db) =>
-      db
-        .transaction(() => {
-          for (const item of items) this.deliver(item.id, item.token, now);
-        })
-        .immediate(),
-    );
+    return this.db.immediate(() => {
+      for (const item of items) this.deliver(item.id, item.token, now);
+    });
   }
 
   private deliver(id: number, token: string, now: number): void {
-    this.apply(id, token, ['expired'], "status = 'delivered', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL", [
-      now,
-    ]);
+    this.apply(DELIVER, id, token, [now]);
   }
 
   markFailed(id: number, token: string, error: string, maxAttempts?: number): Promise<'failed' | 'dead_letter'> {
     // The new attemptCount picks the delay from the domain's schedule, capped at its last entry.
     const now = this.clock.now().getTime();
-    return this.db.run(() => {
-      this.apply(
-        id,
-        token,
-        ['delivered', 'expired'],
-        `status = 'failed', attempt_count = attempt_count + 1, last_error = ?, locked_at = NULL, lock_expires_at = NULL, claim_token = NULL,
-         next_retry_at = ? + json_extract(?, '$[' || min(attempt_count, json_array_length(?) - 1) || ']'),
-         dead_at = CASE WHEN attempt_count + 1 >= ? THEN ? END`,
-        [error, now, BACKOFF, BACKOFF, maxAttempts ?? null, now],
-      );
+    // Atomic, so that the update and the read of its outcome are one unit (also when retried).
+    return this.db.immediate(() => {
+      this.apply(FAIL, id, token, [error, now, BACKOFF, BACKOFF, maxAttempts ?? null, now]);
       const dead = this.db.prepare('SELECT dead_at FROM inbound_queue WHERE id = ?').pluck().get(id);
       return dead === null ? 'failed' : 'dead_letter';
     });
@@ -158,54 +183,26 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
 
   redrive(options?: RedriveOptions): Promise<number> {
     const { ids } = (options ?? {}) as { ids?: number[] };
-    return this.db.run(
-      () =>
-        this.db
-          .prepare(
-            `UPDATE inbound_queue SET dead_at = NULL, attempt_count = 0, next_retry_at = NULL
-             WHERE dead_at IS NOT NULL AND status = 'failed' ${ids ? 'AND id IN (SELECT value FROM json_each(?))' : ''}`,
-          )
-          .run(...(ids ? [JSON.stringify(ids)] : [])).changes,
-    );
+    return this.db.run(() => (ids ? this.db.prepare(REDRIVE_IDS).run(JSON.stringify(ids)) : this.db.prepare(REDRIVE).run()).changes);
   }
 
   markExpired(id: number, token: string, reason?: string): Promise<void> {
-    // A repeated expiry keeps the first reason, as it keeps the first processedAt.
-    return this.transition(
-      id,
-      token,
-      ['delivered'],
-      `status = 'expired', processed_at = COALESCE(processed_at, ?), locked_at = NULL, lock_expires_at = NULL,
-       last_error = CASE WHEN status <> 'expired' THEN COALESCE(?, last_error) ELSE last_error END`,
-      [this.clock.now().getTime(), reason ?? null],
-    );
+    const params = [this.clock.now().getTime(), reason ?? null];
+    return this.db.run(() => this.apply(EXPIRE, id, token, params));
   }
 
   extend(id: number, token: string, ttlMs: number): Promise<void> {
     const now = this.clock.now().getTime();
-    return this.transition(id, token, ['pending', 'failed', 'delivered', 'expired'], 'locked_at = ?, lock_expires_at = ?', [now, now + ttlMs]);
+    return this.db.run(() => this.apply(EXTEND, id, token, [now, now + ttlMs]));
   }
 
   release(id: number, token: string): Promise<void> {
-    // Back to the status it was claimed from as far as it is known: failed once it has failed before.
-    return this.transition(
-      id,
-      token,
-      ['pending', 'failed', 'delivered', 'expired'],
-      `status = CASE WHEN attempt_count > 0 THEN 'failed' ELSE 'pending' END, next_retry_at = NULL,
-       locked_at = NULL, lock_expires_at = NULL, claim_token = NULL`,
-      [],
-    );
+    return this.db.run(() => this.apply(RELEASE, id, token, []));
   }
 
-  /** Applies `set` to the message held by `token` unless its status is one of `refused`. */
-  private transition(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): Promise<void> {
-    return this.db.run(() => this.apply(id, token, refused, set, params));
-  }
-
-  private apply(id: number, token: string, refused: InboundStatus[], set: string, params: unknown[]): void {
-    const guard = refused.map((s) => `'${s}'`).join(', ');
-    const sql = `UPDATE inbound_queue SET ${set} WHERE id = ? AND claim_token = ? AND status NOT IN (${guard})`;
+  /** Applies `transition` (with its `params`) to the message held by `token`. */
+  private apply({ sql, refused }: Transition, id: number, token: string, params: unknown[]): void {
+    // Not pushed onto `params`: the work may run again when it waited for the write lock.
     if (this.db.prepare(sql).run(...params, id, token).changes > 0) return;
     const status = this.db.prepare('SELECT status FROM inbound_queue WHERE id = ?').pluck().get(id) as InboundStatus | undefined;
     if (status === undefined) throw new NotFoundError('inbound message', id);
@@ -217,15 +214,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, lockTtlMs).getTime();
     return this.db.run(() =>
-      this.db
-        .prepare(
-          `SELECT ${ALL} FROM inbound_queue
-           WHERE session_id = ? AND dead_at IS NULL AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
-             AND (status IN ('pending', 'failed') AND (next_retry_at IS NULL OR next_retry_at <= ?) OR status = 'processing')
-           ORDER BY id LIMIT ?`,
-        )
-        .all(sessionId, cutoff, now.getTime(), now.getTime(), limit)
-        .map((row) => codec.fromRow(row as Row)),
+      (this.db.prepareRaw(LIST_PENDING).all(sessionId, cutoff, now.getTime(), now.getTime(), limit) as unknown[][]).map((row) => codec.fromArray(row)),
     );
   }
 

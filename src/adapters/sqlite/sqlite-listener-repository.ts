@@ -6,6 +6,15 @@ import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(listenerFields);
 const ORDER = 'ORDER BY registered_at, caller_session_id, target_session_id';
+const SELECT = `SELECT ${codec.columnList} FROM session_listeners`;
+const FOR_TARGET = `${SELECT} WHERE target_session_id = ? ${ORDER}`;
+const FOR_CALLER = `${SELECT} WHERE caller_session_id = ? ${ORDER}`;
+const ALL = `${SELECT} ${ORDER}`;
+const POP = `DELETE FROM session_listeners WHERE target_session_id = ? RETURNING ${codec.columnList}`;
+const UPSERT = `INSERT INTO session_listeners (target_session_id, caller_session_id, caller_tmux_session, registered_at)
+  VALUES (?, ?, ?, ?)
+  ON CONFLICT (target_session_id, caller_session_id) DO UPDATE
+    SET caller_tmux_session = excluded.caller_tmux_session, registered_at = excluded.registered_at`;
 
 export class SqliteListenerRepository implements ListenerRepository {
   constructor(
@@ -17,24 +26,13 @@ export class SqliteListenerRepository implements ListenerRepository {
     const now = this.clock.now().getTime();
     // SQLite's upsert cannot tell an insert from an update, so the existence check and the
     // upsert share one IMMEDIATE transaction (a savepoint inside a store transaction).
-    return this.db.run((db) =>
-      db
-        .transaction(() => {
-          const existed = this.db
-            .prepare('SELECT 1 FROM session_listeners WHERE target_session_id = ? AND caller_session_id = ?')
-            .get(targetSessionId, callerSessionId);
-          this.db
-            .prepare(
-              `INSERT INTO session_listeners (target_session_id, caller_session_id, caller_tmux_session, registered_at)
-               VALUES (?, ?, ?, ?)
-               ON CONFLICT (target_session_id, caller_session_id) DO UPDATE
-                 SET caller_tmux_session = excluded.caller_tmux_session, registered_at = excluded.registered_at`,
-            )
-            .run(targetSessionId, callerSessionId, callerTmuxSession, now);
-          return existed === undefined;
-        })
-        .immediate(),
-    );
+    return this.db.immediate(() => {
+      const existed = this.db
+        .prepare('SELECT 1 FROM session_listeners WHERE target_session_id = ? AND caller_session_id = ?')
+        .get(targetSessionId, callerSessionId);
+      this.db.prepare(UPSERT).run(targetSessionId, callerSessionId, callerTmuxSession, now);
+      return existed === undefined;
+    });
   }
 
   unregister(targetSessionId: string, callerSessionId: string): Promise<boolean> {
@@ -47,20 +45,16 @@ export class SqliteListenerRepository implements ListenerRepository {
   }
 
   listForTarget(targetSessionId: string): Promise<Listener[]> {
-    return this.select(`WHERE target_session_id = ? ${ORDER}`, targetSessionId);
+    return this.select(FOR_TARGET, targetSessionId);
   }
 
   listForCaller(callerSessionId: string): Promise<Listener[]> {
-    return this.select(`WHERE caller_session_id = ? ${ORDER}`, callerSessionId);
+    return this.select(FOR_CALLER, callerSessionId);
   }
 
   popForTarget(targetSessionId: string): Promise<Listener[]> {
     return this.db.run(() =>
-      this.db
-        .prepare(`DELETE FROM session_listeners WHERE target_session_id = ? RETURNING ${codec.columnList}`)
-        .all(targetSessionId)
-        .map((row) => codec.fromRow(row as Record<string, unknown>))
-        .sort(byRegistration),
+      (this.db.prepareRaw(POP).all(targetSessionId) as unknown[][]).map((row) => codec.fromArray(row)).sort(byRegistration),
     );
   }
 
@@ -70,10 +64,7 @@ export class SqliteListenerRepository implements ListenerRepository {
 
   listAll(): Promise<Listener[]> {
     return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${codec.columnList} FROM session_listeners ${ORDER}`)
-        .all()
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
+      (this.db.prepareRaw(ALL).all() as unknown[][]).map((row) => codec.fromArray(row)),
     );
   }
 
@@ -101,12 +92,7 @@ export class SqliteListenerRepository implements ListenerRepository {
     );
   }
 
-  private select(where: string, param: string): Promise<Listener[]> {
-    return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${codec.columnList} FROM session_listeners ${where}`)
-        .all(param)
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
-    );
+  private select(sql: string, param: string): Promise<Listener[]> {
+    return this.db.run(() => (this.db.prepareRaw(sql).all(param) as unknown[][]).map((row) => codec.fromArray(row)));
   }
 }

@@ -17,7 +17,7 @@ import {
 import { searchTerms } from '../../domain/search.js';
 import type { Clock } from '../../ports/clock.js';
 import type { MemoryRepository } from '../../ports/memory-repository.js';
-import { SqliteCodec } from './sqlite-codec.js';
+import { SqliteCodec, sqlByShape } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 import { ftsMatch } from './sqlite-fts.js';
 
@@ -40,6 +40,22 @@ function insertSql(table: string, columns: string[], returning: string): string 
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${returning}`;
 }
 
+const SELECT = `SELECT ${observations.columnList} FROM memory_observations`;
+const RECENT_SUMMARIES = `SELECT ${summaries.columnList} FROM memory_summaries WHERE project = ? ${NEWEST} LIMIT ?`;
+// The no-op DO UPDATE makes RETURNING yield the existing row: get-or-create in one statement.
+const MANUAL_SESSION = `INSERT INTO memory_manual_sessions (memory_session_id, project, created_at) VALUES (?, ?, ?)
+  ON CONFLICT (project) DO UPDATE SET project = excluded.project
+  RETURNING ${manual.columnList}`;
+const saveSql = sqlByShape<number>();
+const summarySql = sqlByShape<number>();
+const byIdsSql = sqlByShape<number>();
+const recentSql = sqlByShape<number>();
+const searchSql = sqlByShape<number>();
+
+function mapObservations(rows: unknown[][]): MemoryObservation[] {
+  return rows.map((row) => observations.fromArray(row));
+}
+
 export class SqliteMemoryRepository implements MemoryRepository {
   constructor(
     private readonly db: SqliteExecutor,
@@ -47,9 +63,9 @@ export class SqliteMemoryRepository implements MemoryRepository {
   ) {}
 
   save(input: ObservationInput): Promise<MemoryObservation> {
-    const { columns, params } = observations.toRow(newObservation(input as Parameters<typeof newObservation>[0], this.clock.now()));
-    const sql = insertSql('memory_observations', columns, observations.columnList);
-    return this.db.run(() => observations.fromRow(this.db.prepare(sql).get(params) as Record<string, unknown>));
+    const { columns, params, shape } = observations.toRow(newObservation(input as Parameters<typeof newObservation>[0], this.clock.now()));
+    const sql = saveSql(shape, () => insertSql('memory_observations', columns, observations.columnList));
+    return this.db.run(() => observations.fromArray(this.db.prepareRaw(sql).get(params) as unknown[]));
   }
 
   delete(id: number): Promise<boolean> {
@@ -70,21 +86,12 @@ export class SqliteMemoryRepository implements MemoryRepository {
     if (ids.length === 0) return Promise.resolve([]);
     const where = project === undefined ? '' : ' AND project = ?';
     const params = project === undefined ? [JSON.stringify(ids)] : [JSON.stringify(ids), project];
-    return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE id IN (SELECT value FROM json_each(?))${where} ${order}`)
-        .all(params)
-        .map((row) => observations.fromRow(row as Record<string, unknown>)),
-    );
+    const sql = byIdsSql((project === undefined ? 0 : 1) | (order ? 2 : 0), () => `${SELECT} WHERE id IN (SELECT value FROM json_each(?))${where} ${order}`);
+    return this.db.run(() => mapObservations(this.db.prepareRaw(sql).all(params) as unknown[][]));
   }
 
   timeline(anchorId: number, before = 3, after = 3): Promise<MemoryObservation[]> {
-    return this.db.run(() =>
-      this.db
-        .prepare(TIMELINE)
-        .all({ id: anchorId, before, after })
-        .map((row) => observations.fromRow(row as Record<string, unknown>)),
-    );
+    return this.db.run(() => mapObservations(this.db.prepareRaw(TIMELINE).all({ id: anchorId, before, after }) as unknown[][]));
   }
 
   recent(project: string, options?: RecentOptions): Promise<MemoryObservation[]> {
@@ -100,43 +107,23 @@ export class SqliteMemoryRepository implements MemoryRepository {
       params.push(identityKey);
     }
     params.push(limit);
-    return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE ${where} ${NEWEST} LIMIT ?`)
-        .all(params)
-        .map((row) => observations.fromRow(row as Record<string, unknown>)),
-    );
+    const sql = recentSql((type === undefined ? 0 : 1) | (identityKey === undefined ? 0 : 2), () => `${SELECT} WHERE ${where} ${NEWEST} LIMIT ?`);
+    return this.db.run(() => mapObservations(this.db.prepareRaw(sql).all(params) as unknown[][]));
   }
 
   saveSummary(input: SummaryInput): Promise<MemorySummary> {
-    const { columns, params } = summaries.toRow(newSummary(input as Parameters<typeof newSummary>[0], this.clock.now()));
-    const sql = insertSql('memory_summaries', columns, summaries.columnList);
-    return this.db.run(() => summaries.fromRow(this.db.prepare(sql).get(params) as Record<string, unknown>));
+    const { columns, params, shape } = summaries.toRow(newSummary(input as Parameters<typeof newSummary>[0], this.clock.now()));
+    const sql = summarySql(shape, () => insertSql('memory_summaries', columns, summaries.columnList));
+    return this.db.run(() => summaries.fromArray(this.db.prepareRaw(sql).get(params) as unknown[]));
   }
 
   recentSummaries(project: string, limit = 50): Promise<MemorySummary[]> {
-    return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${summaries.columnList} FROM memory_summaries WHERE project = ? ${NEWEST} LIMIT ?`)
-        .all(project, limit)
-        .map((row) => summaries.fromRow(row as Record<string, unknown>)),
-    );
+    return this.db.run(() => (this.db.prepareRaw(RECENT_SUMMARIES).all(project, limit) as unknown[][]).map((row) => summaries.fromArray(row)));
   }
 
   manualSessionFor(project: string): Promise<MemoryManualSession> {
     const now = this.clock.now().getTime();
-    // The no-op DO UPDATE makes RETURNING yield the existing row: get-or-create in one statement.
-    return this.db.run(() =>
-      manual.fromRow(
-        this.db
-          .prepare(
-            `INSERT INTO memory_manual_sessions (memory_session_id, project, created_at) VALUES (?, ?, ?)
-             ON CONFLICT (project) DO UPDATE SET project = excluded.project
-             RETURNING ${manual.columnList}`,
-          )
-          .get(randomUUID(), project, now) as Record<string, unknown>,
-      ),
-    );
+    return this.db.run(() => manual.fromArray(this.db.prepareRaw(MANUAL_SESSION).get(randomUUID(), project, now) as unknown[]));
   }
 
   search(query: string, options?: MemorySearchOptions): Promise<MemoryObservation[]> {
@@ -158,11 +145,8 @@ export class SqliteMemoryRepository implements MemoryRepository {
       params.push(identityKey);
     }
     params.push(limit);
-    return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${observations.columnList} FROM memory_observations WHERE ${where.join(' AND ')} ${NEWEST} LIMIT ?`)
-        .all(params)
-        .map((row) => observations.fromRow(row as Record<string, unknown>)),
-    );
+    const shape = (project === undefined ? 0 : 1) | (type === undefined ? 0 : 2) | (identityKey === undefined ? 0 : 4);
+    const sql = searchSql(shape, () => `${SELECT} WHERE ${where.join(' AND ')} ${NEWEST} LIMIT ?`);
+    return this.db.run(() => mapObservations(this.db.prepareRaw(sql).all(params) as unknown[][]));
   }
 }

@@ -17,11 +17,39 @@ import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(operationFields);
 const ALL = codec.columnList;
-const INSERT = `INSERT INTO operations (${ALL}) VALUES (${ALL.split(', ').map(() => '?').join(', ')})
+const INSERT = `INSERT INTO operations (${ALL}) VALUES (${codec.placeholders})
   ON CONFLICT (kind, caller_session_id, client_request_id) WHERE client_request_id IS NOT NULL DO NOTHING
   RETURNING ${ALL}`;
 const BY_REQUEST = `SELECT ${ALL} FROM operations WHERE kind = ? AND caller_session_id = ? AND client_request_id = ?`;
-type Row = Record<string, unknown>;
+const GET = `SELECT ${ALL} FROM operations WHERE operation_id = ?`;
+const MATCHING_NONTERMINAL = `SELECT ${ALL} FROM operations
+  WHERE kind = ? AND caller_session_id = ? AND cwd IS ? AND slug IS ? AND state IN ('queued', 'running')
+  ORDER BY created_at DESC, operation_id DESC LIMIT 1`;
+
+/** A state transition: `set` applied only in one of the `from` states, returning the row. */
+interface Transition {
+  sql: string;
+  from: readonly OperationState[];
+}
+
+function transition(from: readonly OperationState[], set: string): Transition {
+  return { sql: `UPDATE operations SET ${set} WHERE operation_id = ? AND state IN (${from.map((s) => `'${s}'`).join(', ')}) RETURNING ${ALL}`, from };
+}
+
+const CLAIM = transition(['queued'], "state = 'running', attempt_count = attempt_count + 1, started_at = ?, heartbeat_at = ?, updated_at = ?");
+const TOUCH = transition(['running'], 'heartbeat_at = ?, updated_at = ?');
+const finish = (from: readonly OperationState[], to: OperationState, column?: string) =>
+  transition(from, `state = '${to}', completed_at = ?, updated_at = ?${column ? `, ${column} = ?` : ''}`);
+const COMPLETE = finish(['running'], 'completed', 'result_text');
+const FAIL = finish(['queued', 'running'], 'failed', 'error_text');
+const CANCEL = finish(['queued', 'running'], 'cancelled');
+const PROGRESS = [
+  ['phase', 'progress_phase'],
+  ['decision', 'progress_decision'],
+  ['reason', 'progress_reason'],
+] as const;
+/** updateProgress's transitions, one per set of fields given (made once per set). */
+const progressTransitions = new Map<number, Transition>();
 
 export class SqliteOperationRepository implements OperationRepository {
   constructor(
@@ -33,14 +61,14 @@ export class SqliteOperationRepository implements OperationRepository {
     const parsed = input as Parameters<typeof newOperation>[0];
     const operation = newOperation(parsed, parsed.operationId ?? randomUUID(), this.clock.now());
     return this.db.run(() => {
-      const row = this.db.prepare(INSERT).get(codec.toRow(operation).params);
-      if (row) return codec.fromRow(row as Row);
-      return codec.fromRow(this.db.prepare(BY_REQUEST).get(operation.kind, operation.callerSessionId, operation.clientRequestId) as Row);
+      const row = this.db.prepareRaw(INSERT).get(codec.toParams(operation)) as unknown[] | undefined;
+      if (row !== undefined) return codec.fromArray(row);
+      return codec.fromArray(this.db.prepareRaw(BY_REQUEST).get(operation.kind, operation.callerSessionId, operation.clientRequestId) as unknown[]);
     });
   }
 
   get(operationId: string): Promise<Operation | null> {
-    return this.one(`SELECT ${ALL} FROM operations WHERE operation_id = ?`, [operationId]);
+    return this.one(GET, [operationId]);
   }
 
   getByRequest(kind: string, callerSessionId: string, clientRequestId: string): Promise<Operation | null> {
@@ -48,79 +76,66 @@ export class SqliteOperationRepository implements OperationRepository {
   }
 
   findMatchingNonterminal(kind: string, callerSessionId: string, cwd: string | null, slug: string | null): Promise<Operation | null> {
-    return this.one(
-      `SELECT ${ALL} FROM operations
-       WHERE kind = ? AND caller_session_id = ? AND cwd IS ? AND slug IS ? AND state IN ('queued', 'running')
-       ORDER BY created_at DESC, operation_id DESC LIMIT 1`,
-      [kind, callerSessionId, cwd, slug],
-    );
+    return this.one(MATCHING_NONTERMINAL, [kind, callerSessionId, cwd, slug]);
   }
 
   private one(sql: string, params: unknown[]): Promise<Operation | null> {
     return this.db.run(() => {
-      const row = this.db.prepare(sql).get(params);
-      return row ? codec.fromRow(row as Row) : null;
+      const row = this.db.prepareRaw(sql).get(params) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 
   claim(operationId: string): Promise<Operation> {
     const now = this.clock.now().getTime();
-    return this.transition(operationId, ['queued'], 'state = ?, attempt_count = attempt_count + 1, started_at = ?, heartbeat_at = ?, updated_at = ?', [
-      'running',
-      now,
-      now,
-      now,
-    ]);
+    return this.transition(operationId, CLAIM, [now, now, now]);
   }
 
   async touch(operationId: string): Promise<void> {
     const now = this.clock.now().getTime();
-    await this.transition(operationId, ['running'], 'heartbeat_at = ?, updated_at = ?', [now, now]);
+    await this.transition(operationId, TOUCH, [now, now]);
   }
 
   updateProgress(operationId: string, progress: OperationProgress): Promise<Operation> {
-    const set: string[] = [];
     const params: unknown[] = [];
-    for (const [key, column] of [
-      ['phase', 'progress_phase'],
-      ['decision', 'progress_decision'],
-      ['reason', 'progress_reason'],
-    ] as const) {
-      if (progress[key] === undefined) continue;
-      set.push(`${column} = ?`);
-      params.push(progress[key]);
+    let shape = 0;
+    for (let i = 0; i < PROGRESS.length; i++) {
+      const value = progress[PROGRESS[i]![0]];
+      if (value === undefined) continue;
+      params.push(value);
+      shape |= 1 << i;
     }
-    set.push('updated_at = ?');
     params.push(this.clock.now().getTime());
-    return this.transition(operationId, ['queued', 'running'], set.join(', '), params);
+    let progressTransition = progressTransitions.get(shape);
+    if (progressTransition === undefined) {
+      const set = PROGRESS.filter(([key]) => progress[key] !== undefined).map(([, column]) => `${column} = ?`);
+      progressTransition = transition(['queued', 'running'], [...set, 'updated_at = ?'].join(', '));
+      progressTransitions.set(shape, progressTransition);
+    }
+    return this.transition(operationId, progressTransition, params);
   }
 
   complete(operationId: string, resultText: string | null): Promise<Operation> {
-    return this.finish(operationId, ['running'], 'completed', 'result_text', resultText);
+    const now = this.clock.now().getTime();
+    return this.transition(operationId, COMPLETE, [now, now, resultText]);
   }
 
   fail(operationId: string, errorText: string): Promise<Operation> {
-    return this.finish(operationId, ['queued', 'running'], 'failed', 'error_text', errorText);
+    const now = this.clock.now().getTime();
+    return this.transition(operationId, FAIL, [now, now, errorText]);
   }
 
   cancel(operationId: string): Promise<Operation> {
-    return this.finish(operationId, ['queued', 'running'], 'cancelled');
-  }
-
-  private finish(operationId: string, from: OperationState[], to: OperationState, column?: string, text?: string | null): Promise<Operation> {
     const now = this.clock.now().getTime();
-    const extra = column ? `, ${column} = ?` : '';
-    return this.transition(operationId, from, `state = ?, completed_at = ?, updated_at = ?${extra}`, [to, now, now, ...(column ? [text] : [])]);
+    return this.transition(operationId, CANCEL, [now, now]);
   }
 
-  /** Applies `set` only when the operation is in one of the `from` states; returns the updated row. */
-  private transition(operationId: string, from: OperationState[], set: string, params: unknown[]): Promise<Operation> {
-    const states = from.map(() => '?').join(', ');
+  /** Applies `transition` (with its `params`); returns the updated row. */
+  private transition(operationId: string, { sql, from }: Transition, params: unknown[]): Promise<Operation> {
+    params.push(operationId);
     return this.db.run(() => {
-      const row = this.db
-        .prepare(`UPDATE operations SET ${set} WHERE operation_id = ? AND state IN (${states}) RETURNING ${ALL}`)
-        .get(...params, operationId, ...from);
-      if (row) return codec.fromRow(row as Row);
+      const row = this.db.prepareRaw(sql).get(params) as unknown[] | undefined;
+      if (row !== undefined) return codec.fromArray(row);
       const state = this.db.prepare('SELECT state FROM operations WHERE operation_id = ?').pluck().get(operationId) as string | undefined;
       if (state === undefined) throw new NotFoundError('operation', operationId);
       throw new ConflictError(`operation ${operationId} is ${state}, expected ${from.join(' or ')}`);

@@ -5,6 +5,7 @@ import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(pendingDeletionFields);
+const LIST = `SELECT ${codec.columnList} FROM pending_message_deletions WHERE session_id = ? AND deletion_type = ? ORDER BY created_at, id`;
 
 export class SqlitePendingDeletionRepository implements PendingDeletionRepository {
   constructor(
@@ -27,13 +28,7 @@ export class SqlitePendingDeletionRepository implements PendingDeletionRepositor
 
   list(sessionId: string, deletionType: DeletionType): Promise<PendingDeletion[]> {
     return this.db.run(() =>
-      this.db
-        .prepare(
-          `SELECT ${codec.columnList} FROM pending_message_deletions WHERE session_id = ? AND deletion_type = ?
-           ORDER BY created_at, id`,
-        )
-        .all(sessionId, deletionType)
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
+      (this.db.prepareRaw(LIST).all(sessionId, deletionType) as unknown[][]).map((row) => codec.fromArray(row)),
     );
   }
 

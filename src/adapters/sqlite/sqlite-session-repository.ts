@@ -20,16 +20,38 @@ import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(sessionFields);
 const ALL = codec.columnList;
-const INSERT = `INSERT INTO sessions (${ALL}) VALUES (${ALL.split(', ').map(() => '?').join(', ')}) RETURNING ${ALL}`;
+const INSERT = `INSERT INTO sessions (${ALL}) VALUES (${codec.placeholders}) RETURNING ${ALL}`;
+const GET = `SELECT ${ALL} FROM sessions WHERE id = ?`;
+const CLOSE = `UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ? RETURNING ${ALL}`;
 const OPEN = "closed_at IS NULL AND lifecycle_status <> 'closed'";
+const BY_METADATA = (open: string) => `SELECT ${ALL} FROM sessions
+  WHERE json_type(adapter_metadata, ?) IN ('text', 'integer', 'real')
+    AND CAST(json_extract(adapter_metadata, ?) AS TEXT) = ?${open}
+  ORDER BY last_activity DESC, id`;
+const BY_METADATA_OPEN = BY_METADATA(` AND ${OPEN}`);
+const BY_METADATA_ALL = BY_METADATA('');
+// substr instead of LIKE: LIKE is case-insensitive in SQLite and treats % and _ as wildcards.
+const BY_TITLE_PREFIX = `SELECT ${ALL} FROM sessions
+  WHERE substr(title, 1, length(?)) = ? AND lifecycle_status <> 'headless' AND ${OPEN}
+  ORDER BY created_at DESC, id`;
+const LIST_FILTERS = ['computerName', 'lastInputOrigin', 'initiatorSessionId', 'ownerPerson'] as const;
 
-const fieldCodecs = new Map<keyof Session, SqliteCodec<Partial<Session>>>();
+/*
+ * Statements whose text depends on the call's shape (which fields an update sets, which
+ * filters a list has) are made once per shape, so a call builds no SQL.
+ */
+const updates = new Map<number, string>();
+const lists = new Map<number, string>();
+const lookups = new Map<string, string>();
 
-/** A codec of one session field, made once per field. */
-function fieldCodec(field: keyof Session): SqliteCodec<Partial<Session>> {
+const fieldCodecs = new Map<keyof Session, { codec: SqliteCodec<Partial<Session>>; sql: string }>();
+
+/** A codec of one session field and its SELECT, made once per field. */
+function fieldCodec(field: keyof Session): { codec: SqliteCodec<Partial<Session>>; sql: string } {
   let one = fieldCodecs.get(field);
   if (!one) {
-    one = new SqliteCodec({ [field]: sessionFields[field] } as FieldKinds<Partial<Session>>);
+    const codec = new SqliteCodec({ [field]: sessionFields[field] } as FieldKinds<Partial<Session>>);
+    one = { codec, sql: `SELECT ${codec.columnList} FROM sessions WHERE id = ?` };
     fieldCodecs.set(field, one);
   }
   return one;
@@ -50,60 +72,79 @@ export class SqliteSessionRepository implements SessionRepository {
   }
 
   private insert(input: Parameters<typeof newSession>[0]): Promise<Session> {
-    const session = newSession(input, input.id ?? randomUUID(), this.clock.now());
-    const { params } = codec.toRow(session);
-    return this.db.run(() => codec.fromRow(this.db.prepare(INSERT).get(params) as Record<string, unknown>));
+    const params = codec.toParams(newSession(input, input.id ?? randomUUID(), this.clock.now()));
+    return this.db.run(() => codec.fromArray(this.db.prepareRaw(INSERT).get(params) as unknown[]));
   }
 
   get(id: string): Promise<Session | null> {
     return this.db.run(() => {
-      const row = this.db.prepare(`SELECT ${ALL} FROM sessions WHERE id = ?`).get(id);
-      return row ? codec.fromRow(row as Record<string, unknown>) : null;
+      const row = this.db.prepareRaw(GET).get(id) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 
   getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null> {
     const one = fieldCodec(field);
     return this.db.run(() => {
-      const row = this.db.prepare(`SELECT ${one.columnList} FROM sessions WHERE id = ?`).get(id);
-      return row ? (one.fromRow(row as Record<string, unknown>) as Session)[field] : null;
+      const row = this.db.prepareRaw(one.sql).get(id) as unknown[] | undefined;
+      return row === undefined ? null : (one.codec.fromArray(row) as Session)[field];
     });
   }
 
   findOneBy(field: SessionLookupField, value: string, options: { includeInitializing?: boolean } = {}): Promise<Session | null> {
-    const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
-    const sql = `SELECT ${ALL} FROM sessions WHERE ${columnName(field)} = ? AND ${OPEN}${statuses}
-      ORDER BY created_at DESC, id DESC LIMIT 1`;
+    const key = options.includeInitializing ? `${field}+` : field;
+    let sql = lookups.get(key);
+    if (sql === undefined) {
+      const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
+      sql = `SELECT ${ALL} FROM sessions WHERE ${columnName(field)} = ? AND ${OPEN}${statuses}
+        ORDER BY created_at DESC, id DESC LIMIT 1`;
+      lookups.set(key, sql);
+    }
+    const statement = sql;
     return this.db.run(() => {
-      const row = this.db.prepare(sql).get(value);
-      return row ? codec.fromRow(row as Record<string, unknown>) : null;
+      const row = this.db.prepareRaw(statement).get(value) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 
   list(filter: SessionListFilter = {}): Promise<Session[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    for (const key of ['computerName', 'lastInputOrigin', 'initiatorSessionId', 'ownerPerson'] as const) {
-      if (filter[key] !== undefined) {
-        where.push(`${columnName(key)} = ?`);
-        params.push(filter[key]);
+    let shape = 0;
+    for (let i = 0; i < LIST_FILTERS.length; i++) {
+      const value = filter[LIST_FILTERS[i]!];
+      if (value !== undefined) {
+        params.push(value);
+        shape |= 1 << i;
       }
     }
     const statuses = listedStatuses(filter);
-    where.push(`lifecycle_status IN (${statuses.map(() => '?').join(', ')})`);
-    params.push(...statuses);
-    if (!filter.includeClosed) where.push('closed_at IS NULL');
-    const sql = `SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`;
-    return this.db.run(() => this.db.prepare(sql).all(params).map((row) => codec.fromRow(row as Record<string, unknown>)));
+    for (const status of statuses) params.push(status);
+    shape |= (statuses.length << LIST_FILTERS.length) | (filter.includeClosed ? 1 << 8 : 0);
+    let sql = lists.get(shape);
+    if (sql === undefined) {
+      const where = LIST_FILTERS.filter((key) => filter[key] !== undefined).map((key) => `${columnName(key)} = ?`);
+      where.push(`lifecycle_status IN (${statuses.map(() => '?').join(', ')})`);
+      if (!filter.includeClosed) where.push('closed_at IS NULL');
+      sql = `SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`;
+      lists.set(shape, sql);
+    }
+    const statement = sql;
+    return this.db.run(() => mapRows(this.db.prepareRaw(statement).all(params) as unknown[][]));
   }
 
   update(id: string, patch: SessionPatch): Promise<Session> {
-    const { columns, params } = codec.toRow(sessionUpdate(patch as Parameters<typeof sessionUpdate>[0], this.clock.now()));
-    const sql = `UPDATE sessions SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING ${ALL}`;
+    const { columns, params, shape } = codec.toRow(sessionUpdate(patch as Parameters<typeof sessionUpdate>[0], this.clock.now()));
+    let sql = updates.get(shape);
+    if (sql === undefined) {
+      sql = `UPDATE sessions SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING ${ALL}`;
+      updates.set(shape, sql);
+    }
+    params.push(id);
+    const statement = sql;
     return this.db.run(() => {
-      const row = this.db.prepare(sql).get(...params, id);
-      if (!row) throw new NotFoundError('session', id);
-      return codec.fromRow(row as Record<string, unknown>);
+      const row = this.db.prepareRaw(statement).get(params) as unknown[] | undefined;
+      if (row === undefined) throw new NotFoundError('session', id);
+      return codec.fromArray(row);
     });
   }
 
@@ -119,13 +160,9 @@ export class SqliteSessionRepository implements SessionRepository {
   close(id: string): Promise<Session> {
     const now = this.clock.now().getTime();
     return this.db.run(() => {
-      const row = this.db
-        .prepare(
-          `UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ? RETURNING ${ALL}`,
-        )
-        .get(now, id);
-      if (!row) throw new NotFoundError('session', id);
-      return codec.fromRow(row as Record<string, unknown>);
+      const row = this.db.prepareRaw(CLOSE).get(now, id) as unknown[] | undefined;
+      if (row === undefined) throw new NotFoundError('session', id);
+      return codec.fromArray(row);
     });
   }
 
@@ -153,30 +190,12 @@ export class SqliteSessionRepository implements SessionRepository {
   ): Promise<Session[]> {
     // A JSON path with quoted labels, so adapter and key may hold any character.
     const path = `$.${JSON.stringify(adapter)}.${JSON.stringify(key)}`;
-    const open = options.includeClosed ? '' : ` AND ${OPEN}`;
-    const sql = `SELECT ${ALL} FROM sessions
-      WHERE json_type(adapter_metadata, ?) IN ('text', 'integer', 'real')
-        AND CAST(json_extract(adapter_metadata, ?) AS TEXT) = ?${open}
-      ORDER BY last_activity DESC, id`;
-    return this.db.run(() =>
-      this.db
-        .prepare(sql)
-        .all(path, path, String(value))
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
-    );
+    const sql = options.includeClosed ? BY_METADATA_ALL : BY_METADATA_OPEN;
+    return this.db.run(() => mapRows(this.db.prepareRaw(sql).all(path, path, String(value)) as unknown[][]));
   }
 
   findByTitlePrefix(prefix: string): Promise<Session[]> {
-    // substr instead of LIKE: LIKE is case-insensitive in SQLite and treats % and _ as wildcards.
-    const sql = `SELECT ${ALL} FROM sessions
-      WHERE substr(title, 1, length(?)) = ? AND lifecycle_status <> 'headless' AND ${OPEN}
-      ORDER BY created_at DESC, id`;
-    return this.db.run(() =>
-      this.db
-        .prepare(sql)
-        .all(prefix, prefix)
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
-    );
+    return this.db.run(() => mapRows(this.db.prepareRaw(BY_TITLE_PREFIX).all(prefix, prefix) as unknown[][]));
   }
 
   backfillOwner(person: string, uid: number): Promise<number> {
@@ -186,4 +205,10 @@ export class SqliteSessionRepository implements SessionRepository {
           .changes,
     );
   }
+}
+
+function mapRows(rows: unknown[][]): Session[] {
+  const sessions = new Array<Session>(rows.length);
+  for (let i = 0; i < rows.length; i++) sessions[i] = codec.fromArray(rows[i]!);
+  return sessions;
 }

@@ -6,6 +6,9 @@ import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(sessionTokenFields);
+const ISSUE = `INSERT INTO session_tokens (${codec.columnList}) VALUES (${codec.placeholders})
+  RETURNING ${codec.columnList}`;
+const VALIDATE = `SELECT ${codec.columnList} FROM session_tokens WHERE token = ? AND revoked_at IS NULL AND expires_at > ?`;
 
 export class SqliteSessionTokenRepository implements SessionTokenRepository {
   constructor(
@@ -16,23 +19,15 @@ export class SqliteSessionTokenRepository implements SessionTokenRepository {
   issue(input: TokenIssueInput): Promise<SessionToken> {
     const issue = input as Parameters<typeof newToken>[0];
     const row = newToken(issue, issue.token ?? randomUUID(), this.clock.now());
-    const { columns, params } = codec.toRow(row);
-    return this.db.run(() =>
-      codec.fromRow(
-        this.db
-          .prepare(`INSERT INTO session_tokens (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${codec.columnList}`)
-          .get(params) as Record<string, unknown>,
-      ),
-    );
+    const params = codec.toParams(row);
+    return this.db.run(() => codec.fromArray(this.db.prepareRaw(ISSUE).get(params) as unknown[]));
   }
 
   validate(token: string): Promise<SessionToken | null> {
     const now = this.clock.now().getTime();
     return this.db.run(() => {
-      const row = this.db
-        .prepare(`SELECT ${codec.columnList} FROM session_tokens WHERE token = ? AND revoked_at IS NULL AND expires_at > ?`)
-        .get(token, now);
-      return row ? codec.fromRow(row as Record<string, unknown>) : null;
+      const row = this.db.prepareRaw(VALIDATE).get(token, now) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 

@@ -5,6 +5,7 @@ import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(settingFields);
+const LIST = `SELECT ${codec.columnList} FROM system_settings ORDER BY key`;
 
 export class SqliteSettingsRepository implements SettingsRepository {
   constructor(
@@ -14,8 +15,8 @@ export class SqliteSettingsRepository implements SettingsRepository {
 
   get(key: string): Promise<string | null> {
     return this.db.run(() => {
-      const row = this.db.prepare('SELECT value FROM system_settings WHERE key = ?').get(key) as { value: string } | undefined;
-      return row ? row.value : null;
+      const row = this.db.prepareRaw('SELECT value FROM system_settings WHERE key = ?').get(key) as [string] | undefined;
+      return row === undefined ? null : row[0];
     });
   }
 
@@ -37,10 +38,7 @@ export class SqliteSettingsRepository implements SettingsRepository {
 
   list(): Promise<Setting[]> {
     return this.db.run(() =>
-      this.db
-        .prepare(`SELECT ${codec.columnList} FROM system_settings ORDER BY key`)
-        .all()
-        .map((row) => codec.fromRow(row as Record<string, unknown>)),
+      (this.db.prepareRaw(LIST).all() as unknown[][]).map((row) => codec.fromArray(row)),
     );
   }
 }

@@ -17,6 +17,8 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly database: SqliteDatabase;
   readonly repositories;
+  /** What every `transaction` hands its function: built once, bound to the one transaction executor. */
+  private readonly transactionRepositories;
   readonly migrator;
   readonly inspector;
   readonly bulk;
@@ -24,11 +26,12 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly notifier: SqliteNotifier;
 
-  constructor(options: SqliteOptions & ObserveOptions, private readonly clock: Clock = systemClock) {
+  constructor(options: SqliteOptions & ObserveOptions, clock: Clock = systemClock) {
     this.location = options.path;
     if (!options.readonly) refuseLegacyFile(options.path);
     this.database = new SqliteDatabase(openSqlite(options), createObserver('sqlite', options));
     this.repositories = createSqliteRepositories(this.database, clock);
+    this.transactionRepositories = createSqliteRepositories(this.database.transactional, clock);
     this.migrator = createSqliteMigrator(this.database, sqliteMigrations);
     this.inspector = new SqliteInspector(this.database);
     this.bulk = new SqliteBulkLoader(this.database);
@@ -44,7 +47,7 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
-    return this.database.transaction((executor) => fn(createSqliteRepositories(executor, this.clock)));
+    return this.database.transaction(() => fn(this.transactionRepositories));
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,10 @@ import { SqliteCodec } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(voiceFields);
+const ASSIGN = `INSERT INTO voice_assignments (id, service_name, voice, assigned_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET service_name = excluded.service_name, voice = excluded.voice, assigned_at = excluded.assigned_at
+  RETURNING ${codec.columnList}`;
+const GET = `SELECT ${codec.columnList} FROM voice_assignments WHERE id = ?`;
 
 export class SqliteVoiceRepository implements VoiceRepository {
   constructor(
@@ -15,24 +19,13 @@ export class SqliteVoiceRepository implements VoiceRepository {
 
   assign(id: string, serviceName: string, voice = ''): Promise<VoiceAssignment> {
     const now = this.clock.now().getTime();
-    return this.db.run(() =>
-      codec.fromRow(
-        this.db
-          .prepare(
-            `INSERT INTO voice_assignments (id, service_name, voice, assigned_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET service_name = excluded.service_name, voice = excluded.voice,
-               assigned_at = excluded.assigned_at
-             RETURNING ${codec.columnList}`,
-          )
-          .get(id, serviceName, voice, now) as Record<string, unknown>,
-      ),
-    );
+    return this.db.run(() => codec.fromArray(this.db.prepareRaw(ASSIGN).get(id, serviceName, voice, now) as unknown[]));
   }
 
   get(id: string): Promise<VoiceAssignment | null> {
     return this.db.run(() => {
-      const row = this.db.prepare(`SELECT ${codec.columnList} FROM voice_assignments WHERE id = ?`).get(id);
-      return row ? codec.fromRow(row as Record<string, unknown>) : null;
+      const row = this.db.prepareRaw(GET).get(id) as unknown[] | undefined;
+      return row === undefined ? null : codec.fromArray(row);
     });
   }
 

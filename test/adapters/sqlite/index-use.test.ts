@@ -1,10 +1,11 @@
+import type { Statement } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
 import { createSqlitePath } from '../../support/databases.js';
 
 /**
  * The indexes migration 005 restored are used by the queries the ports send: each test runs
- * a port member, records the statement it prepared and the parameters it ran it with, and
+ * a port member, records the statement it prepared (in either row mode) and the parameters it ran it with, and
  * asks SQLite for its plan (EXPLAIN QUERY PLAN) on a seeded database.
  */
 const path = createSqlitePath();
@@ -32,9 +33,9 @@ afterAll(async () => {
 /** The plan of the one statement a port call ran, as EXPLAIN QUERY PLAN's detail lines. */
 async function planOf(call: () => Promise<unknown>): Promise<string> {
   const database = store.database;
-  const original = database.prepare.bind(database);
+  const originals = { prepare: database.prepare.bind(database), prepareRaw: database.prepareRaw.bind(database) };
   const ran: { sql: string; params: unknown[] }[] = [];
-  (database as { prepare: unknown }).prepare = (sql: string) => {
+  const recording = (original: (sql: string) => Statement) => (sql: string) => {
     const statement = original(sql);
     return new Proxy(statement, {
       get(target, key) {
@@ -50,10 +51,11 @@ async function planOf(call: () => Promise<unknown>): Promise<string> {
       },
     });
   };
+  Object.assign(database, { prepare: recording(originals.prepare), prepareRaw: recording(originals.prepareRaw) });
   try {
     await call();
   } finally {
-    (database as { prepare: unknown }).prepare = original;
+    Object.assign(database, originals);
   }
   expect(ran).toHaveLength(1);
   const { sql, params } = ran[0]!;

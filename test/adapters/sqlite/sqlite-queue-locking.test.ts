@@ -48,6 +48,23 @@ describe('SQLite claims across processes', () => {
     expect(await holder.done).toBe(0);
   });
 
+  it('guarded transitions that waited for the lock run once, with their own parameters', async () => {
+    const s = await store();
+    await s.repositories.webhooks.upsertContract({ id: 'c', contract: {} });
+    await s.repositories.webhooks.enqueue({ contractId: 'c', event: {}, targetUrl: 'http://localhost/hook' });
+    const [delivery] = await s.repositories.webhooks.claimBatch({ limit: 1 });
+    const inbound = (await s.repositories.inboundQueue.enqueue({ sessionId: 's', origin: 'telegram', messageType: 'text' }))!;
+    const message = (await s.repositories.inboundQueue.claim(inbound))!;
+    const holder = await holdWriteLock(s.location, 300);
+    await Promise.all([
+      s.repositories.webhooks.markDelivered(delivery!.id, delivery!.claimToken),
+      s.repositories.inboundQueue.markDelivered(message.id, message.claimToken),
+    ]);
+    expect((await s.repositories.webhooks.getDelivery(delivery!.id))!.status).toBe('delivered');
+    expect((await s.repositories.inboundQueue.get(inbound))!.status).toBe('delivered');
+    expect(await holder.done).toBe(0);
+  });
+
   it('a lock held longer than busy_timeout surfaces as UnavailableError, never as a raw SQLITE_BUSY', async () => {
     const s = await store(50);
     await s.repositories.webhooks.upsertContract({ id: 'c', contract: {} });

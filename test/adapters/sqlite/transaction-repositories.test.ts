@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
+import type { Repositories } from '../../../src/ports/repositories.js';
+import { createSqlitePath } from '../../support/databases.js';
+
+/**
+ * A SQLite store builds the repositories it hands `store.transaction` once, on one
+ * transaction executor; these tests hold it to the semantics a set built per transaction
+ * had: a `tx` works only for its own transaction.
+ */
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function store(): Promise<SqliteStore> {
+  const file = createSqlitePath();
+  const s = new SqliteStore({ path: file.path });
+  await s.migrator.up();
+  cleanups.push(file.remove, () => s.close());
+  return s;
+}
+
+describe('SQLite transaction repositories', () => {
+  it('every transaction is handed the same repositories: nothing is built per transaction', async () => {
+    const s = await store();
+    const seen: Repositories[] = [];
+    for (let i = 0; i < 3; i++) await s.transaction(async (tx) => void seen.push(tx));
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).toBe(seen[0]);
+    expect(seen[0]).not.toBe(s.repositories);
+  });
+
+  it('a tx kept past its transaction is refused, also while a later transaction is open, and writes nothing', async () => {
+    const s = await store();
+    let leaked!: Repositories;
+    await s.transaction(async (tx) => {
+      leaked = tx;
+      await tx.settings.set('first', '1');
+    });
+    await expect(leaked.settings.set('after', 'x')).rejects.toThrow(/transaction repositories used after the transaction ended/);
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const later = s.transaction(async (tx) => {
+      await tx.settings.set('second', '2');
+      entered();
+      await gate;
+    });
+    await inside;
+    // The later transaction is open on the same executor; the old tx still is not its tx.
+    const refused = leaked.settings.set('during', 'x').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    release();
+    await later;
+    expect(await refused).toBeInstanceOf(TypeError);
+    expect(await s.repositories.settings.list()).toEqual([
+      expect.objectContaining({ key: 'first', value: '1' }),
+      expect.objectContaining({ key: 'second', value: '2' }),
+    ]);
+  });
+
+  it('work a transaction scheduled with its tx that runs after the commit is refused', async () => {
+    const s = await store();
+    let late!: Promise<unknown>;
+    await s.transaction(async (tx) => {
+      await tx.settings.set('k', 'v');
+      late = new Promise((resolve) => setTimeout(() => tx.settings.set('late', 'x').then(resolve, resolve), 20));
+    });
+    expect(await late).toBeInstanceOf(TypeError);
+    expect(await s.repositories.settings.get('late')).toBeNull();
+  });
+
+  it('a batch that fails inside a transaction rolls back only itself (a savepoint); the transaction goes on and commits', async () => {
+    const s = await store();
+    const first = await s.repositories.hookOutbox.enqueue({ sessionId: 's', eventType: 'a' });
+    const second = await s.repositories.hookOutbox.enqueue({ sessionId: 's', eventType: 'b' });
+    const claimed = await s.repositories.hookOutbox.claimBatch({ limit: 2 });
+    const token = (id: number) => claimed.find((e) => e.id === id)!.claimToken;
+    await s.transaction(async (tx) => {
+      await tx.settings.set('before', '1');
+      await expect(
+        tx.hookOutbox.markDeliveredMany([
+          { id: first, token: token(first) },
+          { id: second, token: 'stale' },
+        ]),
+      ).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+      await tx.settings.set('after', '2');
+    });
+    expect((await s.repositories.hookOutbox.get(first))!.deliveredAt).toBeNull();
+    expect(await s.repositories.settings.get('before')).toBe('1');
+    expect(await s.repositories.settings.get('after')).toBe('2');
+  });
+
+  it('a failed transaction leaves the shared repositories usable by the next one', async () => {
+    const s = await store();
+    await expect(
+      s.transaction(async (tx) => {
+        await tx.settings.set('k', 'lost');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await s.transaction((tx) => tx.settings.set('k', 'kept'));
+    expect(await s.repositories.settings.get('k')).toBe('kept');
+  });
+});
