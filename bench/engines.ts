@@ -21,12 +21,16 @@ export interface BenchEngine {
   database(): Promise<{ location: string; remove: () => Promise<void> }>;
   /** Replaces the hook outbox's rows with `rows` rows due a minute ago, in one statement. */
   refillHookOutbox(location: string, rows: number): Promise<void>;
+  /** How many hook-outbox rows the database holds as delivered (a drain is checked by counting). */
+  countDelivered(location: string): Promise<number>;
   /**
    * The reference for the queue bench: the driver alone doing the same claim work as
    * `claimBatch` and one UPDATE per batch, without tokens, validation or error translation.
    */
   rawQueueWorker(location: string, batch: number, drain: <T>(claim: () => Promise<T[]>, complete: (items: T[]) => Promise<unknown>) => Promise<number>): Promise<Prepared>;
 }
+
+const DELIVERED = 'SELECT count(*) AS n FROM hook_outbox WHERE delivered_at IS NOT NULL';
 
 const CLAIM = `UPDATE hook_outbox SET locked_at = $1
   WHERE id IN (SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_at IS NULL
@@ -46,6 +50,14 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
 
 export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
   sqlite: {
+    async countDelivered(location) {
+      const db = new Database(location, { readonly: true });
+      try {
+        return (db.prepare(DELIVERED).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    },
     async database() {
       const made = benchSqlitePath();
       return { location: made.path, remove: async () => made.remove() };
@@ -90,6 +102,7 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
       const db = await benchPgDatabase();
       return { location: db.url, remove: db.drop };
     },
+    countDelivered: (location) => withClient(location, async (client) => Number((await client.query<{ n: string }>(DELIVERED)).rows[0]!.n)),
     async refillHookOutbox(location, rows) {
       await withClient(location, async (client) => {
         await client.query('TRUNCATE hook_outbox');
@@ -119,6 +132,15 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
     async database() {
       const db = await benchMariadbDatabase();
       return { location: db.url, remove: db.drop };
+    },
+    async countDelivered(location) {
+      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
+      try {
+        const [rows] = await connection.query(DELIVERED);
+        return Number((rows as { n: number | string }[])[0]!.n);
+      } finally {
+        await connection.end();
+      }
     },
     async refillHookOutbox(location, rows) {
       const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });

@@ -81,7 +81,7 @@ for (const engine of engines) {
       expect(insert?.attributes['db.collection.name']).toBe('sessions');
       if (spec.engine === 'postgresql') {
         // The server the tests run on (the local one on 5432, or an embedded one on a free port).
-        const server = new URL(spec.url);
+        const server = new URL(spec.location);
         expect(select!.attributes['server.address']).toBe(server.hostname);
         expect(select!.attributes['server.port']).toBe(Number(server.port || 5432));
         expect(get!.attributes['server.port']).toBe(Number(server.port || 5432));

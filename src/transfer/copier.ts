@@ -5,7 +5,7 @@ import type { TableReader } from '../ports/table-reader.js';
 import { TableChecksum } from './checksum.js';
 import { detectSource, planCopy, type CopyPlan, type TablePlan } from './plan.js';
 import { RejectFile } from './reject-file.js';
-import { convertedRows, emptyCounts, refusedReject, rowId, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
+import { convertedRows, emptyCounts, MalformedJsonText, refusedReject, rowId, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
 
 export interface CopyOptions {
   source: TableReader;
@@ -93,11 +93,15 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   // Ids of the rows the target refused, left out of verification too.
   const refusedIds = new Map<string, Set<string>>();
   const orphans = orphanScan(plan, source, lostRows);
+  // The source's orphan scans (one statement per foreign key, synchronous on SQLite) run
+  // here, before any table loads, instead of at each table's start, where they would stall
+  // the COPY of the table loading beside it.
+  orphans.prescanAll();
   const rowOptions = async (table: TablePlan, parents: ParentLookup, sink: (r: Reject) => void): Promise<RowOptions> => ({
     reader: source,
     batchSize,
     legacy: kind === 'legacy',
-    parents: (await orphans(table)) ? parents : undefined,
+    parents: (await orphans.check(table)) ? parents : undefined,
     owner: options.owner,
     onReject: sink,
   });
@@ -127,10 +131,16 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
           reports.push(report('skipped', journal.get(table.table)!));
           return;
         }
-        const jsonText = await wellFormedJson(table, source);
+        // JSON as text, unparsed, when the source hands out text. This package's own file
+        // cannot hold malformed JSON (its schema checks json_valid()), so its tables go
+        // unchecked and the target's check is the only one; the whole-table pre-scan runs
+        // only when the target refused the stream. The older daemon's file had no such
+        // check: its tables are scanned first, as a failed stream would cost more.
+        const optimistic = kind !== 'legacy' && jsonTextPossible(table, source);
+        const scanned = optimistic ? null : await wellFormedJson(table, source);
         const idOf = rowId(table);
         // Rejects are kept until the table commits: an attempt that is redone reports nothing.
-        const attempt = async (isolate: boolean) => {
+        const attempt = async (isolate: boolean, jsonText: boolean | 'unverified') => {
           const found: Reject[] = [];
           const tally = emptyCounts();
           const refused = new Set<string>();
@@ -152,13 +162,31 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         };
         // The whole table in one stream first; only when the target refuses something is the
         // table loaded again with every refused row isolated (PostgreSQL then loads segment by
-        // segment under savepoints, which costs time while nothing is refused).
+        // segment under savepoints, which costs time while nothing is refused). When the JSON
+        // went unchecked, the pre-scan decides the redo, which then runs as it would have had
+        // the scan come first: the rejects are the same either way.
+        const stream = async (jsonText: boolean, streamFirst: boolean) => {
+          if (streamFirst) {
+            try {
+              return await attempt(false, jsonText);
+            } catch (error) {
+              if (error instanceof UnavailableError) throw error;
+            }
+          }
+          return attempt(true, jsonText);
+        };
         let result: Awaited<ReturnType<typeof attempt>>;
         try {
-          result = await attempt(false);
+          result = await attempt(false, optimistic ? 'unverified' : scanned!);
         } catch (error) {
           if (error instanceof UnavailableError) throw error;
-          result = await attempt(true);
+          if (!optimistic) result = await attempt(true, scanned!);
+          else {
+            const wellFormed = await wellFormedJson(table, source);
+            // A well-formed table whose stream the target refused for another reason: that
+            // stream was the one the scan would have chosen, so straight to the isolated load.
+            result = await stream(wellFormed, !wellFormed || error instanceof MalformedJsonText);
+          }
         }
         const { written } = result;
         counts = result.tally;
@@ -261,15 +289,24 @@ function autoIdColumn(table: TablePlan): string | null {
   return column?.typeClass === 'integer' ? column.name : null;
 }
 
+/** The source columns of a table's JSON columns. */
+function jsonSources(table: TablePlan): string[] {
+  return table.columns.flatMap((c) => (c.typeClass === 'json' && c.source ? [c.source] : []));
+}
+
+/** Whether the table has JSON the source hands out as text (SQLite), which may pass to the target unparsed. */
+function jsonTextPossible(table: TablePlan, source: TableReader): boolean {
+  return !source.decodesValues && table.source !== null && jsonSources(table).length > 0;
+}
+
 /**
  * Whether the JSON of a table can go to the target as text, unparsed: the source hands
  * out text (SQLite) and one pass finds no malformed value, so there is nothing to report
  * and the target's check (jsonb input, or the SQLite schema's json_valid()) can only pass.
  */
 async function wellFormedJson(table: TablePlan, source: TableReader): Promise<boolean> {
-  const columns = table.columns.flatMap((c) => (c.typeClass === 'json' && c.source ? [c.source] : []));
-  if (source.decodesValues || !table.source || columns.length === 0) return false;
-  return (await source.malformedJsonCount(table.source, columns)) === 0;
+  if (!jsonTextPossible(table, source)) return false;
+  return (await source.malformedJsonCount(table.source!, jsonSources(table))) === 0;
 }
 
 /**
@@ -278,17 +315,18 @@ async function wellFormedJson(table: TablePlan, source: TableReader): Promise<bo
  * (`lostRows`, known once the parent has loaded, before its children start); never
  * otherwise for a source that enforces foreign keys; for others when one pass over the
  * source finds rows without a parent, or a parent table may itself lose rows that way.
- * Usually nothing is found and no row is checked.
+ * Usually nothing is found and no row is checked. `prescanAll` runs the passes over the
+ * source up front; `check` answers at a table's start.
  */
-function orphanScan(plan: CopyPlan, source: TableReader, lostRows: ReadonlySet<string>): (table: TablePlan) => Promise<boolean> {
-  const known = new Map<string, Promise<boolean>>();
+function orphanScan(plan: CopyPlan, source: TableReader, lostRows: ReadonlySet<string>): { prescanAll: () => void; check: (table: TablePlan) => Promise<boolean> } {
+  const byName = new Map(plan.tables.map((t) => [t.table, t]));
+  // What the source alone says (memoised: it does not change during the copy).
+  const scanned = new Map<string, Promise<boolean>>();
   const scan = async (table: TablePlan): Promise<boolean> => {
-    if (!table.source) return false;
-    if (table.foreignKeys.some((fk) => lostRows.has(fk.references))) return true;
-    if (source.enforcesForeignKeys) return false;
+    if (!table.source || source.enforcesForeignKeys) return false;
     for (const fk of table.foreignKeys) {
-      const parent = plan.tables.find((t) => t.table === fk.references);
-      if (!parent || parent === table || (await check(parent))) return true;
+      const parent = byName.get(fk.references);
+      if (!parent || parent === table || (await prescan(parent))) return true;
       const columns = fk.columns.map((name) => table.columns.find((c) => c.name === name)?.source ?? null);
       const parentColumns = fk.referencedColumns.map((name) => parent.columns.find((c) => c.name === name)?.source ?? null);
       if (!parent.source || [...columns, ...parentColumns].some((c) => c === null)) return true;
@@ -296,11 +334,35 @@ function orphanScan(plan: CopyPlan, source: TableReader, lostRows: ReadonlySet<s
     }
     return false;
   };
-  const check = (table: TablePlan) => {
-    if (!known.has(table.table)) known.set(table.table, scan(table));
+  const prescan = (table: TablePlan) => {
+    if (!scanned.has(table.table)) scanned.set(table.table, scan(table));
+    return scanned.get(table.table)!;
+  };
+  // Plus the rows the target refused, known as the parents load (memoised at a table's start,
+  // when every parent has committed).
+  const known = new Map<string, Promise<boolean>>();
+  const decide = async (table: TablePlan): Promise<boolean> => {
+    if (!table.source) return false;
+    if (table.foreignKeys.some((fk) => lostRows.has(fk.references))) return true;
+    if (source.enforcesForeignKeys) return false;
+    if (await prescan(table)) return true;
+    for (const fk of table.foreignKeys) {
+      const parent = byName.get(fk.references);
+      if (parent && parent !== table && (await check(parent))) return true;
+    }
+    return false;
+  };
+  const check = (table: TablePlan): Promise<boolean> => {
+    if (!known.has(table.table)) known.set(table.table, decide(table));
     return known.get(table.table)!;
   };
-  return check;
+  return {
+    // A failed scan is reported where its table awaits it.
+    prescanAll: () => {
+      for (const table of plan.tables) prescan(table).catch(() => {});
+    },
+    check,
+  };
 }
 
 async function verifyTables(

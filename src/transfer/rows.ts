@@ -46,8 +46,39 @@ export interface RowOptions {
   parents?: ParentLookup;
   owner?: { person: string; uid: number };
   onReject: (reject: Reject) => void;
-  /** JSON columns pass as JsonText, unparsed (the caller knows every value is well-formed). */
-  jsonText?: boolean;
+  /**
+   * JSON columns pass as JsonText, unparsed: `true` when the caller knows every value is
+   * well-formed; `'unverified'` when nobody checked (the target's own check refuses
+   * malformed JSON on the rows it loads; for a row left out here, whose JSON the target
+   * never sees, malformed JSON throws MalformedJsonText, so the caller can redo the table
+   * as if it had known).
+   */
+  jsonText?: boolean | 'unverified';
+}
+
+/**
+ * Thrown, with `jsonText: 'unverified'`, by a row left out (an orphan, a value no engine
+ * stores alike) that holds JSON text that is not well-formed: its JSON would have been an
+ * `invalid` value, so the table is read again with its JSON parsed.
+ */
+export class MalformedJsonText extends Error {
+  constructor(readonly table: string) {
+    super(`${table}: a row left out holds malformed JSON`);
+  }
+}
+
+/** Whether a converted row holds JsonText that JSON.parse refuses. */
+function holdsMalformedJson(row: unknown[], columns: number): boolean {
+  for (let i = 0; i < columns; i++) {
+    const value = row[i];
+    if (!(value instanceof JsonText)) continue;
+    try {
+      JSON.parse(value.text);
+    } catch {
+      return true;
+    }
+  }
+  return false;
 }
 
 const OWNER_TABLE = 'sessions';
@@ -128,7 +159,7 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
     fill: column.fill,
     from: column.source === null ? -1 : read.indexOf(column.source),
     fallback: column.fallbackSource === null ? -1 : read.indexOf(column.fallbackSource),
-    convert: converter(column.typeClass, counts, { typed, legacy: options.legacy, jsonText: options.jsonText }),
+    convert: converter(column.typeClass, counts, { typed, legacy: options.legacy, jsonText: options.jsonText !== undefined && options.jsonText !== false }),
   }));
   const ownerAt = options.owner && plan.table === OWNER_TABLE ? ownerColumns(plan) : null;
   const idOf = rowId(plan);
@@ -173,6 +204,7 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
         if (problem) unstorable = [problem.column, raw[columns[columnAt.get(problem.column)!]!.from], problem.reason];
       }
       if (unstorable) {
+        if (options.jsonText === 'unverified' && holdsMalformedJson(row, columns.length)) throw new MalformedJsonText(plan.table);
         counts.refused++;
         const [column, value, reason] = unstorable;
         options.onReject({ table: plan.table, id: idOf(row), kind: 'refused', column, value, reason, row: rawOf(row) });
@@ -235,6 +267,7 @@ function dropOrphans(
     kept = kept.filter((row) => {
       const key = keyOf(row);
       if (key.some((v) => v === null) || !missing[n]!.has(JSON.stringify(key))) return true;
+      if (options.jsonText === 'unverified' && holdsMalformedJson(row, plan.columns.length)) throw new MalformedJsonText(plan.table);
       counts.orphans++;
       options.onReject({
         table: plan.table,

@@ -198,6 +198,51 @@ describe('teleclaude-db copy', () => {
     }
   });
 
+  // The JSON of a file of ours goes to the target unchecked (its schema checks json_valid()),
+  // so the target's own check finds what a hand edit broke; a row the copy leaves out never
+  // reaches the target: its malformed JSON must be reported all the same, as a pre-scan would.
+  it('reports the malformed JSON of an orphan it leaves out, as well as the orphan', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
+    const raw = new Database(source);
+    raw.pragma('foreign_keys = OFF');
+    raw.pragma('ignore_check_constraints = ON');
+    const id = raw
+      .prepare(
+        `INSERT INTO webhook_outbox (contract_id, event, target_url, status, created_at, next_attempt_at)
+         SELECT 'gone', '{"broken', target_url, status, created_at, next_attempt_at FROM webhook_outbox LIMIT 1 RETURNING id`,
+      )
+      .pluck()
+      .get() as number;
+    raw.close();
+    const target = await pgUrl();
+    const rejects = join(dirname(source), 'rejects.jsonl');
+    const result = await copy('--from', source, '--to', target, '--reject-file', rejects, '--verify');
+    expect(result.code, result.output).toBe(0);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ table: 'webhook_outbox', id: String(id), kind: 'invalid', column: 'event', value: '{"broken', reason: 'malformed JSON' }),
+      expect.objectContaining({ table: 'webhook_outbox', id: String(id), kind: 'orphan', reason: expect.stringContaining('orphan') }),
+    ]);
+  });
+
+  it.each(harnesses().map((h) => [h.name, h] as const))('refuses a row with a NUL in its text and malformed JSON for the NUL alone, as a parsed copy does (into %s)', async (engine, harness) => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
+    const raw = new Database(source);
+    raw.pragma('ignore_check_constraints = ON');
+    const { id } = raw.prepare(`SELECT id FROM sessions ORDER BY id LIMIT 1`).get() as { id: string };
+    raw.prepare(`UPDATE sessions SET adapter_metadata = '{"telegram": ', title = 'a' || char(0) || 'b' WHERE id = ?`).run(id);
+    raw.close();
+    const target = await databaseOf(harness);
+    const rejects = join(dirname(source), `rejects-${engine}.jsonl`);
+    const result = await copy('--from', source, '--to', target, '--reject-file', rejects);
+    expect(result.code, result.output).toBe(0);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The session alone is refused (its JSON is not reported: the row is left out whole); its children follow it as orphans.
+    expect(lines[0]).toEqual(expect.objectContaining({ table: 'sessions', id, kind: 'refused', column: 'title' }));
+    expect(lines.slice(1).length).toBeGreaterThan(0);
+    expect(lines.slice(1).every((l) => l.kind === 'orphan' && String(l.reason).includes(id))).toBe(true);
+  });
+
   it.each(harnesses().map((h) => [h.name, h] as const))('reports a malformed JSON value of a file of ours in the reject file and copies the rest (into %s)', async (engine, harness) => {
     const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
     const raw = new Database(source);

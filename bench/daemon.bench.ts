@@ -1,0 +1,293 @@
+/**
+ * The daemon's own workload, the seeds' "10 concurrent sessions, 1000 messages each" on
+ * SQLite and PostgreSQL: the message cycle of bench/daemon-bench-worker.ts (enqueue an
+ * inbound message, claim it, update the session, mark it delivered, enqueue a hook event)
+ * run by 1 and by 4 worker processes (the sessions split between them), with every
+ * statement committing on its own and with one transaction per cycle, through this
+ * package's repositories and as the same statements on the raw driver. Each pair runs
+ * back to back, in alternating order, BENCH_DAEMON_ROUNDS times (default 3); cycles/s is
+ * the median of the rounds, p50/p99 over every cycle of every round.
+ *
+ * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { copyFileSync, rmSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
+import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
+import type { Store } from '../src/ports/store.js';
+import type { DaemonWorkerResult, DaemonWorkerSpec } from './daemon-bench-worker.js';
+import { benchPgDatabase, benchSqlitePath } from './databases.js';
+import { printTable, target } from './report.js';
+
+const SESSIONS = 10;
+const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
+const ROUNDS = Number(process.env.BENCH_DAEMON_ROUNDS ?? 3);
+const PROCESSES = [1, 4] as const;
+const MODES = [false, true] as const;
+const workerScript = fileURLToPath(new URL('./daemon-bench-worker.ts', import.meta.url));
+
+type Engine = DaemonWorkerSpec['engine'];
+type Impl = DaemonWorkerSpec['impl'];
+type Child = ChildProcessByStdio<Writable, Readable, Readable>;
+
+interface RunResult {
+  cyclesPerSecond: number;
+  cycleMs: number[];
+  missed: number;
+  /** Why a worker failed (an error escaped), or null. */
+  failure: string | null;
+}
+
+/** One line at a time from a worker's stdout; `exit CODE` when it ended without another line. */
+function lines(child: Child): () => Promise<string> {
+  const queue: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  const deliver = (line: string) => {
+    const next = waiting.shift();
+    if (next) next(line);
+    else queue.push(line);
+  };
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    for (const line of parts) deliver(line);
+  });
+  child.on('close', (code) => deliver(`exit ${code}`));
+  return () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<string>((resolve) => waiting.push(resolve)));
+}
+
+async function reap(children: Child[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('close', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/** Starts `processes` workers on the sessions, waits until all are connected, then times the run. */
+async function runOnce(engine: Engine, impl: Impl, tx: boolean, processes: number, where: string, sessions: string[]): Promise<RunResult> {
+  const children: Child[] = [];
+  const stderr: string[] = [];
+  try {
+    const workers = Array.from({ length: processes }, (_, k) => {
+      const spec: DaemonWorkerSpec = { engine, target: where, impl, tx, sessions: sessions.filter((_, i) => i % processes === k), messages: MESSAGES };
+      const child = spawn(process.execPath, ['--import', 'tsx', workerScript, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+      children.push(child);
+      return lines(child);
+    });
+    for (const next of workers) {
+      const line = await next();
+      if (line !== 'ready') throw new Error(`daemon bench worker did not start (${line}): ${stderr.join('')}`);
+    }
+    const start = process.hrtime.bigint();
+    for (const child of children) child.stdin.write('go\n');
+    const outcomes = await Promise.all(workers.map((next) => next()));
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const failed = outcomes.find((line) => !line.startsWith('done '));
+    if (failed) {
+      const reason = stderr.join('').trim().split('\n')[0] ?? failed;
+      return { cyclesPerSecond: Number.NaN, cycleMs: [], missed: 0, failure: reason };
+    }
+    const results = outcomes.map((line) => JSON.parse(line.slice(5)) as DaemonWorkerResult);
+    return {
+      cyclesPerSecond: (sessions.length * MESSAGES) / seconds,
+      cycleMs: results.flatMap((r) => r.cycleMs),
+      missed: results.reduce((a, r) => a + r.missed, 0),
+      failure: null,
+    };
+  } finally {
+    await reap(children);
+  }
+}
+
+interface Subject {
+  engine: Engine;
+  /** A fresh database with the schema and the sessions, before every run; returns where it is. */
+  reset(): Promise<string>;
+  sessions: string[];
+  close(): Promise<void>;
+}
+
+async function createSessions(store: Store): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < SESSIONS; i++) ids.push((await store.repositories.sessions.create({ computerName: 'bench', title: `session ${i}` })).id);
+  return ids;
+}
+
+async function sqliteSubject(): Promise<Subject> {
+  const template = benchSqlitePath();
+  const store = new SqliteStore({ path: template.path });
+  await store.migrator.up();
+  const sessions = await createSessions(store);
+  // Closing checkpoints the WAL: the file alone is the template every run copies.
+  await store.close();
+  let run = 0;
+  const runPath = () => `${template.path}.run${run}`;
+  return {
+    engine: 'sqlite',
+    sessions,
+    reset: async () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${runPath()}${suffix}`, { force: true });
+      run++;
+      copyFileSync(template.path, runPath());
+      return runPath();
+    },
+    close: async () => template.remove(),
+  };
+}
+
+async function postgresSubject(): Promise<Subject> {
+  const db = await benchPgDatabase();
+  const store = new PostgresStore({ url: db.url }, 'bench');
+  await store.migrator.up();
+  const sessions = await createSessions(store);
+  return {
+    engine: 'postgresql',
+    sessions,
+    reset: async () => {
+      await store.database.query('TRUNCATE inbound_queue, hook_outbox RESTART IDENTITY');
+      await store.database.query('VACUUM ANALYZE sessions');
+      return db.url;
+    },
+    close: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : sorted[(sorted.length - 1) >> 1]!;
+}
+
+interface Summary {
+  engine: Engine;
+  impl: Impl;
+  tx: boolean;
+  processes: number;
+  cyclesPerSecond: number;
+  p50: number;
+  p99: number;
+  missed: number;
+  failures: string[];
+}
+
+function summarise(engine: Engine, impl: Impl, tx: boolean, processes: number, runs: RunResult[]): Summary {
+  const ok = runs.filter((r) => r.failure === null);
+  const all = ok.flatMap((r) => r.cycleMs).sort((a, b) => a - b);
+  return {
+    engine,
+    impl,
+    tx,
+    processes,
+    cyclesPerSecond: median(ok.map((r) => r.cyclesPerSecond)),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    missed: ok.reduce((a, r) => a + r.missed, 0),
+    failures: runs.flatMap((r) => (r.failure === null ? [] : [r.failure])),
+  };
+}
+
+export default async function daemon(): Promise<void> {
+  const summaries: Summary[] = [];
+  for (const make of [sqliteSubject, postgresSubject]) {
+    const subject = await make();
+    try {
+      for (const tx of MODES) {
+        for (const processes of PROCESSES) {
+          const runs: Record<Impl, RunResult[]> = { repository: [], raw: [] };
+          for (let round = 0; round < ROUNDS; round++) {
+            const order: Impl[] = round % 2 === 0 ? ['repository', 'raw'] : ['raw', 'repository'];
+            for (const impl of order) runs[impl].push(await runOnce(subject.engine, impl, tx, processes, await subject.reset(), subject.sessions));
+          }
+          for (const impl of ['repository', 'raw'] as const) summaries.push(summarise(subject.engine, impl, tx, processes, runs[impl]));
+        }
+      }
+    } finally {
+      await subject.close();
+    }
+  }
+  report(summaries);
+}
+
+const modeName = (tx: boolean) => (tx ? 'transaction per cycle' : 'autocommit');
+
+function report(summaries: Summary[]): void {
+  const find = (engine: Engine, impl: Impl, tx: boolean, processes: number) =>
+    summaries.find((s) => s.engine === engine && s.impl === impl && s.tx === tx && s.processes === processes)!;
+  const rows: (string | number)[][] = [];
+  for (const engine of ['sqlite', 'postgresql'] as const) {
+    for (const tx of MODES) {
+      for (const processes of PROCESSES) {
+        const own = find(engine, 'repository', tx, processes);
+        const raw = find(engine, 'raw', tx, processes);
+        rows.push([
+          engine,
+          modeName(tx),
+          processes,
+          own.cyclesPerSecond,
+          raw.cyclesPerSecond,
+          `${(own.cyclesPerSecond / raw.cyclesPerSecond).toFixed(2)}x`,
+          own.p50,
+          own.p99,
+          raw.p50,
+          raw.p99,
+          `${(own.p99 / raw.p99).toFixed(2)}x`,
+          own.missed + raw.missed,
+        ]);
+      }
+    }
+  }
+  printTable(
+    `Daemon message cycle: ${SESSIONS} sessions x ${MESSAGES.toLocaleString('en-US')} messages (enqueue, claim, update session, mark delivered, enqueue hook event); cycles/s median of ${ROUNDS} round(s); cycle ms = time between a session's consecutive cycles`,
+    ['engine', 'commits', 'procs', 'pkg cycles/s', 'raw cycles/s', 'pkg/raw', 'pkg p50', 'pkg p99', 'raw p50', 'raw p99', 'p99 pkg/raw', 'missed'],
+    rows,
+  );
+  console.log('  missed: claims that found nothing although the message was waiting (0 expected).');
+  const failures = summaries.flatMap((s) => s.failures.map((f) => `${s.engine} ${s.impl} ${modeName(s.tx)} ${s.processes} process(es): ${f}`));
+  for (const f of failures) console.log(`  FAILED ${f}`);
+  printTable(
+    "SQLite vs PostgreSQL, this package (the seeds' benchmark): cycles/s",
+    ['commits', 'procs', 'SQLite', 'PostgreSQL', 'SQLite/PostgreSQL'],
+    MODES.flatMap((tx) =>
+      PROCESSES.map((processes) => {
+        const s = find('sqlite', 'repository', tx, processes).cyclesPerSecond;
+        const p = find('postgresql', 'repository', tx, processes).cyclesPerSecond;
+        return [modeName(tx), processes, s, p, `${(s / p).toFixed(2)}x`];
+      }),
+    ),
+  );
+  const targets: [string, boolean][] = [];
+  for (const tx of MODES) {
+    for (const processes of PROCESSES) {
+      const own = find('sqlite', 'repository', tx, processes);
+      const raw = find('sqlite', 'raw', tx, processes);
+      const goal = tx ? 0.9 : 0.95;
+      const ratio = own.cyclesPerSecond / raw.cyclesPerSecond;
+      targets.push([`SQLite, ${modeName(tx)}, ${processes} process(es): cycles/s >= ${goal}x raw (${ratio.toFixed(2)}x)`, ratio >= goal && own.failures.length === 0]);
+    }
+    const own = find('sqlite', 'repository', tx, 4);
+    const raw = find('sqlite', 'raw', tx, 4);
+    const p99 = own.p99 / raw.p99;
+    targets.push([`SQLite, ${modeName(tx)}, 4 processes: p99 <= 1.5x raw's (${own.p99.toFixed(2)} ms vs ${raw.p99.toFixed(2)} ms, ${p99.toFixed(2)}x)`, p99 <= 1.5]);
+  }
+  targets.push(['no error escaped and no claim missed', failures.length === 0 && summaries.every((s) => s.missed === 0)]);
+  console.log('\nTargets');
+  for (const [text, met] of targets) console.log(`  ${target(met).padEnd(7)}  ${text}`);
+}
