@@ -474,7 +474,13 @@ export async function openMariadbSession(
       if (ending) return;
       ending = true;
       if (lost) return;
-      await connection.end().catch(() => core.destroy());
+      // A connection the server closed a moment ago (KILL, shutdown) may never answer the
+      // goodbye, and its 'end' may not have arrived yet: give it a second, then drop the socket.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gone = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+      await Promise.race([connection.end().catch(() => {}), gone]);
+      clearTimeout(timer);
+      core.destroy();
     },
   };
   return session;
