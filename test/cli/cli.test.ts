@@ -100,7 +100,8 @@ for (const harness of harnesses()) {
 
     it('check detects a hand-dropped index and column and exits non-zero naming them', async () => {
       await cli('init');
-      await database.exec('DROP INDEX idx_sessions_closed_at; ALTER TABLE sessions DROP COLUMN description');
+      const dropIndex = harness.dropIndexSql?.('sessions', 'idx_sessions_closed_at') ?? 'DROP INDEX idx_sessions_closed_at';
+      await database.exec(`${dropIndex}; ALTER TABLE sessions DROP COLUMN description`);
       const run = await cli('check');
       expect(run.code).toBe(1);
       expect(run.out).toMatch(/PROBLEM +missing index idx_sessions_closed_at .*on sessions/);

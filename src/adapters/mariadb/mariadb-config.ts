@@ -106,3 +106,9 @@ export const mariadbConfigSchema = z
   .strict();
 
 export type MariadbConfig = z.output<typeof mariadbConfigSchema>;
+
+/**
+ * Every default of the block, from the schema (where alone they are stated): what the
+ * adapter uses for an option a caller building it directly left out.
+ */
+export const MARIADB_DEFAULTS: MariadbConfig = mariadbConfigSchema.parse({});

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import mysql from 'mysql2/promise';
 import type * as core from 'mysql2';
 import type { QueryObserver } from '../../observability.js';
-import { parseMariadbUrl } from './mariadb-config.js';
+import { MARIADB_DEFAULTS, parseMariadbUrl } from './mariadb-config.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 
 export interface MariadbOptions {
@@ -74,7 +74,7 @@ export const SESSION_SQL =
   "tx_isolation = 'READ-COMMITTED'";
 
 function timeoutSql(options: MariadbOptions): string {
-  const ms = options.statementTimeoutMs ?? 30_000;
+  const ms = options.statementTimeoutMs ?? MARIADB_DEFAULTS.statementTimeoutMs;
   return `, max_statement_time = ${Math.max(0, ms) / 1000}`;
 }
 
@@ -136,11 +136,11 @@ export function connectionConfig(options: MariadbOptions): mysql.ConnectionOptio
     bigNumberStrings: false,
     decimalNumbers: true,
     dateStrings: false,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    connectTimeout: options.connectTimeoutMs ?? MARIADB_DEFAULTS.connectTimeoutMs,
     enableKeepAlive: true,
     // LOAD DATA LOCAL would let a hostile server read this process's files.
     flags: ['-LOCAL_FILES'],
-    connectAttributes: { program_name: options.applicationName ?? 'teleclaude' },
+    connectAttributes: { program_name: options.applicationName ?? MARIADB_DEFAULTS.applicationName },
   };
 }
 
@@ -148,9 +148,9 @@ export function connectionConfig(options: MariadbOptions): mysql.ConnectionOptio
 export function createMariadbDatabase(options: MariadbOptions, observer?: QueryObserver): MariadbDatabase {
   const pool = mysql.createPool({
     ...connectionConfig(options),
-    connectionLimit: options.pool?.max ?? 10,
-    maxIdle: options.pool?.max ?? 10,
-    idleTimeout: options.pool?.idleTimeoutMs ?? 30_000,
+    connectionLimit: options.pool?.max ?? MARIADB_DEFAULTS.pool.max,
+    maxIdle: options.pool?.max ?? MARIADB_DEFAULTS.pool.max,
+    idleTimeout: options.pool?.idleTimeoutMs ?? MARIADB_DEFAULTS.pool.idleTimeoutMs,
     waitForConnections: true,
     queueLimit: 0,
   });
@@ -474,7 +474,13 @@ export async function openMariadbSession(
       if (ending) return;
       ending = true;
       if (lost) return;
-      await connection.end().catch(() => core.destroy());
+      // A connection the server closed a moment ago (KILL, shutdown) may never answer the
+      // goodbye, and its 'end' may not have arrived yet: give it a second, then drop the socket.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gone = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+      await Promise.race([connection.end().catch(() => {}), gone]);
+      clearTimeout(timer);
+      core.destroy();
     },
   };
   return session;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { InstanceLockedError, UnavailableError, type InstanceLockHolder } from '../../domain/errors.js';
 import { describeHolder, INSTANCE_LEASE_TABLE, type InstanceLock } from '../../ports/instance-lock.js';
+import { MARIADB_DEFAULTS } from './mariadb-config.js';
 import { openMariadbSession, quoteIdent, type MariadbExecutor, type MariadbOptions, type MariadbSession } from './mariadb-database.js';
 
 /** The server-wide lock name of the current database (GET_LOCK names are at most 64 characters). */
@@ -121,7 +122,7 @@ export class MariadbInstanceLock implements InstanceLock {
          acquired_at BIGINT NOT NULL
        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
     );
-    const values = [process.pid, hostname(), this.options.applicationName ?? 'teleclaude', Date.now()];
+    const values = [process.pid, hostname(), this.options.applicationName ?? MARIADB_DEFAULTS.applicationName, Date.now()];
     await session.query(
       `INSERT INTO ${TABLE} (lock_name, epoch, connection_id, pid, host, application_name, acquired_at)
        VALUES (${NAME}, 1, CONNECTION_ID(), ?, ?, ?, ?)

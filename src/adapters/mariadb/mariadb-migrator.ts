@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { MigrationError } from '../../domain/errors.js';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
+import { MARIADB_DEFAULTS } from './mariadb-config.js';
 import { openMariadbSession, translateMariadbError, type MariadbExecutor, type MariadbOptions, type MariadbSession } from './mariadb-database.js';
 
 /**
@@ -61,7 +62,7 @@ const LOCK_NAME = "CONCAT('tc_migrate_', SHA1(DATABASE()))";
  * - `down` is guarded the same way (`reverting`).
  */
 export function createMariadbMigrator(options: MariadbOptions, migrations: readonly MariadbMigration[]): Migrator {
-  const lockTimeoutMs = options.migrationLockTimeoutMs ?? 10_000;
+  const lockTimeoutMs = options.migrationLockTimeoutMs ?? MARIADB_DEFAULTS.migrationLockTimeoutMs;
   const locked = new AsyncLocalStorage<MariadbSession>();
 
   /** `fn` on the session holding the migration lock, or on a new session of its own; migrations may run long, so no statement timeout. */

@@ -34,6 +34,8 @@ export interface EngineHarness {
    * contracts can reuse one database per file; absent: a new database for every test.
    */
   emptyTablesSql?(tables: string[]): string;
+  /** SQL that drops index `index` of `table`, where the engine's syntax is not `DROP INDEX name`. */
+  dropIndexSql?(table: string, index: string): string;
   /** The class of the driver's client the container registers under TOKENS.DatabaseClient. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor of the driver
   clientClass: abstract new (...args: any[]) => unknown;

@@ -12,6 +12,7 @@ export const mariadbHarness: EngineHarness = {
   // The store's client is mysql2/promise's pool (its class is exported, not declared).
   clientClass: (mysql as unknown as { PromisePool: abstract new (...args: never[]) => unknown }).PromisePool,
   crashedLockFreedWithinMs: 2000,
+  dropIndexSql: (table, index) => `DROP INDEX \`${index}\` ON \`${table}\``,
   /**
    * One compound statement: with foreign-key checks off, DELETE every listed table and the
    * full-text word tables of those that have one (`<table>_words`, emptied by no cascade
