@@ -439,11 +439,13 @@ export async function openMariadbSession(
   let ending = false;
   let lost: Error | undefined;
   const lostListeners: ((error: Error) => void)[] = [];
+  // Not destroyed here: mysql2 fails the command in flight when the socket closes, unless
+  // the connection is already closing (a destroy() between the server's FIN and the close
+  // would leave that command unanswered for ever). end() drops the socket.
   const markLost = (error: Error) => {
     if (ending || lost) return;
     lost = error;
     for (const listener of lostListeners) listener(error);
-    core.destroy();
   };
   core.on('error', markLost);
   core.on('end', () => markLost(new Error('the connection ended')));
@@ -461,7 +463,10 @@ export async function openMariadbSession(
       return runOn<R>(queryable, sql, params, undefined);
     },
     async transaction(fn) {
-      return commitOrRollback(queryable, fn, undefined, () => markLost(new Error('ROLLBACK failed')));
+      return commitOrRollback(queryable, fn, undefined, () => {
+        markLost(new Error('ROLLBACK failed'));
+        core.destroy();
+      });
     },
     async atomic(fn) {
       return session.transaction(fn);
@@ -473,7 +478,10 @@ export async function openMariadbSession(
     async end() {
       if (ending) return;
       ending = true;
-      if (lost) return;
+      if (lost) {
+        core.destroy();
+        return;
+      }
       // A connection the server closed a moment ago (KILL, shutdown) may never answer the
       // goodbye, and its 'end' may not have arrived yet: give it a second, then drop the socket.
       let timer: ReturnType<typeof setTimeout> | undefined;
