@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import type { Store } from '../../src/ports/store.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
 import { buildLegacyFixture, type Expected, type ExpectedReject, type LegacyFixture } from '../support/legacy-fixture.js';
-import { createPgDatabase } from '../support/databases.js';
+import { admin, createPgDatabase } from '../support/databases.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -236,18 +236,25 @@ describe('an infrastructure failure stops a legacy import, and --resume finishes
 
     const to = await target('postgresql', dir);
     const rejects = join(dir, 'rejects.jsonl');
-    const admin = openStore(to) as PostgresStore;
     const database = new URL(to).pathname.slice(1);
     const running = copy('--from', legacy, '--to', to, '--reject-file', rejects, '--batch-size', '200');
-    // Once some tables are committed, every other connection to the target is cut.
-    for (;;) {
-      const { rows } = await admin.database.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE tablename = 'copy_progress'`);
-      if (Number(rows[0]!.n) > 0 && Number((await admin.database.query<{ n: string }>('SELECT count(*) AS n FROM copy_progress')).rows[0]!.n) >= 3) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await admin.database.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
-    const failed = await running;
-    await admin.close();
+    let settled = false;
+    void running.finally(() => (settled = true));
+    // Once a table is committed, every other connection to the target is cut, again and
+    // again until the copy gives up: a copy that finished first would prove nothing.
+    const failed = await admin(async (client) => {
+      const committed = async () => {
+        const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE tablename = 'copy_progress'`);
+        return Number(rows[0]!.n) > 0 && Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM copy_progress')).rows[0]!.n) >= 1;
+      };
+      while (!settled && !(await committed())) await new Promise((r) => setTimeout(r, 5));
+      expect(settled, 'the copy ended before a connection could be cut').toBe(false);
+      while (!settled) {
+        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return running;
+    }, to);
     expect(failed.code, failed.output).toBe(1);
     expect(failed.output).toMatch(/terminat|unavailable|Connection/i);
 
