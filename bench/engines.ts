@@ -48,6 +48,18 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
+/** A `mariadb://` location as mysql2 takes it. */
+const mariadbUri = (location: string) => location.replace(/^mariadb:/, 'mysql:');
+
+async function withMariadb<T>(location: string, fn: (connection: mysql.Connection) => Promise<T>): Promise<T> {
+  const connection = await mysql.createConnection({ uri: mariadbUri(location) });
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.end();
+  }
+}
+
 export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
   sqlite: {
     async countDelivered(location) {
@@ -133,17 +145,13 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
       const db = await benchMariadbDatabase();
       return { location: db.url, remove: db.drop };
     },
-    async countDelivered(location) {
-      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
-      try {
+    countDelivered: (location) =>
+      withMariadb(location, async (connection) => {
         const [rows] = await connection.query(DELIVERED);
         return Number((rows as { n: number | string }[])[0]!.n);
-      } finally {
-        await connection.end();
-      }
-    },
+      }),
     async refillHookOutbox(location, rows) {
-      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
+      const connection = await mysql.createConnection({ uri: mariadbUri(location) });
       try {
         const past = Date.now() - 60_000;
         await connection.query('DELETE FROM hook_outbox');
@@ -159,7 +167,7 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
     },
     // SELECT ... FOR UPDATE SKIP LOCKED then UPDATE, in one transaction (UPDATE has no RETURNING).
     async rawQueueWorker(location, batch, drain) {
-      const connection = await mysql.createConnection({ uri: location.replace(/^mariadb:/, 'mysql:') });
+      const connection = await mysql.createConnection({ uri: mariadbUri(location) });
       return {
         run: () =>
           drain(
