@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../../domain/errors.js';
-import { noNul, nonNegativeInt, portNumber, positiveInt } from '../../engines/config-fields.js';
+import { networkedFields, nonNegativeInt, positiveInt } from '../../engines/config-fields.js';
 
 /** What a `mariadb://` (or `mysql://`) URL names. */
 export interface MariadbUrlParts {
@@ -59,18 +59,6 @@ export function parseMariadbUrl(url: string): MariadbUrlParts {
   return parts;
 }
 
-const sslSchema = z.union([
-  z.boolean(),
-  z
-    .object({
-      rejectUnauthorized: z.boolean().optional(),
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-    })
-    .strict(),
-]);
-
 /** The `database.mariadb` block, every default stated here and only here. */
 export const mariadbConfigSchema = z
   .object({
@@ -81,11 +69,7 @@ export const mariadbConfigSchema = z
         if (typeof parts === 'string') ctx.addIssue({ code: 'custom', message: parts });
       })
       .optional(),
-    host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
-    port: portNumber.optional(),
-    database: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
-    user: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
-    password: z.string().refine(noNul, 'must not contain a NUL character').optional(),
+    ...networkedFields,
     pool: z
       .object({
         max: positiveInt.default(10),
@@ -93,15 +77,6 @@ export const mariadbConfigSchema = z
       })
       .strict()
       .prefault({}),
-    ssl: sslSchema.default(false),
-    statementTimeoutMs: nonNegativeInt.default(30_000),
-    connectTimeoutMs: nonNegativeInt.default(10_000),
-    migrationLockTimeoutMs: nonNegativeInt.default(10_000),
-    applicationName: z
-      .string()
-      .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII (no NUL or control characters)')
-      .max(63, 'must be at most 63 characters')
-      .default('teleclaude'),
   })
   .strict();
 

@@ -1,17 +1,5 @@
 import { z } from 'zod';
-import { noNul, nonNegativeInt, portNumber, positiveInt } from '../../engines/config-fields.js';
-
-const sslSchema = z.union([
-  z.boolean(),
-  z
-    .object({
-      rejectUnauthorized: z.boolean().optional(),
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-    })
-    .strict(),
-]);
+import { networkedFields, nonNegativeInt, portNumber, positiveInt, serverName } from '../../engines/config-fields.js';
 
 /**
  * Parameters a URL may not carry: `options` would override `schema` (pg sends the URL's
@@ -66,7 +54,6 @@ export function postgresUrlProblem(url: string): string | null {
   return null;
 }
 
-
 /** The `database.postgresql` block, every default stated here and only here. */
 export const postgresConfigSchema = z
   .object({
@@ -77,12 +64,12 @@ export const postgresConfigSchema = z
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .optional(),
-    host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
+    ...networkedFields,
     hosts: z
       .array(
         z
           .object({
-            host: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character'),
+            host: serverName,
             port: portNumber.optional(),
           })
           .strict(),
@@ -90,10 +77,6 @@ export const postgresConfigSchema = z
       .min(1, 'must name at least one server')
       .optional(),
     targetSessionAttrs: z.enum(['any', 'read-write'], { error: 'must be "any" or "read-write"' }).optional(),
-    port: portNumber.optional(),
-    database: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
-    user: z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character').optional(),
-    password: z.string().refine(noNul, 'must not contain a NUL character').optional(),
     pool: z
       .object({
         min: nonNegativeInt.default(0),
@@ -102,24 +85,14 @@ export const postgresConfigSchema = z
       })
       .strict()
       .prefault({}),
-    ssl: sslSchema.default(false),
     schema: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)')
       .default('public'),
-    statementTimeoutMs: nonNegativeInt.default(30_000),
-    connectTimeoutMs: nonNegativeInt.default(10_000),
     instanceLock: z.enum(['lease', 'advisory'], { error: 'must be "lease" or "advisory"' }).default('lease'),
     instanceLockLeaseMs: positiveInt.min(300, 'must be at least 300').default(15_000),
-    migrationLockTimeoutMs: nonNegativeInt.default(10_000),
     /** false: `waitForWork` polls instead of LISTEN, and no-transaction migrations are refused (a transaction-mode pooler). */
     listen: z.boolean({ error: 'must be true or false' }).default(true),
-    // The server keeps printable ASCII only, up to 63 bytes; a NUL would inject startup parameters.
-    applicationName: z
-      .string()
-      .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII (no NUL or control characters)')
-      .max(63, 'must be at most 63 characters')
-      .default('teleclaude'),
   })
   .strict();
 
