@@ -7,24 +7,18 @@ import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-reader.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
-import type { Io } from '../../src/cli/command.js';
-import { main } from '../../src/cli/main.js';
 import type { Store } from '../../src/ports/store.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
 import { buildLegacyFixture, type Expected, type ExpectedReject, type LegacyFixture } from '../support/legacy-fixture.js';
 import { admin, createPgDatabase } from '../support/databases.js';
+import { runCopy } from '../support/copy-cli.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-async function copy(...args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const io: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd: '/tmp' };
-  const code = await main(['copy', ...args], io);
-  return { code, output: lines.join('\n') };
-}
+const copy = (...args: string[]) => runCopy(args);
 
 function scratchDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tc-legacy-'));

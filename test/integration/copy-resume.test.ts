@@ -5,12 +5,11 @@ import pg from 'pg';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import type { Io } from '../../src/cli/command.js';
-import { main } from '../../src/cli/main.js';
 import { COPY_JOURNAL_TABLE } from '../../src/ports/bulk-loader.js';
 import { seedEveryTable } from '../support/copy-fixtures.js';
 import { buildLegacyFixture } from '../support/legacy-fixture.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { runCopy } from '../support/copy-cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanup: (() => unknown)[] = [];
@@ -18,12 +17,7 @@ afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-async function copy(...args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const io: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd: '/tmp' };
-  const code = await main(['copy', ...args], io);
-  return { code, output: lines.join('\n') };
-}
+const copy = (...args: string[]) => runCopy(args);
 
 /**
  * Runs `teleclaude-db copy` in a child process. With `killWhen`, polls it and SIGKILLs

@@ -4,33 +4,23 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import type { Io } from '../../src/cli/command.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { createInstanceLock } from '../../src/container.js';
-import { main } from '../../src/cli/main.js';
 import { diffSchemas } from '../../src/migrations/schema-diff.js';
 import type { Store } from '../../src/ports/store.js';
 import { RowFactory, seedEveryTable } from '../support/copy-fixtures.js';
 import { createSqlitePath } from '../support/databases.js';
 import { HARNESSES, harnesses, type EngineHarness } from '../support/harness/index.js';
-import { storeFor } from '../support/open-options.js';
-import { engineForLocation } from '../../src/engines/registry.js';
+import { openLocation, repositoryReads, runCopy } from '../support/copy-cli.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-function io(): Io & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd: '/tmp' };
-}
-
-async function copy(...args: string[]): Promise<{ code: number; output: string }> {
-  const capture = io();
-  const code = await main(['copy', ...args], capture);
-  return { code, output: capture.lines.join('\n') };
-}
+const copy = (...args: string[]) => runCopy(args);
+const open = openLocation;
+const reads = repositoryReads;
 
 async function sqliteFile(seed?: (store: Store) => Promise<unknown>): Promise<string> {
   const file = createSqlitePath();
@@ -53,40 +43,6 @@ async function databaseOf(harness: EngineHarness): Promise<string> {
 
 const pgUrl = () => databaseOf(HARNESSES.postgresql);
 
-/** A store on the database at `location` (a path or a URL), of the engine the registry reads it as. */
-const open = (location: string): Store => storeFor({ engine: engineForLocation(location, 'location').name, location });
-
-/** What the repositories' read operations return, in an engine-independent order. */
-async function reads(location: string): Promise<unknown> {
-  const store = open(location);
-  try {
-    const r = store.repositories;
-    const sessions = (await r.sessions.list({ includeClosed: true, includeInitializing: true, includeHeadless: true })).sort((a, b) => a.id.localeCompare(b.id));
-    return {
-      sessions,
-      get: await Promise.all(sessions.slice(0, 5).map((s) => r.sessions.get(s.id))),
-      count: await r.sessions.count(),
-      byTitle: (await r.sessions.findByTitlePrefix('title')).map((s) => s.id).sort(),
-      voice: await r.voices.get('voice_assignments-1'),
-      voicesInUse: (await r.voices.voicesInUse()).map((v) => JSON.stringify(v)).sort(),
-      settings: await r.settings.list(),
-      pendingDeletions: await r.pendingDeletions.list('sessions-0', 'user_input'),
-      agents: await r.agentAvailability.list(),
-      listeners: [await r.listeners.count(), await r.listeners.listForTarget('sessions-1')],
-      link: [await r.conversationLinks.get('conversation_links-2'), await r.conversationLinks.members('conversation_links-2')],
-      token: await r.sessionTokens.validate('session_tokens-3'),
-      memory: [await r.memory.recent('project 1 words for search 1'), await r.memory.getByIds([1, 2, 3])],
-      // Full-text indexes are rebuilt on the target: the same words find the same rows.
-      memorySearch: (await r.memory.search('words search', { limit: 100 })).map((o) => o.id).sort(),
-      mirrors: await r.mirrors.list(),
-      mirrorSearch: (await r.mirrors.search('conversation words', { limit: 100 })).map((m) => m.id).sort(),
-      rowCounts: await store.inspector.rowCounts(),
-    };
-  } finally {
-    await store.close();
-  }
-}
-
 describe('teleclaude-db copy', () => {
   const others = harnesses().filter((h) => h !== HARNESSES.sqlite);
   it(`copies a seeded database SQLite -> ${others.map((h) => h.name).join(' -> ')} -> new SQLite; each verifies equal and the repositories read the same`, async () => {
@@ -105,7 +61,7 @@ describe('teleclaude-db copy', () => {
     const again = await copy('--from', chain.at(-1)!, '--to', back, '--verify');
     expect(again.code, again.output).toBe(0);
     chain.push(back);
-    const expected = (await reads(source)) as { memorySearch: number[]; mirrorSearch: number[]; sessions: unknown[] };
+    const expected = await reads(source);
     expect(expected.memorySearch.length * expected.mirrorSearch.length * expected.sessions.length).toBeGreaterThan(0);
     for (const location of chain.slice(1)) expect(await reads(location)).toEqual(expected);
     expect(createHash('sha256').update(readFileSync(source)).digest('hex')).toBe(hash);

@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { maskSecrets, resolveConfig } from '../../src/config/resolve-config.js';
 import { databaseConfigSchema } from '../../src/config/config-schema.js';
 import { implementationOf, loadImplementation, missingDriverError } from '../../src/container.js';
@@ -18,6 +17,7 @@ import {
   urlScheme,
   type AnyEngine,
 } from '../../src/engines/registry.js';
+import { runCopy } from '../support/copy-cli.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -160,11 +160,7 @@ describe('the engine registry', () => {
 });
 
 describe('copy --from/--to through the registry', () => {
-  async function copy(...args: string[]): Promise<{ code: number; output: string }> {
-    const lines: string[] = [];
-    const code = await main(['copy', ...args], { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false, env: {}, cwd });
-    return { code, output: lines.join('\n') };
-  }
+  const copy = (...args: string[]) => runCopy(args, cwd);
 
   it.each([
     ['--to', 'oracle://root:hunter2-secret@127.0.0.1:1521/test'],
