@@ -16,6 +16,8 @@ export interface TestDatabase {
   spec: ConnectionSpec;
   /** Runs raw SQL on it, outside the package (a test that damages or inspects a database on purpose). */
   exec(sql: string): Promise<void>;
+  /** Runs one raw SQL statement on it, outside the package, and returns its rows (none for a statement that returns none). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
   /** Removes it (drops the database, deletes the file). */
   remove(): Promise<void>;
 }

@@ -53,6 +53,14 @@ END`;
           await session.end();
         }
       },
+      async query(sql) {
+        const session = await openMariadbSession({ url: db.url });
+        try {
+          return (await session.query(sql)).rows;
+        } finally {
+          await session.end();
+        }
+      },
       remove: () => db.drop(),
     };
   },

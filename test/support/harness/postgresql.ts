@@ -6,12 +6,14 @@ import type { EngineHarness } from './harness.js';
 /** The lease the contracts give PostgreSQL daemons, so that a crashed holder's lock frees quickly. */
 export const TEST_LEASE_MS = 2000;
 
-async function run(url: string, sql: string): Promise<void> {
+/** Runs `sql` on a connection of its own; the rows of its (last) statement. */
+async function run(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
   try {
-    await client.query(sql);
+    const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+    return (Array.isArray(result) ? result.at(-1)! : result).rows as Record<string, unknown>[];
   } finally {
     await client.end();
   }
@@ -30,7 +32,8 @@ export const postgresHarness: EngineHarness = {
     const db = await createPgDatabase(prefix);
     return {
       spec: { engine: 'postgresql', location: db.url },
-      exec: (sql) => run(db.url, sql),
+      exec: async (sql) => void (await run(db.url, sql)),
+      query: (sql) => run(db.url, sql),
       remove: () => db.drop(),
     };
   },
@@ -54,7 +57,8 @@ export const pgbouncerHarness: EngineHarness = {
     const url = bouncer.through(db.url);
     return {
       spec: { engine: 'postgresql', location: url },
-      exec: (sql) => run(url, sql),
+      exec: async (sql) => void (await run(url, sql)),
+      query: (sql) => run(url, sql),
       async remove() {
         await bouncer.stop();
         await db.drop();

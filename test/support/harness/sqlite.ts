@@ -19,6 +19,15 @@ export const sqliteHarness: EngineHarness = {
           db.close();
         }
       },
+      async query(sql) {
+        const db = new Database(made.path);
+        try {
+          const statement = db.prepare(sql);
+          return statement.reader ? (statement.all() as Record<string, unknown>[]) : (statement.run(), []);
+        } finally {
+          db.close();
+        }
+      },
       remove: async () => made.remove(),
     };
   },
