@@ -3,15 +3,16 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
 import type { Io } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 import { openStore } from '../../src/open-store.js';
-import { createPgDatabase } from '../support/databases.js';
+import type { EngineName } from '../../src/engines/registry.js';
+import type { Store } from '../../src/ports/store.js';
+import { harnesses } from '../support/harness/index.js';
+import { storeFor } from '../support/open-options.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -83,29 +84,30 @@ async function ourFile(path: string, options: { orphan?: boolean } = {}): Promis
   return path;
 }
 
-/** Every row of every table of an SQLite file or a PostgreSQL database, in a stable order. */
-async function dump(location: string): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  if (location.startsWith('postgresql://')) {
-    const client = new pg.Client({ connectionString: location });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-      for (const { t } of rows) out[t] = (await client.query(`SELECT * FROM "${t}" t ORDER BY t::text`)).rows;
-    } finally {
-      await client.end();
-    }
-    return out;
-  }
-  const db = new Database(location, { readonly: true });
+/** How each engine lists the tables of the database a connection is on. */
+const TABLES_SQL: Record<EngineName, string> = {
+  sqlite: "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+  postgresql: "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'",
+  mariadb: "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+};
+
+/** Every row of every table, read with raw SQL (outside the package), in a stable order. */
+async function dump(engine: EngineName, query: (sql: string) => Promise<Record<string, unknown>[]>): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  const tables = (await query(TABLES_SQL[engine])).map((r) => String(r.t)).sort();
+  for (const table of tables) out[table] = (await query(`SELECT * FROM ${table}`)).map((r) => JSON.stringify(r)).sort();
+  return out;
+}
+
+/** Raw reads of an SQLite file, opened read-only. */
+const sqliteFileQuery = (path: string) => async (sql: string) => {
+  const db = new Database(path, { readonly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-    for (const { name } of tables) out[name] = (db.prepare(`SELECT * FROM "${name}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
+    return db.prepare(sql).all() as Record<string, unknown>[];
   } finally {
     db.close();
   }
-  return out;
-}
+};
 
 describe('commands that refuse the older daemon\'s file leave it untouched', () => {
   const commands: string[][] = [['status'], ['check'], ['migrate'], ['init'], ['down'], ['reset', '--yes']];
@@ -185,32 +187,28 @@ describe('the source\'s last write time', () => {
 });
 
 describe('copy --resume onto a target that holds rows no interrupted copy wrote', () => {
-  async function handFilled(target: string): Promise<void> {
-    const store = target.startsWith('postgresql://') ? new PostgresStore({ url: target }, target) : new SqliteStore({ path: target });
+  async function handFilled(store: Store): Promise<void> {
     await store.migrator.up();
     await store.repositories.sessions.create({ computerName: 'by-hand', title: 'added by hand' });
     await store.repositories.settings.set('hand', 'made');
     await store.close();
   }
 
-  for (const engine of ['sqlite', 'postgresql'] as const) {
-    it(`is refused and changes nothing (${engine})`, async () => {
+  for (const harness of harnesses()) {
+    it(`is refused and changes nothing (${harness.name})`, async () => {
       const dir = tempDir();
       const source = await ourFile(join(dir, 'source.db'));
-      let target = join(dir, 'target.db');
-      if (engine === 'postgresql') {
-        const db = await createPgDatabase('tc_copy_safety');
-        cleanup.push(db.drop);
-        target = db.url;
-      }
-      await handFilled(target);
-      const before = await dump(target);
+      const database = await harness.createDatabase('tc_copy_safety');
+      cleanup.push(() => database.remove());
+      const target = database.spec.location;
+      await handFilled(storeFor(database.spec));
+      const before = await dump(harness.name, (sql) => database.query(sql));
       expect(before.sessions).toHaveLength(1);
 
       const result = await run(dir, {}, 'copy', '--from', source, '--to', target, '--resume');
       expect(result.code).toBe(1);
       expect(result.output).toMatch(/--resume: .* holds data but no interrupted copy \(.*sessions \(1 rows\).*\); nothing was changed/);
-      expect(await dump(target)).toEqual(before);
+      expect(await dump(harness.name, (sql) => database.query(sql))).toEqual(before);
       expect(existsSync(join(dir, 'teleclaude-copy-rejects.jsonl'))).toBe(false);
     });
   }
@@ -231,12 +229,12 @@ describe('copy --resume onto a target that holds rows no interrupted copy wrote'
     await store.repositories.sessions.create({ computerName: 'by-hand', title: 'added by hand' });
     await store.close();
     writeFileSync(ownRejects, '');
-    const before = await dump(target);
+    const before = await dump('sqlite', sqliteFileQuery(target));
 
     const refused = await run(dir, {}, 'copy', '--from', source, '--to', target, '--resume', '--reject-file', ownRejects);
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/holds rows the interrupted copy did not write: sessions \(1 rows\)/);
-    expect(await dump(target)).toEqual(before);
+    expect(await dump('sqlite', sqliteFileQuery(target))).toEqual(before);
 
     const db = new Database(target);
     db.exec('DELETE FROM sessions');
