@@ -275,8 +275,9 @@ async function benchPostgres(pooler: boolean): Promise<void> {
 /**
  * MariaDB: the raw side issues the repository's statements on the store's own mysql2 pool
  * (text protocol, as the repository does): INSERT ... RETURNING, SELECT, and for update
- * (UPDATE has no RETURNING on MariaDB) UPDATE then SELECT in one transaction, sent as the
- * repository sends them (BEGIN, UPDATE and SELECT together, then COMMIT). Target >= 0.90.
+ * (UPDATE has no RETURNING on MariaDB) UPDATE then SELECT in one transaction, queued as
+ * the repository queues them (BEGIN, UPDATE and SELECT at once, which mysql2 sends one
+ * after the other's answer, then COMMIT). Target >= 0.90.
  */
 async function benchMariadb(): Promise<void> {
   const database = await benchMariadbDatabase();

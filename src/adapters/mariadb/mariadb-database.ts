@@ -269,9 +269,10 @@ export function isDeadlock(error: unknown): boolean {
 const DEADLOCK_ATTEMPTS = 10;
 
 /**
- * A statement sent but not awaited yet (BEGIN, SAVEPOINT): the driver runs a connection's
- * statements in order, so the next statement goes out right behind it instead of one
- * round trip later, and awaits it before its own result counts.
+ * A statement queued but not awaited yet (BEGIN, SAVEPOINT): the driver runs a
+ * connection's statements in order, sending the next one as soon as the previous one's
+ * answer is in (mysql2 does not pipeline), so the caller's next statement is queued at
+ * once and awaits it before its own result counts.
  */
 interface Pipeline {
   pending: Promise<unknown> | null;

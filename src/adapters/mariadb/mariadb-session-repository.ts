@@ -95,8 +95,9 @@ export class MariadbSessionRepository implements SessionRepository {
     const { columns, params } = codec.toRow(sessionUpdate(patch as Parameters<typeof sessionUpdate>[0], this.clock.now()));
     const sets = columns.map((c) => `${ident(c)} = ?`).join(', ');
     // No RETURNING on UPDATE: the row is read back in the same transaction, under the
-    // UPDATE's row lock. Both statements go out together (the connection runs them in
-    // order), so BEGIN, UPDATE and SELECT cost one round trip.
+    // UPDATE's row lock. Both statements are queued at once behind BEGIN: mysql2 sends each
+    // as soon as the previous one's answer is in (it does not pipeline), without a trip
+    // back through this code in between.
     return this.db.atomic(async (tx) => {
       const [{ rowCount }, { rows }] = await Promise.all([tx.query(`UPDATE sessions SET ${sets} WHERE id = ?`, [...params, id]), tx.query(READ_BACK, [id])]);
       if (rowCount === 0 || !rows[0]) throw new NotFoundError('session', id);
