@@ -75,3 +75,34 @@ export function withValidation(repositories: Repositories, observer?: QueryObser
   }
   return out as Repositories;
 }
+
+/** One repository of an adapter, built on demand on the adapter's executor. */
+export type RepositoryFactory = <K extends keyof Repositories>(name: K) => Repositories[K];
+
+/** `tx` of a transaction: each repository built and validated when first read (see withLazyValidation). */
+class LazyRepositories {
+  readonly built: Partial<Record<keyof Repositories, unknown>> = {};
+
+  constructor(
+    readonly make: RepositoryFactory,
+    readonly observer: QueryObserver | undefined,
+  ) {}
+}
+
+for (const name of REPOSITORY_NAMES) {
+  Object.defineProperty(LazyRepositories.prototype, name, {
+    enumerable: true,
+    get(this: LazyRepositories) {
+      return (this.built[name] ??= validated<object>(this.make(name), inputs[name] as InputSchemas<object>, this.observer, name));
+    },
+  });
+}
+
+/**
+ * What withValidation gives, with each repository built and wrapped when it is first read
+ * rather than all fourteen up front: for the `tx` of a transaction, made per transaction
+ * on that transaction's executor and mostly using one or two repositories.
+ */
+export function withLazyValidation(make: RepositoryFactory, observer?: QueryObserver): Repositories {
+  return new LazyRepositories(make, observer) as unknown as Repositories;
+}

@@ -97,24 +97,57 @@ export function parseDatetime(text: string): Date {
   return date;
 }
 
-const typeCast: core.TypeCast = (field, next) => {
-  switch (field.type) {
-    case 'DATETIME':
-    case 'TIMESTAMP':
-    case 'DATE': {
-      const text = field.string();
-      return text === null ? null : parseDatetime(text);
-    }
-    case 'TINY':
-      if (field.length === 1) {
-        const text = field.string();
-        return text === null ? null : text !== '0';
-      }
-      return next();
+// mysql2's column type codes (lib/constants/types.js).
+const TYPE_TINY = 0x01;
+const TYPE_TIMESTAMP = 0x07;
+const TYPE_DATE = 0x0a;
+const TYPE_DATETIME = 0x0c;
+const TYPE_NEWDATE = 0x0e;
+
+/** What one column's values need after mysql2's own parsing: DATETIME text -> Date, TINYINT(1) -> boolean. */
+function castOf(field: core.FieldPacket): 'date' | 'bool' | null {
+  switch (field.columnType) {
+    case TYPE_DATETIME:
+    case TYPE_TIMESTAMP:
+    case TYPE_DATE:
+    case TYPE_NEWDATE:
+      return 'date';
+    case TYPE_TINY:
+      return field.columnLength === 1 ? 'bool' : null;
     default:
-      return next();
+      return null;
   }
-};
+}
+
+/**
+ * Applies the package's reading rules to rows mysql2 parsed natively (dates as text,
+ * TINYINT as number), in place: the columns are looked at once per result, and rows are
+ * touched only when a column needs it. A typeCast function would do the same inside
+ * mysql2's row parser at the price of a wrapper object, a closure and a call per column
+ * and row, which cost more than the rest of the statement's client work together.
+ */
+function castRows(rows: unknown, fields: unknown, asArrays: boolean): void {
+  if (!Array.isArray(rows) || rows.length === 0 || !Array.isArray(fields) || fields.length === 0) return;
+  if (Array.isArray(fields[0])) {
+    // Several statements in one query (multipleStatements): one result and field list each.
+    for (let i = 0; i < fields.length; i++) castRows(rows[i], fields[i], asArrays);
+    return;
+  }
+  let casts: [key: string | number, cast: 'date' | 'bool'][] | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as core.FieldPacket;
+    const cast = castOf(field);
+    if (cast) (casts ??= []).push([asArrays ? i : field.name, cast]);
+  }
+  if (!casts) return;
+  for (const row of rows as Record<string | number, unknown>[]) {
+    for (const [key, cast] of casts) {
+      const value = row[key];
+      if (value === null || value === undefined) continue;
+      row[key] = cast === 'date' ? parseDatetime(value as string) : value !== 0;
+    }
+  }
+}
 
 /** mysql2 connection settings for these options (shared by the pool, the lock connection and migrations). */
 export function connectionConfig(options: MariadbOptions): mysql.ConnectionOptions {
@@ -131,11 +164,14 @@ export function connectionConfig(options: MariadbOptions): mysql.ConnectionOptio
     ...(ssl ? { ssl: ssl === true ? {} : ssl } : {}),
     charset: 'UTF8MB4_GENERAL_CI',
     timezone: 'Z',
-    typeCast,
+    // mysql2's native parsing, dates as text; castRows does the rest (see there).
+    typeCast: true,
+    dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: true,
-    dateStrings: false,
+    // No stack capture on every call: runOn gives a failed statement's error its caller's stack.
+    trace: false,
     connectTimeout: options.connectTimeoutMs ?? MARIADB_DEFAULTS.connectTimeoutMs,
     enableKeepAlive: true,
     // LOAD DATA LOCAL would let a hostile server read this process's files.
@@ -207,14 +243,20 @@ async function runOn<R>(
 ): Promise<MariadbResult<R>> {
   const values = checkParams(params);
   const start = observer ? performance.now() : 0;
+  let raw: unknown;
   try {
-    const [raw] = await connection.query({ sql, rowsAsArray }, values ?? []);
-    observer?.report(sql, params, start);
-    return toResult<R>(raw);
+    const [result, fields] = await connection.query({ sql, rowsAsArray }, values ?? []);
+    castRows(result, fields, rowsAsArray);
+    raw = result;
   } catch (error) {
     observer?.report(sql, params, start, error);
+    // mysql2 built the error in its socket callback (trace is off): give it the stack of
+    // this call and its callers instead (V8's async stack trace of this await).
+    if (error instanceof Error) Error.captureStackTrace(error, runOn);
     throw translateMariadbError(error);
   }
+  observer?.report(sql, params, start);
+  return toResult<R>(raw);
 }
 
 /** Deadlock victim (1213): the server rolled the whole transaction back, so running it again is safe. */
@@ -227,9 +269,10 @@ export function isDeadlock(error: unknown): boolean {
 const DEADLOCK_ATTEMPTS = 10;
 
 /**
- * A statement sent but not awaited yet (BEGIN, SAVEPOINT): the driver runs a connection's
- * statements in order, so the next statement goes out right behind it instead of one
- * round trip later, and awaits it before its own result counts.
+ * A statement queued but not awaited yet (BEGIN, SAVEPOINT): the driver runs a
+ * connection's statements in order, sending the next one as soon as the previous one's
+ * answer is in (mysql2 does not pipeline), so the caller's next statement is queued at
+ * once and awaits it before its own result counts.
  */
 interface Pipeline {
   pending: Promise<unknown> | null;

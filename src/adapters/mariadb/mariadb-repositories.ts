@@ -1,5 +1,5 @@
 import type { Clock } from '../../ports/clock.js';
-import { withValidation, type Repositories } from '../../ports/repositories.js';
+import { REPOSITORY_NAMES, withLazyValidation, withValidation, type Repositories } from '../../ports/repositories.js';
 import { MariadbAgentAvailabilityRepository } from './mariadb-agent-availability-repository.js';
 import { MariadbConversationLinkRepository } from './mariadb-conversation-link-repository.js';
 import type { MariadbExecutor } from './mariadb-database.js';
@@ -16,25 +16,32 @@ import { MariadbSettingsRepository } from './mariadb-settings-repository.js';
 import { MariadbVoiceRepository } from './mariadb-voice-repository.js';
 import { MariadbWebhookRepository } from './mariadb-webhook-repository.js';
 
-/** Every MariaDB repository on one executor (the pool, or one transaction), behind the shared validation. */
-export function createMariadbRepositories(db: MariadbExecutor, clock: Clock): Repositories {
-  return withValidation(
-    {
-      sessions: new MariadbSessionRepository(db, clock),
-      voices: new MariadbVoiceRepository(db, clock),
-      settings: new MariadbSettingsRepository(db, clock),
-      hookOutbox: new MariadbHookOutboxRepository(db, clock),
-      inboundQueue: new MariadbInboundQueueRepository(db, clock),
-      operations: new MariadbOperationRepository(db, clock),
-      webhooks: new MariadbWebhookRepository(db, clock),
-      pendingDeletions: new MariadbPendingDeletionRepository(db, clock),
-      agentAvailability: new MariadbAgentAvailabilityRepository(db, clock),
-      listeners: new MariadbListenerRepository(db, clock),
-      conversationLinks: new MariadbConversationLinkRepository(db, clock),
-      sessionTokens: new MariadbSessionTokenRepository(db, clock),
-      memory: new MariadbMemoryRepository(db, clock),
-      mirrors: new MariadbMirrorRepository(db, clock),
-    },
-    db.observer,
-  );
+/** Each repository's class; every one takes the executor and the clock. */
+const CLASSES: { [K in keyof Repositories]: new (db: MariadbExecutor, clock: Clock) => Repositories[K] } = {
+  sessions: MariadbSessionRepository,
+  voices: MariadbVoiceRepository,
+  settings: MariadbSettingsRepository,
+  hookOutbox: MariadbHookOutboxRepository,
+  inboundQueue: MariadbInboundQueueRepository,
+  operations: MariadbOperationRepository,
+  webhooks: MariadbWebhookRepository,
+  pendingDeletions: MariadbPendingDeletionRepository,
+  agentAvailability: MariadbAgentAvailabilityRepository,
+  listeners: MariadbListenerRepository,
+  conversationLinks: MariadbConversationLinkRepository,
+  sessionTokens: MariadbSessionTokenRepository,
+  memory: MariadbMemoryRepository,
+  mirrors: MariadbMirrorRepository,
+};
+
+/**
+ * Every MariaDB repository on one executor (the pool, or one transaction), behind the
+ * shared validation. `lazy`: each one built when first used (a transaction's `tx`).
+ */
+export function createMariadbRepositories(db: MariadbExecutor, clock: Clock, lazy = false): Repositories {
+  const make = <K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock);
+  if (lazy) return withLazyValidation(make, db.observer);
+  const all: Partial<Record<keyof Repositories, unknown>> = {};
+  for (const name of REPOSITORY_NAMES) all[name] = make(name);
+  return withValidation(all as Repositories, db.observer);
 }

@@ -20,6 +20,7 @@ import type { MariadbExecutor } from './mariadb-database.js';
 
 const codec = new MariadbCodec(sessionFields);
 const ALL = codec.columnList;
+const READ_BACK = `SELECT ${ALL} FROM sessions WHERE id = ?`;
 const OPEN = "closed_at IS NULL AND lifecycle_status <> 'closed'";
 
 /** The text form of a JSON scalar as PostgreSQL's `->>` gives it for a string or a number; null for anything else. */
@@ -54,7 +55,7 @@ export class MariadbSessionRepository implements SessionRepository {
   }
 
   async get(id: string): Promise<Session | null> {
-    const { rows } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE id = ?`, [id]);
+    const { rows } = await this.db.query(READ_BACK, [id]);
     return rows[0] ? codec.fromRow(rows[0]) : null;
   }
 
@@ -93,11 +94,14 @@ export class MariadbSessionRepository implements SessionRepository {
   async update(id: string, patch: SessionPatch): Promise<Session> {
     const { columns, params } = codec.toRow(sessionUpdate(patch as Parameters<typeof sessionUpdate>[0], this.clock.now()));
     const sets = columns.map((c) => `${ident(c)} = ?`).join(', ');
-    // No RETURNING on UPDATE: the row is read back in the same transaction, under the UPDATE's row lock.
+    // No RETURNING on UPDATE: the row is read back in the same transaction, under the
+    // UPDATE's row lock. Both statements are queued at once behind BEGIN: mysql2 sends each
+    // as soon as the previous one's answer is in (it does not pipeline), without a trip
+    // back through this code in between.
     return this.db.atomic(async (tx) => {
-      const { rowCount } = await tx.query(`UPDATE sessions SET ${sets} WHERE id = ?`, [...params, id]);
-      if (rowCount === 0) throw new NotFoundError('session', id);
-      return this.readBack(tx, id);
+      const [{ rowCount }, { rows }] = await Promise.all([tx.query(`UPDATE sessions SET ${sets} WHERE id = ?`, [...params, id]), tx.query(READ_BACK, [id])]);
+      if (rowCount === 0 || !rows[0]) throw new NotFoundError('session', id);
+      return codec.fromRow(rows[0]);
     });
   }
 
@@ -109,15 +113,13 @@ export class MariadbSessionRepository implements SessionRepository {
   async close(id: string): Promise<Session> {
     const now = this.clock.now().getTime();
     return this.db.atomic(async (tx) => {
-      const { rowCount } = await tx.query("UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ?", [now, id]);
-      if (rowCount === 0) throw new NotFoundError('session', id);
-      return this.readBack(tx, id);
+      const [{ rowCount }, { rows }] = await Promise.all([
+        tx.query("UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ?", [now, id]),
+        tx.query(READ_BACK, [id]),
+      ]);
+      if (rowCount === 0 || !rows[0]) throw new NotFoundError('session', id);
+      return codec.fromRow(rows[0]);
     });
-  }
-
-  private async readBack(tx: MariadbExecutor, id: string): Promise<Session> {
-    const { rows } = await tx.query(`SELECT ${ALL} FROM sessions WHERE id = ?`, [id]);
-    return codec.fromRow(rows[0]!);
   }
 
   async delete(id: string): Promise<void> {

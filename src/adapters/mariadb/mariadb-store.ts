@@ -54,7 +54,7 @@ export class MariadbStore implements Store {
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
-    return this.database.transaction((executor) => fn(createMariadbRepositories(executor, this.clock)));
+    return this.database.transaction((executor) => fn(createMariadbRepositories(executor, this.clock, true)));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../ports/clock.js';
-import { withValidation, type Repositories } from '../../ports/repositories.js';
+import { REPOSITORY_NAMES, withLazyValidation, withValidation, type Repositories } from '../../ports/repositories.js';
 import { PostgresAgentAvailabilityRepository } from './postgres-agent-availability-repository.js';
 import { PostgresConversationLinkRepository } from './postgres-conversation-link-repository.js';
 import type { PostgresExecutor } from './postgres-database.js';
@@ -16,22 +16,32 @@ import { PostgresSettingsRepository } from './postgres-settings-repository.js';
 import { PostgresVoiceRepository } from './postgres-voice-repository.js';
 import { PostgresWebhookRepository } from './postgres-webhook-repository.js';
 
-/** Every PostgreSQL repository on one executor (the pool, or one transaction), behind the shared validation. */
-export function createPostgresRepositories(db: PostgresExecutor, clock: Clock): Repositories {
-  return withValidation({
-    sessions: new PostgresSessionRepository(db, clock),
-    voices: new PostgresVoiceRepository(db, clock),
-    settings: new PostgresSettingsRepository(db, clock),
-    hookOutbox: new PostgresHookOutboxRepository(db, clock),
-    inboundQueue: new PostgresInboundQueueRepository(db, clock),
-    operations: new PostgresOperationRepository(db, clock),
-    webhooks: new PostgresWebhookRepository(db, clock),
-    pendingDeletions: new PostgresPendingDeletionRepository(db, clock),
-    agentAvailability: new PostgresAgentAvailabilityRepository(db, clock),
-    listeners: new PostgresListenerRepository(db, clock),
-    conversationLinks: new PostgresConversationLinkRepository(db, clock),
-    sessionTokens: new PostgresSessionTokenRepository(db, clock),
-    memory: new PostgresMemoryRepository(db, clock),
-    mirrors: new PostgresMirrorRepository(db, clock),
-  }, db.observer);
+/** Each repository's class; every one takes the executor and the clock. */
+const CLASSES: { [K in keyof Repositories]: new (db: PostgresExecutor, clock: Clock) => Repositories[K] } = {
+  sessions: PostgresSessionRepository,
+  voices: PostgresVoiceRepository,
+  settings: PostgresSettingsRepository,
+  hookOutbox: PostgresHookOutboxRepository,
+  inboundQueue: PostgresInboundQueueRepository,
+  operations: PostgresOperationRepository,
+  webhooks: PostgresWebhookRepository,
+  pendingDeletions: PostgresPendingDeletionRepository,
+  agentAvailability: PostgresAgentAvailabilityRepository,
+  listeners: PostgresListenerRepository,
+  conversationLinks: PostgresConversationLinkRepository,
+  sessionTokens: PostgresSessionTokenRepository,
+  memory: PostgresMemoryRepository,
+  mirrors: PostgresMirrorRepository,
+};
+
+/**
+ * Every PostgreSQL repository on one executor (the pool, or one transaction), behind the
+ * shared validation. `lazy`: each one built when first used (a transaction's `tx`).
+ */
+export function createPostgresRepositories(db: PostgresExecutor, clock: Clock, lazy = false): Repositories {
+  const make = <K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock);
+  if (lazy) return withLazyValidation(make, db.observer);
+  const all: Partial<Record<keyof Repositories, unknown>> = {};
+  for (const name of REPOSITORY_NAMES) all[name] = make(name);
+  return withValidation(all as Repositories, db.observer);
 }

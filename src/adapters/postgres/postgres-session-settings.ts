@@ -131,16 +131,23 @@ export class SessionSettler {
   }
 
   /** One statement on `client` under the settings. */
-  async query<R extends pg.QueryResultRow>(client: pg.ClientBase, config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
-    if (await this.isPooled(client)) return querySettled<R>(client, this.settings, config);
-    return client.query<R>(config as pg.QueryConfig);
+  query<R extends pg.QueryResultRow>(client: pg.ClientBase, config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
+    // A direct session whose settings are made: the statement goes out now, no await first.
+    if (this.direct.has(client)) return client.query<R>(config as pg.QueryConfig);
+    return this.isPooled(client).then((pooled) => (pooled ? querySettled<R>(client, this.settings, config) : client.query<R>(config as pg.QueryConfig)));
   }
+
+  /** Clients known to be direct sessions with their settings made. */
+  private readonly direct = new WeakSet<pg.ClientBase>();
 
   private settle(client: pg.ClientBase): Promise<boolean> {
     const processId = (client as unknown as { processID: number | null }).processID;
     const pooled = client
       .query(SETTLE_SQL, [pg.escapeIdentifier(this.settings.schema), String(Math.trunc(this.settings.statementTimeoutMs)), processId])
-      .then((result) => result.rowCount === 0);
+      .then((result) => {
+        if (result.rowCount !== 0) this.direct.add(client);
+        return result.rowCount === 0;
+      });
     // A failure reaches the caller through isPooled; this copy only keeps it from being unhandled.
     pooled.catch(() => {});
     this.pooled.set(client, pooled);

@@ -56,7 +56,7 @@ export class PostgresStore implements Store {
   }
 
   transaction<T>(fn: (tx: Store['repositories']) => Promise<T>): Promise<T> {
-    return this.database.transaction((executor) => fn(createPostgresRepositories(executor, this.clock)));
+    return this.database.transaction((executor) => fn(createPostgresRepositories(executor, this.clock, true)));
   }
 
   async close(): Promise<void> {
