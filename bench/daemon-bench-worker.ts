@@ -10,7 +10,8 @@
  * (better-sqlite3 prepared once; pg on a pool of the store's size), without validation,
  * mapping or error translation. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
- * the start), so waiting for the other sessions' work counts alike on both sides.
+ * the start), so waiting for the other sessions' work counts alike on both sides. Before
+ * `ready`, each process runs BENCH_DAEMON_WARMUP (default 200) untimed cycles.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -229,6 +230,11 @@ async function prepareRawPostgres(): Promise<Prepared> {
 }
 
 const worker = await (spec.impl === 'repository' ? prepareRepository() : spec.engine === 'sqlite' ? prepareRawSqlite() : prepareRawPostgres());
+// Warm-up, untimed and alike on both sides: the daemon runs for days, so the bench times
+// compiled code, not the first cycles V8 runs in its interpreter (the repository has more
+// code to compile than the raw loop, which short runs would count against it).
+const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 200);
+for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
 process.stdout.write('ready\n');
 process.stdin.setEncoding('utf8').once('data', () => {
   const result: DaemonWorkerResult = { cycleMs: [], missed: 0 };

@@ -8,7 +8,9 @@
  * back to back, in alternating order, BENCH_DAEMON_ROUNDS times (default 3); cycles/s is
  * the median of the rounds, p50/p99 over every cycle of every round.
  *
- * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run.
+ * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run;
+ * BENCH_DAEMON_ENGINES=sqlite (or postgresql) runs one engine only (its targets are printed,
+ * the SQLite-vs-PostgreSQL table is not).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
@@ -25,6 +27,7 @@ const SESSIONS = 10;
 const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_DAEMON_ROUNDS ?? 3);
 const PROCESSES = [1, 4] as const;
+const ENGINES = (process.env.BENCH_DAEMON_ENGINES ?? 'sqlite,postgresql').split(',').map((e) => e.trim()) as Engine[];
 const MODES = [false, true] as const;
 const workerScript = fileURLToPath(new URL('./daemon-bench-worker.ts', import.meta.url));
 
@@ -206,7 +209,10 @@ function summarise(engine: Engine, impl: Impl, tx: boolean, processes: number, r
 
 export default async function daemon(): Promise<void> {
   const summaries: Summary[] = [];
-  for (const make of [sqliteSubject, postgresSubject]) {
+  const subjects = { sqlite: sqliteSubject, postgresql: postgresSubject };
+  for (const engine of ENGINES) {
+    const make = subjects[engine];
+    if (!make) throw new Error(`BENCH_DAEMON_ENGINES: unknown engine ${engine} (sqlite, postgresql)`);
     const subject = await make();
     try {
       for (const tx of MODES) {
@@ -232,7 +238,7 @@ function report(summaries: Summary[]): void {
   const find = (engine: Engine, impl: Impl, tx: boolean, processes: number) =>
     summaries.find((s) => s.engine === engine && s.impl === impl && s.tx === tx && s.processes === processes)!;
   const rows: (string | number)[][] = [];
-  for (const engine of ['sqlite', 'postgresql'] as const) {
+  for (const engine of ENGINES) {
     for (const tx of MODES) {
       for (const processes of PROCESSES) {
         const own = find(engine, 'repository', tx, processes);
@@ -262,17 +268,20 @@ function report(summaries: Summary[]): void {
   console.log('  missed: claims that found nothing although the message was waiting (0 expected).');
   const failures = summaries.flatMap((s) => s.failures.map((f) => `${s.engine} ${s.impl} ${modeName(s.tx)} ${s.processes} process(es): ${f}`));
   for (const f of failures) console.log(`  FAILED ${f}`);
-  printTable(
-    "SQLite vs PostgreSQL, this package (the seeds' benchmark): cycles/s",
-    ['commits', 'procs', 'SQLite', 'PostgreSQL', 'SQLite/PostgreSQL'],
-    MODES.flatMap((tx) =>
-      PROCESSES.map((processes) => {
-        const s = find('sqlite', 'repository', tx, processes).cyclesPerSecond;
-        const p = find('postgresql', 'repository', tx, processes).cyclesPerSecond;
-        return [modeName(tx), processes, s, p, `${(s / p).toFixed(2)}x`];
-      }),
-    ),
-  );
+  if (ENGINES.includes('sqlite') && ENGINES.includes('postgresql')) {
+    printTable(
+      "SQLite vs PostgreSQL, this package (the seeds' benchmark): cycles/s",
+      ['commits', 'procs', 'SQLite', 'PostgreSQL', 'SQLite/PostgreSQL'],
+      MODES.flatMap((tx) =>
+        PROCESSES.map((processes) => {
+          const s = find('sqlite', 'repository', tx, processes).cyclesPerSecond;
+          const p = find('postgresql', 'repository', tx, processes).cyclesPerSecond;
+          return [modeName(tx), processes, s, p, `${(s / p).toFixed(2)}x`];
+        }),
+      ),
+    );
+  }
+  if (!ENGINES.includes('sqlite')) return;
   const targets: [string, boolean][] = [];
   for (const tx of MODES) {
     for (const processes of PROCESSES) {

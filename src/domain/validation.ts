@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contentIssue } from './content.js';
+import { contentIssue, textProblem } from './content.js';
 import { ValidationError } from './errors.js';
 
 /**
@@ -10,6 +10,9 @@ import { ValidationError } from './errors.js';
  * reaches any engine.
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
+  // A value a quick check clears parses to itself: no zod run, nothing allocated.
+  const quick = quickChecks.get(schema);
+  if (quick !== undefined && quick(value)) return value as z.output<S>;
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -36,10 +39,29 @@ export const JsonValue: z.ZodType<unknown> = z.unknown().superRefine(refineJson)
 /** A JSON object (not an array, not null), under the same rules as JsonValue. */
 export const JsonObject = z.record(z.string(), z.unknown()).superRefine(refineJson);
 
+/**
+ * Checks that clear, without running zod, exactly the values a schema accepts unchanged
+ * and the content rule allows (the ids and tokens of every hot-path call); what they do
+ * not clear takes the full parse, which accepts it or names the problem. Keyed by schema.
+ */
+const quickChecks = new WeakMap<z.ZodType, (value: unknown) => boolean>();
+
+/** A non-empty string the content rule allows (see domain/content.ts): what `z.string().min(1)` accepts as it is. */
+export const isNonEmptyText = (value: unknown): boolean => typeof value === 'string' && value.length > 0 && textProblem(value) === null;
+
+/** `schema` accepts every value `check` clears, unchanged, and the content rule allows it: parseInput may skip zod for it. */
+export function quickCheck<S extends z.ZodType>(schema: S, check: (value: unknown) => boolean): S {
+  quickChecks.set(schema, check);
+  return schema;
+}
+
 /** Non-empty text id. */
-export const Id = z.string().min(1, 'must not be empty');
-/** Positive integer id of an auto-numbered row. */
-export const AutoId = z.number().int('must be an integer').positive('must be positive');
+export const Id = quickCheck(z.string().min(1, 'must not be empty'), isNonEmptyText);
+/** Positive integer id of an auto-numbered row (zod's int() is a safe integer). */
+export const AutoId = quickCheck(
+  z.number().int('must be an integer').positive('must be positive'),
+  (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0,
+);
 /** A date; ISO strings and epoch milliseconds are accepted and normalised. */
 export const DateInput = z.union([z.date(), z.string(), z.number()]).transform((value, ctx) => {
   const date = value instanceof Date ? value : new Date(value);

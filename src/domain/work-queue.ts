@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SECOND } from './fields.js';
-import { DurationMs, Limit } from './validation.js';
+import { DurationMs, isNonEmptyText, Limit, quickCheck } from './validation.js';
 
 /** How long a hook-outbox claim holds its rows before other workers may take them over. */
 export const HOOK_LOCK_TTL_MS = 30 * SECOND;
@@ -47,7 +47,7 @@ export function claimOrder(a: { createdAt: Date; id: number }, b: { createdAt: D
 export type Claimed<T> = T & { claimToken: string };
 
 /** A claim token as passed back to the queue. */
-export const ClaimToken = z.string().min(1, 'must not be empty');
+export const ClaimToken = quickCheck(z.string().min(1, 'must not be empty'), isNonEmptyText);
 
 /** How long `extend` keeps a claim held from now. */
 export const ExtendTtlMs = DurationMs.refine((ms) => ms > 0, 'must be positive');

@@ -65,10 +65,15 @@ export class SqliteCodec<T> {
   /** `?, ?, ...`, one per column of `columnList`. */
   readonly placeholders: string;
   private readonly entries: [field: string, column: string, kind: FieldKind][];
+  /** Field name -> its index in `entries` (its bit in a shape). */
+  private readonly index: Map<string, number>;
+  /** Shape -> its fields in field order and their columns. */
+  private readonly shapes = new Map<number, { entries: [string, string, FieldKind][]; columns: string[] }>();
 
   constructor(readonly fields: FieldKinds<T>) {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     if (this.entries.length > 53) throw new TypeError('a SqliteCodec holds at most 53 fields (its shapes are exact integers)');
+    this.index = new Map(this.entries.map(([field], i) => [field, i]));
     this.columnList = this.entries.map(([, column]) => column).join(', ');
     this.placeholders = this.entries.map(() => '?').join(', ');
     this.fromArray = compileFromArray(this.entries);
@@ -87,20 +92,24 @@ export class SqliteCodec<T> {
    * most 53 fields), to find the statement made for that set without building its SQL.
    */
   toRow(values: Partial<T>): { columns: string[]; params: unknown[]; shape: number } {
-    const columns: string[] = [];
-    const params: unknown[] = [];
+    // The shape from the keys `values` has (a patch sets a few of a wide entity's fields),
+    // then the fields of that shape in field order, worked out once per shape.
+    const record = values as Record<string, unknown>;
     let shape = 0;
-    let bit = 1;
-    for (const [field, column, kind] of this.entries) {
-      const value = (values as Record<string, unknown>)[field];
-      if (value !== undefined) {
-        columns.push(column);
-        params.push(encode(kind, value));
-        shape += bit;
-      }
-      bit *= 2;
+    for (const key in record) {
+      const i = this.index.get(key);
+      if (i !== undefined && record[key] !== undefined) shape += 2 ** i;
     }
-    return { columns, params, shape };
+    let fields = this.shapes.get(shape);
+    if (fields === undefined) {
+      fields = { entries: this.entries.filter((_, i) => Math.floor(shape / 2 ** i) % 2 === 1), columns: [] };
+      fields.columns = fields.entries.map(([, column]) => column);
+      this.shapes.set(shape, fields);
+    }
+    const { entries } = fields;
+    const params: unknown[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) params[i] = encode(entries[i]![2], record[entries[i]![0]]);
+    return { columns: [...fields.columns], params, shape };
   }
 
   /** The parameter values of every field, in field order (absent ones null): the parameters of an INSERT of `columnList`. */

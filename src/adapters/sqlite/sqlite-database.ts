@@ -189,6 +189,8 @@ export class SqliteDatabase implements SqliteExecutor {
   private locked = false;
   /** The open transaction's token; undefined between transactions. */
   current: object | undefined;
+  /** The open transaction has run no statement yet, so its BEGIN IMMEDIATE is still to run. */
+  beginPending = false;
   readonly inTransaction = new AsyncLocalStorage<object>();
   /** What `transaction` hands its function; repositories may be bound to it once. */
   readonly transactional: SqliteExecutor = new TransactionExecutor(this);
@@ -278,42 +280,60 @@ export class SqliteDatabase implements SqliteExecutor {
     }
   }
 
-  /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT with exclusive use of the connection. */
-  async transaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` inside BEGIN IMMEDIATE ... COMMIT with exclusive use of the connection. The
+   * BEGIN runs right before the transaction's first statement, in the same synchronous
+   * step (see TransactionExecutor.run), so SQLite's write lock is held from the first
+   * statement to the COMMIT and not while `fn` does other work first; a transaction that
+   * runs no statement takes no lock and commits nothing. A waiter is handed the
+   * connection by the previous transaction's release.
+   */
+  transaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore()) {
-      throw new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead');
+      return Promise.reject(new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead'));
     }
-    await this.acquire();
+    if (!this.locked) {
+      this.locked = true;
+      return this.runTransaction(fn);
+    }
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.runTransaction(fn));
+  }
+
+  /** The transaction itself, with the connection held (released at the end). */
+  private async runTransaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
     const c = this.controls();
+    const token = {};
+    this.current = token;
+    this.beginPending = true;
     try {
-      try {
-        c.begin.run();
-      } catch (error) {
-        throw translateSqliteError(error);
-      }
-      const token = {};
-      this.current = token;
-      try {
-        const result = await this.inTransaction.run(token, fn, this.transactional);
+      const result = await this.inTransaction.run(token, fn, this.transactional);
+      if (!this.beginPending) {
         try {
           c.commit.run();
         } catch (error) {
           throw translateSqliteError(error);
         }
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) c.rollback.run();
-        throw error;
-      } finally {
-        this.current = undefined;
       }
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) c.rollback.run();
+      throw error;
     } finally {
+      this.current = undefined;
+      this.beginPending = false;
       this.release();
     }
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Runs the open transaction's BEGIN IMMEDIATE if it has not run yet (right before its first statement). */
+  beginIfPending(): void {
+    if (!this.beginPending) return;
+    this.controls().begin.run();
+    this.beginPending = false;
   }
 
   private controls(): NonNullable<SqliteDatabase['control']> {
@@ -367,6 +387,7 @@ class TransactionExecutor implements SqliteExecutor {
       return Promise.reject(new TypeError('transaction repositories used after the transaction ended'));
     }
     try {
+      database.beginIfPending();
       return Promise.resolve(work(database.db));
     } catch (error) {
       return Promise.reject(translateSqliteError(error));

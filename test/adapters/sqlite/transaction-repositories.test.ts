@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
 import type { Repositories } from '../../../src/ports/repositories.js';
@@ -14,11 +15,15 @@ afterEach(async () => {
 });
 
 async function store(): Promise<SqliteStore> {
+  return (await storeAt()).store;
+}
+
+async function storeAt(): Promise<{ store: SqliteStore; path: string }> {
   const file = createSqlitePath();
   const s = new SqliteStore({ path: file.path });
   await s.migrator.up();
   cleanups.push(file.remove, () => s.close());
-  return s;
+  return { store: s, path: file.path };
 }
 
 describe('SQLite transaction repositories', () => {
@@ -94,6 +99,38 @@ describe('SQLite transaction repositories', () => {
     expect((await s.repositories.hookOutbox.get(first))!.deliveredAt).toBeNull();
     expect(await s.repositories.settings.get('before')).toBe('1');
     expect(await s.repositories.settings.get('after')).toBe('2');
+  });
+
+  it('the write lock is taken right before the first statement and held to the COMMIT; a transaction with no statement takes none', async () => {
+    const { store: s, path } = await storeAt();
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    cleanups.push(() => void other.close());
+    // Another process's writer gets the lock or SQLITE_BUSY.
+    const otherCanWrite = () => {
+      try {
+        other.exec('BEGIN IMMEDIATE; ROLLBACK');
+        return true;
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('SQLITE_BUSY');
+        return false;
+      }
+    };
+    const seen: boolean[] = [];
+    await s.transaction(async (tx) => {
+      seen.push(otherCanWrite());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push(otherCanWrite());
+      await tx.settings.set('k', 'v');
+      seen.push(otherCanWrite());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push(otherCanWrite());
+    });
+    seen.push(otherCanWrite());
+    expect(seen).toEqual([true, true, false, false, true]);
+    expect(await s.transaction(async () => 'nothing')).toBe('nothing');
+    expect(otherCanWrite()).toBe(true);
+    expect(await s.repositories.settings.get('k')).toBe('v');
   });
 
   it('a failed transaction leaves the shared repositories usable by the next one', async () => {
