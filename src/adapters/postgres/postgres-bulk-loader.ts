@@ -1,6 +1,6 @@
 import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_REJECT_FILE_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
-import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
+import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, encodeBinaryRows, type BinaryEncode } from './postgres-copy-binary.js';
 import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
 import { quoteIdent, type PostgresDatabase, type PostgresExecutor, type PostgresTransaction } from './postgres-database.js';
@@ -77,8 +77,13 @@ async function deferIndexes(client: PostgresExecutor, table: string, unique: boo
   return rows.map((r) => (r.kind === 'constraint' ? `ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(r.name)} ${r.definition}` : r.definition));
 }
 
-/** Rows gathered into one COPY under one savepoint when refused rows are isolated. */
+/**
+ * Rows gathered into one COPY under one savepoint when refused rows are isolated: at most
+ * SEGMENT_ROWS, and at most SEGMENT_BATCHES of the caller's batches (a caller that reads
+ * wide rows in small batches keeps its segments as small).
+ */
 const SEGMENT_ROWS = 5000;
+const SEGMENT_BATCHES = 5;
 
 /**
  * Whether `error` refuses the rows of one COPY for what they hold rather than for the
@@ -139,7 +144,8 @@ export class PostgresBulkLoader implements BulkLoader {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
         const rows = vector ? batch.map(vector) : batch;
-        yield out ? encodeBinaryBatch(rows, encoders!, out) : encodeBatch(rows, textEncoders);
+        if (out) yield* encodeBinaryRows(rows, encoders!, out);
+        else yield encodeBatch(rows, textEncoders);
         written += batch.length;
         options.onBatch?.(written);
       }
@@ -383,12 +389,14 @@ async function isolateRefused(
     inFlight.catch(() => (failed = true));
   };
   let segment: unknown[][] = [];
+  let gathered = 0;
   for await (const batch of batches) {
     for (const row of batch) segment.push(row);
-    if (segment.length >= SEGMENT_ROWS) {
+    if (segment.length >= SEGMENT_ROWS || ++gathered >= SEGMENT_BATCHES) {
       await inFlight;
       send(segment);
       segment = [];
+      gathered = 0;
     }
     if (failed) break;
   }
