@@ -5,7 +5,7 @@ import type { TableReader } from '../ports/table-reader.js';
 import { TableChecksum } from './checksum.js';
 import { detectSource, planCopy, type CopyPlan, type TablePlan } from './plan.js';
 import { RejectFile } from './reject-file.js';
-import { convertedRows, emptyCounts, MalformedJsonText, refusedReject, rowId, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
+import { convertedRows, emptyCounts, MalformedJsonText, refusedReject, rowId, sourceColumns, type ParentLookup, type Reject, type RowOptions, type TableCounts } from './rows.js';
 
 export interface CopyOptions {
   source: TableReader;
@@ -97,9 +97,14 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   // here, before any table loads, instead of at each table's start, where they would stall
   // the COPY of the table loading beside it.
   orphans.prescanAll();
+  const batchSizes = new Map<string, Promise<number>>();
+  const batchOf = (table: TablePlan) => {
+    if (!batchSizes.has(table.table)) batchSizes.set(table.table, batchFor(source, table, batchSize));
+    return batchSizes.get(table.table)!;
+  };
   const rowOptions = async (table: TablePlan, parents: ParentLookup, sink: (r: Reject) => void): Promise<RowOptions> => ({
     reader: source,
-    batchSize,
+    batchSize: await batchOf(table),
     legacy: kind === 'legacy',
     parents: (await orphans.check(table)) ? parents : undefined,
     owner: options.owner,
@@ -250,6 +255,31 @@ async function sameSource(target: Store, fingerprint: string): Promise<void> {
     `--resume: the interrupted copy read ${other}, but this source is ${fingerprint}. A copy resumes only from the same, ` +
       'unchanged source; copy into an empty database instead (teleclaude-db reset --yes empties this one).',
   );
+}
+
+/** About this many bytes of source values per batch: a table of long transcripts is read in fewer rows at a time. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** Rows sampled at a table's start to size its batches. */
+const SAMPLE_ROWS = 100;
+
+/**
+ * The batch size of a table: `limit` rows, or fewer when its first SAMPLE_ROWS rows average
+ * more than BATCH_BYTES / `limit` bytes (text by its length, anything else as 8), so the
+ * rows a batch holds in memory stay near BATCH_BYTES whatever the rows are like (at least
+ * 10 rows a batch). A sample of the table's start, not a guarantee: a table whose rows grow
+ * later reads bigger batches.
+ */
+async function batchFor(source: TableReader, table: TablePlan, limit: number): Promise<number> {
+  if (!table.source) return limit;
+  let bytes = 0;
+  let rows = 0;
+  for await (const batch of source.rows(table.source, sourceColumns(table), SAMPLE_ROWS)) {
+    for (const row of batch) for (const value of row) bytes += typeof value === 'string' ? value.length : 8;
+    rows = batch.length;
+    break;
+  }
+  if (rows === 0 || bytes === 0) return limit;
+  return Math.max(10, Math.min(limit, Math.floor(BATCH_BYTES / (bytes / rows))));
 }
 
 /**

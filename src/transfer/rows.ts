@@ -1,5 +1,5 @@
 import { contentProblem, dateProblem, jsonTextProblem, textProblem } from '../domain/content.js';
-import { rowSearchProblem } from '../domain/search.js';
+import { MAX_SEARCH_INDEX_BYTES, rowSearchProblem } from '../domain/search.js';
 import { JsonText, type Refusal } from '../ports/bulk-loader.js';
 import type { ForeignKeyShape } from '../ports/inspector.js';
 import type { TableReader } from '../ports/table-reader.js';
@@ -143,6 +143,30 @@ function storableProblem(value: unknown): string | null {
 const SEARCHED_TABLES = new Set(['mirrors', 'memory_observations']);
 
 /**
+ * Rows whose text values (strings, JSON text, the strings of an array) hold at most this
+ * many UTF-16 code units in all cannot reach MAX_SEARCH_INDEX_BYTES, so the per-row search
+ * check (which splits every text into words) is skipped for them: each occurrence of a word
+ * of n code units costs the index at most 3n + 1 bytes of text, 2 of position count and 2
+ * of position, <= 8n; lowercasing at most doubles a text's code units (U+0130); JSON's
+ * decoded strings are no longer than its text. So the index needs <= 16 x the units.
+ */
+const SEARCH_CHECK_UNITS = Math.floor(MAX_SEARCH_INDEX_BYTES / 16);
+
+/** The code units of a row's text values, or Infinity when a value's words cannot be bounded cheaply (a parsed object). */
+function textUnits(row: unknown[], columns: number): number {
+  let units = 0;
+  for (let c = 0; c < columns; c++) {
+    const value = row[c];
+    if (typeof value === 'string') units += value.length;
+    else if (value instanceof JsonText) units += value.text.length;
+    else if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'string') units += item.length;
+    } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) return Infinity;
+  }
+  return units;
+}
+
+/**
  * The rows of one target table as arrays of domain values in `plan.columns` order,
  * read from the source in batches and converted; each row also carries its source row
  * (at index `plan.columns.length`, which loaders ignore) for the reject file. Orphans,
@@ -199,7 +223,7 @@ export async function* convertedRows(plan: TablePlan, options: RowOptions, count
         row[c] = value;
       }
       row[columns.length] = raw;
-      if (!unstorable && searched) {
+      if (!unstorable && searched && textUnits(row, columns.length) > SEARCH_CHECK_UNITS) {
         const problem = rowSearchProblem(plan.table, (name) => row[columnAt.get(name) ?? -1] ?? null);
         if (problem) unstorable = [problem.column, raw[columns[columnAt.get(problem.column)!]!.from], problem.reason];
       }

@@ -220,4 +220,28 @@ describe('teleclaude-db copy', () => {
       await store.close();
     }
   });
+
+  it('refuses a mirror whose distinct words no engine can index alike, and copies one as long made of few words', async () => {
+    const source = await sqliteFile((store) => seedEveryTable(store, () => 10));
+    const raw = new Database(source);
+    const ids = raw.prepare(`SELECT id FROM mirrors ORDER BY id LIMIT 2`).pluck().all() as number[];
+    // 200,000 distinct hex words (over 1 MB of index) and 200,000 copies of one word: as long, one lexeme.
+    const hashes = Array.from({ length: 200_000 }, (_, i) => createHash('sha1').update(String(i)).digest('hex').slice(0, 12)).join(' ');
+    raw.prepare(`UPDATE mirrors SET conversation_text = ? WHERE id = ?`).run(hashes, ids[0]);
+    raw.prepare(`UPDATE mirrors SET conversation_text = ? WHERE id = ?`).run('repeated '.repeat(200_000), ids[1]);
+    raw.close();
+    const target = await pgUrl();
+    const rejects = join(dirname(source), 'rejects-search.jsonl');
+    const result = await copy('--from', source, '--to', target, '--reject-file', rejects);
+    expect(result.code, result.output).toBe(0);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ table: 'mirrors', id: String(ids[0]), kind: 'refused', column: 'conversation_text' })]);
+    expect(String(lines[0]!.reason)).toMatch(/too many distinct words/);
+    const store = open(target);
+    try {
+      expect(await store.repositories.mirrors.search('repeated', { limit: 10 })).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
 });

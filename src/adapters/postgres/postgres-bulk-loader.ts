@@ -1,6 +1,6 @@
 import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_REJECT_FILE_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
-import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, type BinaryEncode } from './postgres-copy-binary.js';
+import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, encodeBinaryRows, type BinaryEncode } from './postgres-copy-binary.js';
 import { copyText, timestampText } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
 import { quoteIdent, type PostgresDatabase, type PostgresExecutor, type PostgresTransaction } from './postgres-database.js';
@@ -42,29 +42,48 @@ function encodeBatch(batch: unknown[][], encoders: Encode[]): string {
 }
 
 /**
- * Into an empty table, drops its plain (non-unique) indexes and returns their
- * definitions, to be re-created once the rows are in: one sorted build is several times
- * faster than maintaining a btree or GIN index row by row (pgloader does the same).
- * Unique and primary-key indexes stay, so constraints are enforced while loading. All of
- * it happens inside the load's transaction, so a failure leaves every index in place.
+ * Into an empty table, drops its indexes and returns the statements that re-create them,
+ * to run once the rows are in: one sorted build is several times faster than maintaining
+ * a btree or GIN index row by row (pgloader does the same). With `unique`, the primary
+ * key, unique constraints and unique indexes go too (those no foreign key depends on):
+ * their re-creation then checks every row at once, and a duplicate fails the load as a
+ * duplicate row would have mid-stream. Without it (rows isolated one refusal at a time,
+ * which needs each COPY checked as it goes) they stay. All of it happens inside the
+ * load's transaction, so a failure leaves every index and constraint in place.
  */
-async function deferIndexes(client: PostgresExecutor, table: string): Promise<string[]> {
+async function deferIndexes(client: PostgresExecutor, table: string, unique: boolean): Promise<string[]> {
   const empty = await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${quoteIdent(table)}) AS empty`);
   if (!empty.rows[0]!.empty) return [];
-  const { rows } = await client.query<{ name: string; definition: string }>(
-    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+  // Constraints (primary key, unique) first: an index may be built for a constraint only
+  // once; then unique indexes that back no constraint, then plain ones.
+  const { rows } = await client.query<{ name: string; definition: string; kind: 'constraint' | 'index' }>(
+    `SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS definition, 'constraint' AS kind, 0 AS sort
+     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+     WHERE $2 AND t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND c.contype IN ('p', 'u')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refobjid = c.conindid AND d.classid = 'pg_constraint'::regclass AND d.deptype = 'n')
+     UNION ALL
+     SELECT i.relname, pg_get_indexdef(x.indexrelid), 'index', CASE WHEN x.indisunique THEN 1 ELSE 2 END
      FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
-     WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisunique AND NOT x.indisprimary`,
-    [table],
+     WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND ($2 OR NOT x.indisunique)
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid)
+     ORDER BY sort, name`,
+    [table, unique],
   );
   if (rows.length === 0) return [];
-  for (const { name } of rows) await client.query(`DROP INDEX ${quoteIdent(name)}`);
+  for (const { name, kind } of rows) {
+    await client.query(kind === 'constraint' ? `ALTER TABLE ${quoteIdent(table)} DROP CONSTRAINT ${quoteIdent(name)}` : `DROP INDEX ${quoteIdent(name)}`);
+  }
   await client.query("SET LOCAL maintenance_work_mem = '128MB'");
-  return rows.map((r) => r.definition);
+  return rows.map((r) => (r.kind === 'constraint' ? `ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(r.name)} ${r.definition}` : r.definition));
 }
 
-/** Rows gathered into one COPY under one savepoint when refused rows are isolated. */
+/**
+ * Rows gathered into one COPY under one savepoint when refused rows are isolated: at most
+ * SEGMENT_ROWS, and at most SEGMENT_BATCHES of the caller's batches (a caller that reads
+ * wide rows in small batches keeps its segments as small).
+ */
 const SEGMENT_ROWS = 5000;
+const SEGMENT_BATCHES = 5;
 
 /**
  * Whether `error` refuses the rows of one COPY for what they hold rather than for the
@@ -125,7 +144,8 @@ export class PostgresBulkLoader implements BulkLoader {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
         const rows = vector ? batch.map(vector) : batch;
-        yield out ? encodeBinaryBatch(rows, encoders!, out) : encodeBatch(rows, textEncoders);
+        if (out) yield* encodeBinaryRows(rows, encoders!, out);
+        else yield encodeBatch(rows, textEncoders);
         written += batch.length;
         options.onBatch?.(written);
       }
@@ -136,7 +156,7 @@ export class PostgresBulkLoader implements BulkLoader {
       // One COPY may run for minutes on a big table; the pool's statement_timeout is for daemon queries.
       await tx.query('SET LOCAL statement_timeout = 0');
       if (options.replace) await tx.query(`DELETE FROM ${quoteIdent(table)}`);
-      const deferred = await deferIndexes(tx, table);
+      const deferred = await deferIndexes(tx, table, !options.onRefused);
       if (options.onRefused) {
         const encode = (rows: unknown[][]): (string | Buffer)[] => {
           const withVector = vector ? rows.map(vector) : rows;
@@ -369,12 +389,14 @@ async function isolateRefused(
     inFlight.catch(() => (failed = true));
   };
   let segment: unknown[][] = [];
+  let gathered = 0;
   for await (const batch of batches) {
     for (const row of batch) segment.push(row);
-    if (segment.length >= SEGMENT_ROWS) {
+    if (segment.length >= SEGMENT_ROWS || ++gathered >= SEGMENT_BATCHES) {
       await inFlight;
       send(segment);
       segment = [];
+      gathered = 0;
     }
     if (failed) break;
   }

@@ -77,10 +77,13 @@ export class BinaryWriter {
     this.position = this.buffer.writeUInt32BE(low, at);
   }
 
-  /** Everything written so far, handed over; writing goes on in a new buffer of the same size. */
+  /**
+   * Everything written so far, handed over; writing goes on in a new buffer of the same
+   * size, or of FLUSH_BYTES when one huge value grew it past that.
+   */
   take(): Buffer {
     const out = this.buffer.subarray(0, this.position);
-    this.buffer = Buffer.allocUnsafe(this.buffer.length);
+    this.buffer = Buffer.allocUnsafe(Math.min(this.buffer.length, Math.max(FLUSH_BYTES, 1024)));
     this.position = 0;
     return out;
   }
@@ -175,6 +178,24 @@ export function binaryEncoder(sql: string, field: string): BinaryEncode | null {
     default:
       return null;
   }
+}
+
+/**
+ * Encoded rows are handed over once this many bytes are written, within a batch too: a
+ * batch of wide rows (long transcripts) is then never held encoded whole, nor queued whole
+ * on the socket, beside its rows.
+ */
+export const FLUSH_BYTES = 1024 * 1024;
+
+/** The rows of `batch` in the binary format, in pieces of about FLUSH_BYTES (the last one smaller). */
+export function* encodeBinaryRows(batch: unknown[][], encoders: BinaryEncode[], out: BinaryWriter): Generator<Buffer> {
+  const width = encoders.length;
+  for (const row of batch) {
+    out.int16(width);
+    for (let i = 0; i < width; i++) encoders[i]!(row[i], out);
+    if (out.position >= FLUSH_BYTES) yield out.take();
+  }
+  if (out.position > 0) yield out.take();
 }
 
 /** One batch in the binary format: per row a field count, then each field. */

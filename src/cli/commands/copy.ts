@@ -67,7 +67,7 @@ would meet; exit 2 when it would reject anything`,
       description: `afterwards compare row counts and checksums of every table (exit 1 on a
 difference); on a target that already holds the copy, only verify`,
     },
-    'batch-size': { type: 'string', value: 'N', description: 'rows per batch (default 1000)' },
+    'batch-size': { type: 'string', value: 'N', description: 'rows per batch at most (default 1000; fewer for wide rows)' },
     'owner-person': { type: 'string', value: 'NAME', description: 'with --owner-uid: owner of every copied session that has none' },
     'owner-uid': { type: 'string', value: 'UID', description: 'with --owner-person: that owner\'s uid' },
     'reject-file': {

@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migratedPgStoreForFile } from '../../support/databases.js';
+
+/**
+ * Into an empty table the bulk loader builds the primary key, unique constraints and
+ * unique indexes after the rows are in (one sorted build): a duplicate must still fail the
+ * load (or, with onRefused, be refused alone), and every constraint and index must be
+ * there afterwards, as the schema declares them.
+ */
+describe('PostgreSQL bulk load: unique keys built after the rows', () => {
+  const pg = migratedPgStoreForFile('tc_deferred_unique');
+  const q = <T extends Record<string, unknown>>(sql: string) => pg.store.database.query<T>(sql);
+  const shape = async () =>
+    (
+      await q<{ d: string }>(
+        `SELECT coalesce(c.conname || ' ' || pg_get_constraintdef(c.oid), pg_get_indexdef(x.indexrelid)) AS d
+         FROM pg_index x LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+         WHERE x.indrelid = 'dedup'::regclass ORDER BY 1`,
+      )
+    ).rows.map((r) => r.d);
+  let before: string[];
+  beforeAll(async () => {
+    await q(`CREATE TABLE dedup (id integer PRIMARY KEY, code text NOT NULL UNIQUE, origin text, ref text, note text)`);
+    await q(`CREATE UNIQUE INDEX dedup_origin_ref ON dedup (origin, ref) WHERE ref IS NOT NULL`);
+    await q(`CREATE INDEX dedup_note ON dedup (note)`);
+    before = await shape();
+  });
+  const columns = ['id', 'code', 'origin', 'ref', 'note'];
+  const row = (i: number, over: Partial<Record<'id' | 'code' | 'ref', unknown>> = {}) => [over.id ?? i, over.code ?? `c${i}`, 'o', over.ref ?? `r${i}`, `n${i}`];
+
+  for (const [what, dup] of [
+    ['primary key', row(7, { code: 'x', ref: 'x' })],
+    ['unique constraint', row(9000, { code: 'c7', ref: 'x' })],
+    ['unique partial index', row(9001, { code: 'x', ref: 'r7' })],
+  ] as const) {
+    it(`a duplicate of the ${what} fails the load, leaving the table empty and its keys as declared`, async () => {
+      const rows = Array.from({ length: 2000 }, (_, i) => row(i));
+      const error = await pg.store.bulk.load('dedup', columns, [rows.slice(0, 1000), [...rows.slice(1000), dup]], { replace: true }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TC_CONFLICT' });
+      expect((await q<{ n: number }>('SELECT count(*)::int AS n FROM dedup')).rows[0]!.n).toBe(0);
+      expect(await shape()).toEqual(before);
+    });
+
+    it(`with onRefused, a duplicate of the ${what} is refused alone and every other row written`, async () => {
+      const rows = Array.from({ length: 6000 }, (_, i) => row(i));
+      const refused: unknown[][] = [];
+      const written = await pg.store.bulk.load('dedup', columns, [rows.slice(0, 3000), [dup, ...rows.slice(3000)]], {
+        replace: true,
+        onRefused: (r) => refused.push(r),
+      });
+      expect(written).toBe(6000);
+      expect(refused).toEqual([dup]);
+      expect(await shape()).toEqual(before);
+      await q('DELETE FROM dedup');
+    });
+  }
+
+  it('rows without duplicates load with every key in place and enforced', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => row(i));
+    expect(await pg.store.bulk.load('dedup', columns, [rows], { replace: true })).toBe(3000);
+    expect(await shape()).toEqual(before);
+    await expect(q(`INSERT INTO dedup (id, code) VALUES (1, 'new')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+    await expect(q(`INSERT INTO dedup (id, code) VALUES (5000, 'c1')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+    await expect(q(`INSERT INTO dedup (id, code, origin, ref) VALUES (5001, 'new', 'o', 'r1')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+  });
+});
