@@ -128,8 +128,9 @@ function castOf(field: core.FieldPacket): 'date' | 'bool' | null {
  */
 function castRows(rows: unknown, fields: unknown, asArrays: boolean): void {
   if (!Array.isArray(rows) || rows.length === 0 || !Array.isArray(fields) || fields.length === 0) return;
-  if (Array.isArray(fields[0])) {
-    // Several statements in one query (multipleStatements): one result and field list each.
+  if (fields[0] === undefined || Array.isArray(fields[0])) {
+    // Several statements in one query (multipleStatements): one result and field list each
+    // (no field list, undefined, for a statement that returns no rows).
     for (let i = 0; i < fields.length; i++) castRows(rows[i], fields[i], asArrays);
     return;
   }
