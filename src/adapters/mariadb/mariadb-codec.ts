@@ -61,6 +61,12 @@ function compileFromRow<T>(entries: [string, string, FieldKind][]): (row: Record
   return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: Record<string, unknown>) => T;
 }
 
+/** The same mapping from a row read as an array in `columnList` order. */
+function compileFromArray<T>(entries: [string, string, FieldKind][]): (row: unknown[]) => T {
+  const body = entries.map(([field, , kind], i) => `${JSON.stringify(field)}: ${decodeExpression(kind, `row[${i}]`)}`);
+  return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: unknown[]) => T;
+}
+
 /** Backquotes an identifier (column names such as `key` are reserved words in MariaDB). */
 export function ident(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
@@ -85,7 +91,11 @@ export class MariadbCodec<T> {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     this.columnList = this.entries.map(([, column]) => ident(column)).join(', ');
     this.fromRow = compileFromRow(this.entries);
+    this.fromArray = compileFromArray(this.entries);
   }
+
+  /** Row read as an array (`queryArrays`) of `columnList`, in its order -> entity; compiled like fromRow. */
+  readonly fromArray: (row: unknown[]) => T;
 
   /**
    * Row -> entity, compiled once per codec into a single object literal (one hidden

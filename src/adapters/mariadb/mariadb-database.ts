@@ -53,6 +53,8 @@ export interface MariadbResult<R = Record<string, unknown>> {
  */
 export interface MariadbExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>>;
+  /** Like `query`, with each row as an array of its values in column order (no object per row). */
+  queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]>;
   /**
    * Runs `fn` atomically. On the pool: in a transaction of its own on one connection,
    * committed when `fn` resolves, rolled back when it throws; run again (up to 10 times in
@@ -305,9 +307,17 @@ class TransactionExecutor implements MariadbExecutor {
     private readonly depth = 0,
   ) {}
 
-  async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>> {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>> {
+    return this.run<R>(sql, params, false);
+  }
+
+  async queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]> {
+    return (await this.run<unknown[]>(sql, params, true)).rows;
+  }
+
+  private async run<R>(sql: string, params: unknown[] | undefined, rowsAsArray: boolean): Promise<MariadbResult<R>> {
     if (this.finished) throw new TypeError('transaction repositories used after the transaction ended');
-    const result = runOn<R>(this.connection, sql, params, this.observer);
+    const result = runOn<R>(this.connection, sql, params, this.observer, rowsAsArray);
     try {
       await settled(this.pipeline);
     } catch (error) {
@@ -505,6 +515,9 @@ export async function openMariadbSession(
     threadId: core.threadId ?? 0,
     async query<R = Record<string, unknown>>(sql: string, params?: unknown[]) {
       return runOn<R>(queryable, sql, params, undefined);
+    },
+    async queryArrays(sql: string, params?: unknown[]) {
+      return (await runOn<unknown[]>(queryable, sql, params, undefined, true)).rows;
     },
     async transaction(fn) {
       return commitOrRollback(queryable, fn, undefined, () => {

@@ -105,14 +105,21 @@ export function createMariadbMigrator(options: MariadbOptions, migrations: reado
    */
   async function runCounted(session: MariadbSession, name: string, work: MariadbMigration['up']): Promise<number> {
     let done = 0;
+    const count = async (sql: string) => {
+      if (READ_ONLY.test(sql)) return;
+      done++;
+      await session.query('UPDATE schema_migrations SET statements_done = ? WHERE name = ?', [done, name]);
+    };
     const counting: MariadbExecutor = {
       async query<R>(sql: string, params?: unknown[]) {
         const result = await session.query<R>(sql, params);
-        if (!READ_ONLY.test(sql)) {
-          done++;
-          await session.query('UPDATE schema_migrations SET statements_done = ? WHERE name = ?', [done, name]);
-        }
+        await count(sql);
         return result;
+      },
+      async queryArrays(sql: string, params?: unknown[]) {
+        const rows = await session.queryArrays(sql, params);
+        await count(sql);
+        return rows;
       },
       atomic: (fn) => session.transaction(fn),
     };

@@ -47,16 +47,16 @@ export class MariadbSessionRepository implements SessionRepository {
   private async insert(input: Parameters<typeof newSession>[0]): Promise<Session> {
     const session = newSession(input, input.id ?? randomUUID(), this.clock.now());
     const { columns, params } = codec.toRow(session);
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `INSERT INTO sessions (${columns.map(ident).join(', ')}) VALUES (${placeholders(columns.length)}) RETURNING ${ALL}`,
       params,
     );
-    return codec.fromRow(rows[0]!);
+    return codec.fromArray(rows[0]!);
   }
 
   async get(id: string): Promise<Session | null> {
-    const { rows } = await this.db.query(READ_BACK, [id]);
-    return rows[0] ? codec.fromRow(rows[0]) : null;
+    const rows = await this.db.queryArrays(READ_BACK, [id]);
+    return rows[0] ? codec.fromArray(rows[0]) : null;
   }
 
   async getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null> {
@@ -67,12 +67,12 @@ export class MariadbSessionRepository implements SessionRepository {
 
   async findOneBy(field: SessionLookupField, value: string, options: { includeInitializing?: boolean } = {}): Promise<Session | null> {
     const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `SELECT ${ALL} FROM sessions WHERE ${ident(columnName(field))} = ? AND ${OPEN}${statuses}
        ORDER BY created_at DESC, id DESC LIMIT 1`,
       [value],
     );
-    return rows[0] ? codec.fromRow(rows[0]) : null;
+    return rows[0] ? codec.fromArray(rows[0]) : null;
   }
 
   async list(filter: SessionListFilter = {}): Promise<Session[]> {
@@ -87,8 +87,8 @@ export class MariadbSessionRepository implements SessionRepository {
     params.push(listedStatuses(filter));
     where.push('lifecycle_status IN (?)');
     if (!filter.includeClosed) where.push('closed_at IS NULL');
-    const { rows } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`, params);
-    return rows.map((row) => codec.fromRow(row));
+    const rows = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`, params);
+    return rows.map((row) => codec.fromArray(row));
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
@@ -99,9 +99,9 @@ export class MariadbSessionRepository implements SessionRepository {
     // as soon as the previous one's answer is in (it does not pipeline), without a trip
     // back through this code in between.
     return this.db.atomic(async (tx) => {
-      const [{ rowCount }, { rows }] = await Promise.all([tx.query(`UPDATE sessions SET ${sets} WHERE id = ?`, [...params, id]), tx.query(READ_BACK, [id])]);
+      const [{ rowCount }, rows] = await Promise.all([tx.query(`UPDATE sessions SET ${sets} WHERE id = ?`, [...params, id]), tx.queryArrays(READ_BACK, [id])]);
       if (rowCount === 0 || !rows[0]) throw new NotFoundError('session', id);
-      return codec.fromRow(rows[0]);
+      return codec.fromArray(rows[0]);
     });
   }
 
@@ -113,12 +113,12 @@ export class MariadbSessionRepository implements SessionRepository {
   async close(id: string): Promise<Session> {
     const now = this.clock.now().getTime();
     return this.db.atomic(async (tx) => {
-      const [{ rowCount }, { rows }] = await Promise.all([
+      const [{ rowCount }, rows] = await Promise.all([
         tx.query("UPDATE sessions SET closed_at = COALESCE(closed_at, ?), lifecycle_status = 'closed' WHERE id = ?", [now, id]),
-        tx.query(READ_BACK, [id]),
+        tx.queryArrays(READ_BACK, [id]),
       ]);
       if (rowCount === 0 || !rows[0]) throw new NotFoundError('session', id);
-      return codec.fromRow(rows[0]);
+      return codec.fromArray(rows[0]);
     });
   }
 
@@ -157,19 +157,19 @@ export class MariadbSessionRepository implements SessionRepository {
       })
       .map((row) => row.id);
     if (ids.length === 0) return [];
-    const { rows: found } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE id IN (?)${open ? ` AND ${OPEN}` : ''} ORDER BY last_activity DESC, id`, [ids]);
-    return found.map((row) => codec.fromRow(row));
+    const found = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE id IN (?)${open ? ` AND ${OPEN}` : ''} ORDER BY last_activity DESC, id`, [ids]);
+    return found.map((row) => codec.fromArray(row));
   }
 
   async findByTitlePrefix(prefix: string): Promise<Session[]> {
     // LEFT instead of LIKE: % and _ in the prefix are not wildcards.
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `SELECT ${ALL} FROM sessions
        WHERE LEFT(title, CHAR_LENGTH(?)) = ? AND lifecycle_status <> 'headless' AND ${OPEN}
        ORDER BY created_at DESC, id`,
       [prefix, prefix],
     );
-    return rows.map((row) => codec.fromRow(row));
+    return rows.map((row) => codec.fromArray(row));
   }
 
   async backfillOwner(person: string, uid: number): Promise<number> {
