@@ -106,3 +106,14 @@ for (const name of REPOSITORY_NAMES) {
 export function withLazyValidation(make: RepositoryFactory, observer?: QueryObserver): Repositories {
   return new LazyRepositories(make, observer) as unknown as Repositories;
 }
+
+/**
+ * Every repository `make` builds, behind the shared validation: an adapter's repository
+ * set on one executor. `lazy`: each one built when first read (a transaction's `tx`).
+ */
+export function buildRepositories(make: RepositoryFactory, observer?: QueryObserver, lazy = false): Repositories {
+  if (lazy) return withLazyValidation(make, observer);
+  const all: Partial<Record<keyof Repositories, unknown>> = {};
+  for (const name of REPOSITORY_NAMES) all[name] = make(name);
+  return withValidation(all as Repositories, observer);
+}

@@ -1,5 +1,5 @@
 import type { Clock } from '../../ports/clock.js';
-import { REPOSITORY_NAMES, withLazyValidation, withValidation, type Repositories } from '../../ports/repositories.js';
+import { buildRepositories, type Repositories } from '../../ports/repositories.js';
 import { MariadbAgentAvailabilityRepository } from './mariadb-agent-availability-repository.js';
 import { MariadbConversationLinkRepository } from './mariadb-conversation-link-repository.js';
 import type { MariadbExecutor } from './mariadb-database.js';
@@ -39,9 +39,5 @@ const CLASSES: { [K in keyof Repositories]: new (db: MariadbExecutor, clock: Clo
  * shared validation. `lazy`: each one built when first used (a transaction's `tx`).
  */
 export function createMariadbRepositories(db: MariadbExecutor, clock: Clock, lazy = false): Repositories {
-  const make = <K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock);
-  if (lazy) return withLazyValidation(make, db.observer);
-  const all: Partial<Record<keyof Repositories, unknown>> = {};
-  for (const name of REPOSITORY_NAMES) all[name] = make(name);
-  return withValidation(all as Repositories, db.observer);
+  return buildRepositories(<K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock), db.observer, lazy);
 }

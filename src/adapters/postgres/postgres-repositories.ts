@@ -1,5 +1,5 @@
 import type { Clock } from '../../ports/clock.js';
-import { REPOSITORY_NAMES, withLazyValidation, withValidation, type Repositories } from '../../ports/repositories.js';
+import { buildRepositories, type Repositories } from '../../ports/repositories.js';
 import { PostgresAgentAvailabilityRepository } from './postgres-agent-availability-repository.js';
 import { PostgresConversationLinkRepository } from './postgres-conversation-link-repository.js';
 import type { PostgresExecutor } from './postgres-database.js';
@@ -39,9 +39,5 @@ const CLASSES: { [K in keyof Repositories]: new (db: PostgresExecutor, clock: Cl
  * shared validation. `lazy`: each one built when first used (a transaction's `tx`).
  */
 export function createPostgresRepositories(db: PostgresExecutor, clock: Clock, lazy = false): Repositories {
-  const make = <K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock);
-  if (lazy) return withLazyValidation(make, db.observer);
-  const all: Partial<Record<keyof Repositories, unknown>> = {};
-  for (const name of REPOSITORY_NAMES) all[name] = make(name);
-  return withValidation(all as Repositories, db.observer);
+  return buildRepositories(<K extends keyof Repositories>(name: K): Repositories[K] => new CLASSES[name](db, clock), db.observer, lazy);
 }
