@@ -292,11 +292,8 @@ export class SqliteDatabase implements SqliteExecutor {
     if (this.inTransaction.getStore()) {
       return Promise.reject(new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead'));
     }
-    if (!this.locked) {
-      this.locked = true;
-      return this.runTransaction(fn);
-    }
-    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.runTransaction(fn));
+    // A free connection is taken at once: the uncontended transaction starts without an await.
+    return this.tryAcquire() ? this.runTransaction(fn) : this.acquire().then(() => this.runTransaction(fn));
   }
 
   /** The transaction itself, with the connection held (released at the end). */
@@ -348,12 +345,15 @@ export class SqliteDatabase implements SqliteExecutor {
     });
   }
 
+  /** Takes the connection if it is free; false when another holder has it. */
+  private tryAcquire(): boolean {
+    if (this.locked) return false;
+    this.locked = true;
+    return true;
+  }
+
   private acquire(): Promise<void> {
-    if (!this.locked) {
-      this.locked = true;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.tryAcquire() ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 
   private release(): void {
