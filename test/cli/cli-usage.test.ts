@@ -2,12 +2,11 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { cliArgs } from '../support/programs.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'teleclaude-db.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'tc-cli-usage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -20,7 +19,7 @@ async function cli(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: n
 
 /** The real process, with nothing of this environment but PATH, so stdout/stderr are pipes. */
 async function child(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return promisify(execFile)(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH, HOME: dir, ...env }, cwd: dir }).then(
+  return promisify(execFile)(process.execPath, [...cliArgs(), ...argv], { env: { PATH: process.env.PATH, HOME: dir, ...env }, cwd: dir }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout, err: stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
   );
@@ -166,7 +165,7 @@ describe('teleclaude-db command line', () => {
   it('a reader that goes away (EPIPE) ends the command quietly, with its usual exit code', async () => {
     const file = join(dir, 'epipe.db');
     expect((await cli({ TELECLAUDE_DB_PATH: file }, 'init')).code).toBe(0);
-    const proc = spawn(process.execPath, [BIN, 'status', '--json'], { env: { PATH: process.env.PATH, HOME: dir, TELECLAUDE_DB_PATH: file }, cwd: dir });
+    const proc = spawn(process.execPath, [...cliArgs(), 'status', '--json'], { env: { PATH: process.env.PATH, HOME: dir, TELECLAUDE_DB_PATH: file }, cwd: dir });
     // Closed before the command has started up, so its first write meets a closed pipe.
     proc.stdout.destroy();
     let err = '';

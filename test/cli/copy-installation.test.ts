@@ -10,8 +10,8 @@ import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { lockHolder } from '../../src/cli/commands/copy-installation.js';
 import { openStore } from '../../src/open-store.js';
 import { createPgDatabase } from '../support/databases.js';
+import { cliArgs } from '../support/programs.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'teleclaude-db.mjs');
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
@@ -38,7 +38,7 @@ function cli(where: { cwd: string; home: string }, args: string[], env: NodeJS.P
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(PG|DATABASE_URL|TELECLAUDE_)/.test(k)),
   );
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: where.cwd, env: { ...clean, HOME: where.home, ...env } });
+  const proc = spawn(process.execPath, [...cliArgs(), ...args], { cwd: where.cwd, env: { ...clean, HOME: where.home, ...env } });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));

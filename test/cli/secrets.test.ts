@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
@@ -10,8 +9,8 @@ import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
 import { COPY_JOURNAL_TABLE } from '../../src/ports/bulk-loader.js';
 import { seedEveryTable } from '../support/copy-fixtures.js';
 import { createPgDatabase, createSqlitePath, pgAdminUrl } from '../support/databases.js';
+import { cliArgs } from '../support/programs.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'teleclaude-db.mjs');
 // Every password below is built from this marker, so any fragment of one (split at @, /, #, :) contains it.
 const MARK = 'Zq8v';
 /** Lines holding the marker; the `$ command` headers this test writes (with the arguments given) are not output. */
@@ -25,7 +24,7 @@ afterAll(async () => {
 /** Runs the real CLI in a child process; resolves with everything it wrote (stdout and stderr). */
 function cli(argv: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH!, HOME: '/nonexistent', ...env }, cwd: '/' });
+    const child = spawn(process.execPath, [...cliArgs(), ...argv], { env: { PATH: process.env.PATH!, HOME: '/nonexistent', ...env }, cwd: '/' });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
@@ -179,7 +178,7 @@ describe('no password, in any form, appears in any output of any command', () =>
     await seeded.close();
     const from = `postgresql://${user}:${MARK}@${MARK}/${MARK}@${hostPort}/${source.name}?password=${MARK}p`;
     const targetFile = join(dir, 'journal-target.db');
-    const child = spawn(process.execPath, [BIN, 'copy', '--from', from, '--to', targetFile, '--batch-size', '200'], {
+    const child = spawn(process.execPath, [...cliArgs(), 'copy', '--from', from, '--to', targetFile, '--batch-size', '200'], {
       env: { PATH: process.env.PATH!, HOME: '/nonexistent' },
       cwd: '/',
       stdio: 'ignore',

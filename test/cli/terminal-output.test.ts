@@ -1,19 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlitePath } from '../support/databases.js';
+import { cliArgs } from '../support/programs.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'teleclaude-db.mjs');
 // A title change, a screen clear, a colour, a C1 CSI, a bidi override and a carriage return.
 const HOSTILE = 'evil\x1b]0;pwned\x07\x1b[2J\x1b[31m\x9b1A\u202e\rname';
 
 let db: ReturnType<typeof createSqlitePath>;
 beforeAll(async () => {
   db = createSqlitePath();
-  await promisify(execFile)(process.execPath, [BIN, 'init'], { env: { ...process.env, TELECLAUDE_DB_PATH: db.path } });
+  await promisify(execFile)(process.execPath, [...cliArgs(), 'init'], { env: { ...process.env, TELECLAUDE_DB_PATH: db.path } });
   const raw = new Database(db.path);
   raw.exec(`CREATE TABLE "${HOSTILE}" (v INTEGER); INSERT INTO "${HOSTILE}" VALUES (1)`);
   raw.close();
@@ -22,7 +21,7 @@ afterAll(() => db.remove());
 
 function run(argv: string[], options: { closeStdout?: boolean } = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { env: { ...process.env, TELECLAUDE_DB_PATH: db.path }, cwd: dirname(db.path) });
+    const child = spawn(process.execPath, [...cliArgs(), ...argv], { env: { ...process.env, TELECLAUDE_DB_PATH: db.path }, cwd: dirname(db.path) });
     let out = '';
     let err = '';
     if (options.closeStdout) child.stdout.destroy();
@@ -40,7 +39,7 @@ describe('what the CLI writes to a terminal', () => {
   });
 
   it('teleclaude-db status | head -1 prints one line and no EPIPE stack', async () => {
-    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `"${process.execPath}" "${BIN}" status | head -1`], {
+    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `"${process.execPath}" "${cliArgs()[0]}" status | head -1`], {
       env: { ...process.env, TELECLAUDE_DB_PATH: db.path },
     });
     expect(stdout).toBe('engine:   sqlite\n');

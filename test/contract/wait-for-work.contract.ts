@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/ports/clock.js';
 import type { ContractContext } from './engines.js';
+import { programArgs } from '../support/programs.js';
 
-const enqueuer = join(dirname(fileURLToPath(import.meta.url)), '../support/queue-enqueuer.ts');
 
 export function waitForWorkContract({ fresh, connection }: ContractContext): void {
   describe('Store.waitForWork', () => {
@@ -36,7 +34,7 @@ export function waitForWorkContract({ fresh, connection }: ContractContext): voi
     it('a worker blocked in waitForWork wakes soon after another process enqueues (p50 printed; bound < 200 ms)', async () => {
       // The real clock, as the other process has: its rows must be due for this store.
       const store = await fresh({ clock: systemClock });
-      const child = spawn(process.execPath, ['--import', 'tsx', enqueuer, JSON.stringify(connection())], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...programArgs('test/support/queue-enqueuer.ts'), JSON.stringify(connection())], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

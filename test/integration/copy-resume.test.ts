@@ -10,6 +10,7 @@ import { seedEveryTable } from '../support/copy-fixtures.js';
 import { buildLegacyFixture } from '../support/legacy-fixture.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { runCopy } from '../support/copy-cli.js';
+import { cliArgs } from '../support/programs.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanup: (() => unknown)[] = [];
@@ -25,7 +26,7 @@ const copy = (...args: string[]) => runCopy(args);
  */
 function child(args: string[], killWhen?: () => Promise<boolean>, extraMs = 0): Promise<{ ms: number; killed: boolean }> {
   const started = Date.now();
-  const proc = spawn(process.execPath, [join(root, 'bin', 'teleclaude-db.mjs'), 'copy', ...args], { cwd: root, stdio: 'ignore' });
+  const proc = spawn(process.execPath, [...cliArgs(), 'copy', ...args], { cwd: root, stdio: 'ignore' });
   let exited = false;
   const poll = async () => {
     while (!exited && killWhen && !(await killWhen().catch(() => false))) await new Promise((r) => setTimeout(r, 20));

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
 import type { Outcome } from '../support/hostile-content-child.js';
 import { HOSTILE_CASES } from '../support/hostile-values.js';
+import { programArgs } from '../support/programs.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 const ZONES = ['UTC', 'Asia/Kolkata', 'America/St_Johns'];
 
@@ -28,7 +26,7 @@ describe('hostile content: both engines store the same value back or refuse it w
     const sqlite = createSqlitePath();
     const pg = await createPgDatabase('tc_hostile');
     cleanups.push(sqlite.remove, pg.drop);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(here, '../support/hostile-content-child.ts'), sqlite.path, pg.url], {
+    const { stdout } = await run(process.execPath, [...programArgs('test/support/hostile-content-child.ts'), sqlite.path, pg.url], {
       env: { ...process.env, TZ: tz },
       maxBuffer: 64 * 1024 * 1024,
     });

@@ -12,6 +12,7 @@ import type { Store } from '../../src/ports/store.js';
 import { postgresMigrations } from '../../src/migrations/postgres/index.js';
 import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { cliArgs } from '../support/programs.js';
 
 type CustomSet = 'good-then-bad' | 'future' | 'good' | 'good-edited';
 
@@ -94,7 +95,7 @@ const postgres: MigrationEngine = {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/teleclaude-db.mjs', ...args], {
+    const child = spawn(process.execPath, [...cliArgs(), ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -10,6 +10,7 @@ import { openStore } from '../../src/open-store.js';
 import { COPY_JOURNAL_TABLE } from '../../src/ports/bulk-loader.js';
 import { seedEveryTable } from '../support/copy-fixtures.js';
 import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { cliArgs } from '../support/programs.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanup: (() => unknown)[] = [];
@@ -67,7 +68,7 @@ const targets: Record<string, () => Promise<Target>> = {
 
 /** A real copy in a child process, SIGKILLed as soon as its first table is committed. */
 async function interruptedCopy(source: string, target: string, journal: JournalCount): Promise<void> {
-  const proc = spawn(process.execPath, [join(root, 'bin', 'teleclaude-db.mjs'), 'copy', '--from', source, '--to', target, '--batch-size', '200'], {
+  const proc = spawn(process.execPath, [...cliArgs(), 'copy', '--from', source, '--to', target, '--batch-size', '200'], {
     cwd: root,
     stdio: 'ignore',
   });

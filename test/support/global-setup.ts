@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { findPostgres } from './find-postgres.js';
+import { buildPrograms } from './programs.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +22,7 @@ const WITHOUT_POSTGRES = ['sqlite', 'mariadb'];
  * The sqlite and mariadb projects never reach PostgreSQL, so they start none.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildPrograms();
   if (WITHOUT_POSTGRES.includes(project.name)) {
     project.provide('pgAdminUrl', '');
     project.provide('pgUnavailable', `the ${project.name} test project has no PostgreSQL server (move the test to the postgres project)`);

@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig, DatabaseConfigInput } from '../../src/config/config-schema.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { createStore, createTableReader } from '../../src/container.js';
@@ -10,8 +8,7 @@ import type { Store } from '../../src/ports/store.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
 import type { OpenStoreOptions } from '../../src/open-store.js';
 import type { ConnectionSpec } from './harness/index.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { programArgs } from './programs.js';
 
 /** `openStore` options that reach exactly this database, whatever the environment or config files say. */
 export function openOptions(spec: ConnectionSpec, settings: Record<string, unknown> = {}): OpenStoreOptions {
@@ -42,7 +39,7 @@ export function connectionEnv(spec: ConnectionSpec): Record<string, string> {
 
 /** A child process that opens the database with `openStore` (taking the instance lock) and waits; resolves once it holds the lock. */
 export async function spawnLockHolder(spec: ConnectionSpec): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'lock-holder.ts'), JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [...programArgs('test/support/lock-holder.ts'), JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { ConnectionSpec } from '../contract/engines.js';
+import { programArgs } from './programs.js';
 
 export interface WorkerSpec {
   connection: ConnectionSpec;
@@ -23,11 +23,10 @@ export interface WorkerRun {
   kill(signal: NodeJS.Signals): void;
 }
 
-const script = fileURLToPath(new URL('./queue-worker.ts', import.meta.url));
 
 /** Starts test/support/queue-worker.ts in a child process. */
 export function startWorker(spec: WorkerSpec): WorkerRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...programArgs('test/support/queue-worker.ts'), JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const delivered: number[] = [];
   let stdout = '';
   let stderr = '';

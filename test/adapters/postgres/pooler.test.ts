@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresInstanceLock } from '../../../src/adapters/postgres/postgres-instance-lock.js';
@@ -12,8 +10,8 @@ import { openStore } from '../../../src/open-store.js';
 import { admin, createPgDatabase } from '../../support/databases.js';
 import { exited, spawnLockHolder } from '../../support/open-options.js';
 import { startPgBouncer, type PgBouncer } from '../../support/pgbouncer.js';
+import { programArgs } from '../../support/programs.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** PgBouncer 1.18 in transaction mode with default settings, in front of a database of this file's own. */
 describe('PostgreSQL through PgBouncer in transaction pooling mode (default settings)', () => {
@@ -219,7 +217,7 @@ describe('PostgreSQL through PgBouncer in transaction pooling mode (default sett
 
 /** One lease-contender process, asked one line at a time. */
 function contender(overrides: string): { process: ChildProcess; ask: (line: string) => Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '../../support/lease-contender.ts'), overrides], {
+  const child = spawn(process.execPath, [...programArgs('test/support/lease-contender.ts'), overrides], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: Interface = createInterface({ input: child.stdout! });

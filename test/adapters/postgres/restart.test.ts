@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { startThrowawayCluster, throwawayUnavailable, type ThrowawayCluster } from '../../support/throwaway-cluster.js';
+import { programArgs } from '../../support/programs.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const unavailable = throwawayUnavailable();
 const RESTARTS = 20;
 
@@ -27,7 +25,7 @@ describe.skipIf(unavailable)(`PostgreSQL immediate restarts under load (throwawa
   it(
     `${RESTARTS} pg_ctl restart -m immediate under transactions, queue claims and the instance lock: the process never exits, every acknowledged write survives, the lock-loss signal fires at every restart`,
     async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(here, '../../support/restart-load.ts'), cluster.url], {
+      const child = spawn(process.execPath, [...programArgs('test/support/restart-load.ts'), cluster.url], {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stderr = '';

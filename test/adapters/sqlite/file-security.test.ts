@@ -1,16 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { exited } from '../../support/open-options.js';
+import { programArgs } from '../../support/programs.js';
 
 // Another local user, for real: these tests run commands as `nobody` and so need root.
 const AS_NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-const DAEMON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'support', 'private-daemon.ts');
 const SECRET = 'whsec-7f3a9c1e55d24b0b';
 // Holds a POSIX read lock over the whole file (as SQLite's readers do, and more), or says why it cannot open it.
 const READ_LOCKER = `
@@ -46,7 +45,7 @@ async function daemon(
   umask = '022',
   forget = false,
 ): Promise<{ child: ChildProcess; error?: { code: string; message: string; holder?: { pid?: number } } }> {
-  const args = forget ? ['--expose-gc', '--import', 'tsx', DAEMON, path, umask, SECRET, 'forget'] : ['--import', 'tsx', DAEMON, path, umask, SECRET];
+  const args = forget ? ['--expose-gc', ...programArgs('test/support/private-daemon.ts'), path, umask, SECRET, 'forget'] : [...programArgs('test/support/private-daemon.ts'), path, umask, SECRET];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const line = await firstLine(child);
