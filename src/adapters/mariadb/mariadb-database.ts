@@ -412,33 +412,45 @@ export class MariadbDatabase implements MariadbExecutor {
    */
   async transaction<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
     this.refuseInsideTransaction('store.transaction');
-    const connection = await this.checkout();
     const state = { active: true };
-    let broken = false;
     try {
-      return await this.inTransaction.run(state, () =>
-        commitOrRollback(connection as unknown as Queryable, fn, this.observer, () => (broken = true)),
-      );
-    } catch (error) {
-      if (error instanceof UnavailableError) broken = true;
-      throw error;
+      return await this.inTransaction.run(state, () => this.runTransaction(fn));
     } finally {
       state.active = false;
-      if (broken) connection.destroy();
-      else connection.release();
     }
   }
 
-  /** A transaction of its own, run again when chosen as a deadlock victim (see MariadbExecutor.atomic). */
+  /**
+   * A transaction of its own, run again when chosen as a deadlock victim (see
+   * MariadbExecutor.atomic). Not inside `inTransaction`'s context: `fn` is an adapter's
+   * own statements on `tx`, which does no pool work, and on Node 20 entering an
+   * AsyncLocalStorage context turns on the promise hooks that every promise of the
+   * process pays for from then on.
+   */
   async atomic<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
+    this.refuseInsideTransaction('store.repositories');
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transaction(fn);
+        return await this.runTransaction(fn);
       } catch (error) {
         if (!(isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS)) throw error;
         // A short random pause, so that the transactions that collided do not collide again.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
+    }
+  }
+
+  private async runTransaction<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
+    const connection = await this.checkout();
+    let broken = false;
+    try {
+      return await commitOrRollback(connection as unknown as Queryable, fn, this.observer, () => (broken = true));
+    } catch (error) {
+      if (error instanceof UnavailableError) broken = true;
+      throw error;
+    } finally {
+      if (broken) connection.destroy();
+      else connection.release();
     }
   }
 
