@@ -12,10 +12,17 @@ import { printTable, target } from './report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** CPU seconds: of the tool's own processes, and of the PostgreSQL backends it loaded through. */
+interface Cpu {
+  tool: number;
+  server: number;
+}
+
 interface Run {
   rows: number;
   seconds: number;
   peakMb: number | null;
+  cpu: Cpu;
 }
 
 /**
@@ -27,49 +34,87 @@ const SIZES = (process.env.BENCH_COPY_ROWS ?? '250000,1000000,4000000').split(',
 /** pgloader's Lisp heap (SBCL --dynamic-space-size), MB: enough for 1M rows of wide tables at its default prefetch. */
 const PGLOADER_HEAP_MB = 4096;
 
-/** Resident set size of a process and all its descendants, in kB, from /proc (0 once it is gone). */
-function treeRssKb(pid: number): number {
-  const children = new Map<number, number[]>();
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** Every process's parent, command line and CPU ticks so far (utime + stime), from /proc. */
+function processes(): Map<number, { ppid: number; command: string; ticks: number }> {
+  const all = new Map<number, { ppid: number; command: string; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      all.set(Number(entry), { ppid: Number(fields[1]), command, ticks: Number(fields[11]) + Number(fields[12]) });
     } catch {
       // The process ended meanwhile.
     }
   }
-  let total = 0;
+  return all;
+}
+
+/** A process and all its descendants. */
+function tree(pid: number, all: Map<number, { ppid: number }>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [p, { ppid }] of all) children.set(ppid, [...(children.get(ppid) ?? []), p]);
+  const out: number[] = [];
   const visit = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/** Resident set size of processes, in kB (0 for those gone). */
+function rssKb(pids: number[]): number {
+  let total = 0;
+  for (const p of pids) {
     try {
       total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
       // Gone.
     }
-    for (const c of children.get(p) ?? []) visit(c);
-  };
-  visit(pid);
+  }
   return total;
 }
 
 /**
- * Runs a command to completion; returns wall time and the peak RSS of its process tree
- * (sampled from /proc every 50 ms, so a shorter peak can be missed).
+ * Runs a command to completion; returns wall time, the peak RSS of its process tree and
+ * the CPU time of that tree and of the PostgreSQL backends serving `database` (sampled
+ * from /proc every 50 ms, so a shorter peak, and a process's last 50 ms of CPU, can be
+ * missed; the backends only when the server runs on this machine, else 0). Under load
+ * the CPU times are steadier than the wall times: they say what each tool costs.
  */
 function timed(
   command: string,
   args: string[],
+  database: string,
   limitSeconds?: number,
-): Promise<{ seconds: number; stderr: string; code: number | null; timedOut: boolean; treePeakMb: number }> {
+): Promise<{ seconds: number; stderr: string; code: number | null; timedOut: boolean; treePeakMb: number; cpu: Cpu }> {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let timedOut = false;
   let peakKb = 0;
-  const sampler = setInterval(() => (peakKb = Math.max(peakKb, child.pid === undefined ? 0 : treeRssKb(child.pid))), 50);
+  // The last CPU ticks seen of each process (a process's ticks only grow, and stay counted once it is gone).
+  const toolTicks = new Map<number, number>();
+  const serverTicks = new Map<number, number>();
+  // A backend's title: `postgres: [cluster: ]user database host(port) state`.
+  const backend = new RegExp(`^postgres: .*\\S+ ${database} \\S+\\(\\d+\\)`);
+  const sample = () => {
+    if (child.pid === undefined) return;
+    const all = processes();
+    const pids = tree(child.pid, all);
+    peakKb = Math.max(peakKb, rssKb(pids));
+    for (const p of pids) toolTicks.set(p, Math.max(toolTicks.get(p) ?? 0, all.get(p)?.ticks ?? 0));
+    for (const [p, { command: title, ticks }] of all) if (backend.test(title)) serverTicks.set(p, Math.max(serverTicks.get(p) ?? 0, ticks));
+  };
+  const sampler = setInterval(sample, 50);
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = limitSeconds === undefined ? null : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), limitSeconds * 1000);
+  const sum = (ticks: Map<number, number>) => [...ticks.values()].reduce((a, b) => a + b, 0) / TICKS_PER_SECOND;
   return new Promise((resolve, reject) => {
     child.on('error', (error) => {
       clearInterval(sampler);
@@ -78,7 +123,14 @@ function timed(
     child.on('exit', (code) => {
       clearInterval(sampler);
       if (timer) clearTimeout(timer);
-      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, stderr, code, timedOut, treePeakMb: peakKb / 1024 });
+      resolve({
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        stderr,
+        code,
+        timedOut,
+        treePeakMb: peakKb / 1024,
+        cpu: { tool: sum(toolTicks), server: sum(serverTicks) },
+      });
     });
   });
 }
@@ -140,6 +192,9 @@ function compiledCli(): string {
   return join(root, 'dist', 'src', 'cli', 'run.js');
 }
 
+/** The database a PostgreSQL URL names. */
+const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+
 async function ours(cli: string, source: string, rows: number): Promise<Run> {
   const db = await benchPgDatabase();
   try {
@@ -155,10 +210,10 @@ async function ours(cli: string, source: string, rows: number): Promise<Run> {
       // Beside the source, in its temporary directory: the default, in the working directory, would outlive the bench.
       '--reject-file',
       join(dirname(source), 'copy-rejects.jsonl'),
-    ]);
+    ], databaseName(db.url));
     if (run.code !== 0) throw new Error(`copy failed: ${run.stderr}`);
     const kb = /maxRSS_KB=(\d+)/.exec(run.stderr);
-    return { rows, seconds: run.seconds, peakMb: kb ? Number(kb[1]) / 1024 : run.treePeakMb };
+    return { rows, seconds: run.seconds, peakMb: kb ? Number(kb[1]) / 1024 : run.treePeakMb, cpu: run.cpu };
   } finally {
     await db.drop();
   }
@@ -205,13 +260,13 @@ async function pgloader(source: string, rows: number, exact = true): Promise<(Ru
          EXCLUDING TABLE NAMES LIKE '%_fts%';\n`,
       );
       // SBCL reads --dynamic-space-size before pgloader sees its arguments.
-      const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), commands], exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
+      const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), commands], databaseName(db.url), exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
       const loaded = await countRows(db.url);
-      const peakMb = run.treePeakMb;
-      if (run.timedOut) return { rows: loaded, seconds: run.seconds, peakMb, note: `${note}; stalled, stopped after ${PGLOADER_LEGACY_LIMIT_S} s with ${loaded} of ${rows} rows loaded` };
-      if (run.code === 0 && loaded === rows) return { rows, seconds: run.seconds, peakMb, note };
+      const { treePeakMb: peakMb, cpu } = run;
+      if (run.timedOut) return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; stalled, stopped after ${PGLOADER_LEGACY_LIMIT_S} s with ${loaded} of ${rows} rows loaded` };
+      if (run.code === 0 && loaded === rows) return { rows, seconds: run.seconds, peakMb, cpu, note };
       // pgloader leaves out what its guessed types refuse (the older daemon's file: e.g. '' in an INTEGER column).
-      if (!exact && loaded > 0) return { rows: loaded, seconds: run.seconds, peakMb, note: `${note}; loaded ${loaded} of ${rows} rows` };
+      if (!exact && loaded > 0) return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; loaded ${loaded} of ${rows} rows` };
       console.log(`pgloader (${note}) loaded ${loaded} of ${rows} rows${/Heap exhausted|GC invariant/.test(run.stderr) ? ': Lisp heap exhausted' : ''}`);
     } finally {
       await db.drop();
@@ -228,10 +283,12 @@ const rate = (r: Run) => r.rows / r.seconds;
 function printRuns(title: string, results: Result[]): void {
   printTable(
     title,
-    ['data', 'tool', 'rows', 'seconds', 'rows/s', 'peak RSS MB'],
+    ['data', 'tool', 'rows', 'seconds', 'rows/s', 'peak RSS MB', 'CPU s (tool)', 'CPU s (PostgreSQL)'],
     results.flatMap(({ data, ours: o, pgloader: p }) => [
-      [data, 'teleclaude-db copy', o.rows, o.seconds, rate(o), o.peakMb ?? 'n/a'],
-      p ? [data, `pgloader (${p.note})`, p.rows, p.seconds, rate(p), p.peakMb ?? 'n/a'] : [data, 'pgloader', 'not installed', '-', '-', '-'],
+      [data, 'teleclaude-db copy', o.rows, o.seconds, rate(o), o.peakMb ?? 'n/a', o.cpu.tool, o.cpu.server],
+      p
+        ? [data, `pgloader (${p.note})`, p.rows, p.seconds, rate(p), p.peakMb ?? 'n/a', p.cpu.tool, p.cpu.server]
+        : [data, 'pgloader', 'not installed', '-', '-', '-', '-', '-'],
     ]),
   );
 }
