@@ -50,7 +50,7 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.vitest/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
