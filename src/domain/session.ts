@@ -364,6 +364,10 @@ export function headlessInput(input: z.output<typeof SessionCreateInput>): z.out
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) if (inner !== undefined) out[key] = inner;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner !== undefined) out[key] = inner;
+  }
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

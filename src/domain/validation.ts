@@ -16,6 +16,23 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, label
     const parsed = quick(value);
     if (parsed !== NOT_CLEARED) return parsed as z.output<S>;
   }
+  return fullParse(schema, value, label);
+}
+
+/**
+ * parseInput of one schema and label, with the schema's quick parser looked up once: what
+ * a port's validation wrapper calls for every argument of every call.
+ */
+export function inputParser<S extends z.ZodType>(schema: S, label: string): (value: unknown) => z.output<S> {
+  const quick = quickParsers.get(schema);
+  if (quick === undefined) return (value) => fullParse(schema, value, label);
+  return (value) => {
+    const parsed = quick(value);
+    return parsed !== NOT_CLEARED ? (parsed as z.output<S>) : fullParse(schema, value, label);
+  };
+}
+
+function fullParse<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
