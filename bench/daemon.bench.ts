@@ -10,7 +10,9 @@
  *
  * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run;
  * BENCH_DAEMON_ENGINES=sqlite (or postgresql) runs one engine only (its targets are printed,
- * the SQLite-vs-PostgreSQL table is not).
+ * the SQLite-vs-PostgreSQL table is not); BENCH_DAEMON_PROCESSES (default 1,4) and
+ * BENCH_DAEMON_COMMITS (default autocommit,transaction) narrow a run to some of the variants
+ * (the targets of the others are then not printed).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
@@ -26,9 +28,9 @@ import { printTable, target } from './report.js';
 const SESSIONS = 10;
 const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_DAEMON_ROUNDS ?? 3);
-const PROCESSES = [1, 4] as const;
+const PROCESSES = (process.env.BENCH_DAEMON_PROCESSES ?? '1,4').split(',').map(Number);
 const ENGINES = (process.env.BENCH_DAEMON_ENGINES ?? 'sqlite,postgresql').split(',').map((e) => e.trim()) as Engine[];
-const MODES = [false, true] as const;
+const MODES = (process.env.BENCH_DAEMON_COMMITS ?? 'autocommit,transaction').split(',').map((m) => m.trim() === 'transaction');
 const workerScript = fileURLToPath(new URL('./daemon-bench-worker.ts', import.meta.url));
 
 type Engine = DaemonWorkerSpec['engine'];
@@ -301,6 +303,7 @@ function report(summaries: Summary[]): void {
       const ratio = own.cyclesPerSecond / raw.cyclesPerSecond;
       targets.push([`SQLite, ${modeName(tx)}, ${processes} process(es): cycles/s >= ${goal}x raw (${ratio.toFixed(2)}x)`, ratio >= goal && own.failures.length === 0]);
     }
+    if (!PROCESSES.includes(4)) continue;
     const own = find('sqlite', 'repository', tx, 4);
     const raw = find('sqlite', 'raw', tx, 4);
     const p99 = own.p99 / raw.p99;
