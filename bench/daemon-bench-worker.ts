@@ -11,7 +11,7 @@
  * mapping or error translation. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
  * the start), so waiting for the other sessions' work counts alike on both sides. Before
- * `ready`, each process runs BENCH_DAEMON_WARMUP (default 200) untimed cycles.
+ * `ready`, each process runs BENCH_DAEMON_WARMUP (default 3000) untimed cycles.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -34,6 +34,8 @@ export interface DaemonWorkerSpec {
 
 export interface DaemonWorkerResult {
   cycleMs: number[];
+  /** CPU time (user + system) the process spent on the timed cycles, microseconds. */
+  cpuUs: number;
   /** Claims that returned nothing although the session's only message was waiting. */
   missed: number;
 }
@@ -232,12 +234,16 @@ async function prepareRawPostgres(): Promise<Prepared> {
 const worker = await (spec.impl === 'repository' ? prepareRepository() : spec.engine === 'sqlite' ? prepareRawSqlite() : prepareRawPostgres());
 // Warm-up, untimed and alike on both sides: the daemon runs for days, so the bench times
 // compiled code, not the first cycles V8 runs in its interpreter (the repository has more
-// code to compile than the raw loop, which short runs would count against it).
-const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 200);
+// code to compile than the raw loop, which short runs would count against it). The
+// repository's CPU time per cycle keeps falling for about the first 2,500 cycles of a
+// process (in a transaction per cycle from about 200 us to 115 us, in windows of 500
+// cycles), more than a four-process run's 2,500 timed cycles per process; hence 3,000.
+const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 3000);
 for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
 process.stdout.write('ready\n');
 process.stdin.setEncoding('utf8').once('data', () => {
-  const result: DaemonWorkerResult = { cycleMs: [], missed: 0 };
+  const result: DaemonWorkerResult = { cycleMs: [], cpuUs: 0, missed: 0 };
+  const cpu = process.cpuUsage();
   const session = async (sessionId: string) => {
     let last = performance.now();
     for (let n = 0; n < spec.messages; n++) {
@@ -249,6 +255,8 @@ process.stdin.setEncoding('utf8').once('data', () => {
   };
   Promise.all(spec.sessions.map(session))
     .then(async () => {
+      const used = process.cpuUsage(cpu);
+      result.cpuUs = used.user + used.system;
       process.stdout.write(`done ${JSON.stringify(result)}\n`);
       await worker.close();
       process.exit(0);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldKinds } from './fields.js';
-import { DateInput, JsonObject } from './validation.js';
+import { DateInput, JsonObject, optional, quick, quickObject, quickParse, required, withDefault } from './validation.js';
 
 /** One hook event written by the hook receiver, waiting to be processed by the daemon. */
 export interface HookEvent {
@@ -29,8 +29,7 @@ export const hookEventFields: FieldKinds<HookEvent> = {
   lockedAt: 'time',
 };
 
-/** Input of `HookOutboxRepository.enqueue`; `nextAttemptAt` defaults to now (due at once). */
-export const HookEventInput = z
+const hookEventObject = z
   .object({
     sessionId: z.string().min(1, 'must not be empty'),
     eventType: z.string().min(1, 'must not be empty'),
@@ -38,4 +37,15 @@ export const HookEventInput = z
     nextAttemptAt: DateInput.optional(),
   })
   .strict();
+
+/** Input of `HookOutboxRepository.enqueue`; `nextAttemptAt` defaults to now (due at once). */
+export const HookEventInput = quickParse(
+  hookEventObject,
+  quickObject(hookEventObject, {
+    sessionId: required(quick.nonEmptyText),
+    eventType: required(quick.nonEmptyText),
+    payload: withDefault(quick.jsonObject, () => ({})),
+    nextAttemptAt: optional(quick.date()),
+  }),
+);
 export type HookEventInput = z.input<typeof HookEventInput>;

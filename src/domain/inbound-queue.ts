@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SECOND, type FieldKinds } from './fields.js';
-import { JsonObject } from './validation.js';
+import { JsonObject, optional, quick, quickObject, quickParse, required, withDefault } from './validation.js';
 
 export const MESSAGE_TYPES = ['text', 'voice', 'file'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -52,8 +52,7 @@ export const inboundMessageFields: FieldKinds<InboundMessage> = {
 
 const optionalText = z.string().nullable().optional();
 
-/** Input of `InboundQueueRepository.enqueue`. */
-export const InboundEnqueueInput = z
+const inboundEnqueueObject = z
   .object({
     sessionId: z.string().min(1, 'must not be empty'),
     origin: z.string().min(1, 'must not be empty'),
@@ -67,6 +66,23 @@ export const InboundEnqueueInput = z
     sourceChannelId: optionalText,
   })
   .strict();
+
+/** Input of `InboundQueueRepository.enqueue`. */
+export const InboundEnqueueInput = quickParse(
+  inboundEnqueueObject,
+  quickObject(inboundEnqueueObject, {
+    sessionId: required(quick.nonEmptyText),
+    origin: required(quick.nonEmptyText),
+    messageType: required(quick.oneOf(MESSAGE_TYPES)),
+    content: withDefault(quick.text, () => ''),
+    payload: withDefault(quick.jsonObject, () => ({})),
+    actorId: optional(quick.nullableText),
+    actorName: optional(quick.nullableText),
+    actorAvatarUrl: optional(quick.nullableText),
+    sourceMessageId: optional(quick.nullableText),
+    sourceChannelId: optional(quick.nullableText),
+  }),
+);
 export type InboundEnqueueInput = z.input<typeof InboundEnqueueInput>;
 
 /** Retry delays of a failed inbound message, in seconds: the n-th failure waits the n-th entry, then the last. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldKinds } from './fields.js';
-import { DateInput, Id, JsonObject } from './validation.js';
+import { DateInput, Id, JsonObject, optional, quick, quickObject, quickParse, type QuickParser } from './validation.js';
 
 export const LIFECYCLE_STATUSES = ['initializing', 'active', 'headless', 'closing', 'closed'] as const;
 export type LifecycleStatus = (typeof LIFECYCLE_STATUSES)[number];
@@ -113,9 +113,11 @@ export const sessionFields: FieldKinds<Session> = {
 const text = z.string();
 const optionalText = text.nullable().optional();
 const optionalTime = DateInput.nullable().optional();
+const PRINCIPAL = /^(human|system):.+$/;
+const TERMINAL_SIZE = /^\d+x\d+$/;
 const principal = z
   .string()
-  .regex(/^(human|system):.+$/, 'must look like human:<email> or system:<id>')
+  .regex(PRINCIPAL, 'must look like human:<email> or system:<id>')
   .nullable()
   .optional();
 
@@ -131,7 +133,7 @@ const writableFields = {
   projectPath: optionalText,
   subdir: optionalText,
   description: optionalText,
-  terminalSize: z.string().regex(/^\d+x\d+$/, 'must look like <columns>x<rows>, e.g. 80x24'),
+  terminalSize: z.string().regex(TERMINAL_SIZE, 'must look like <columns>x<rows>, e.g. 80x24'),
   initiatedByAi: z.boolean(),
   initiatorSessionId: optionalText,
   outputMessageId: optionalText,
@@ -178,12 +180,68 @@ export const SessionCreateInput = z
   .strict();
 export type SessionCreateInput = z.input<typeof SessionCreateInput>;
 
+/** The quick parser of each writable field (see quickObject), as `writableFields` declares it. */
+const writableQuick: { [K in keyof typeof writableFields]: QuickParser } = {
+  computerName: quick.nonEmptyText,
+  title: quick.text,
+  tmuxSessionName: quick.nullableText,
+  lastInputOrigin: quick.nonEmptyText,
+  lifecycleStatus: quick.oneOf(LIFECYCLE_STATUSES),
+  adapterMetadata: quick.jsonObject,
+  sessionMetadata: quick.jsonObject,
+  projectPath: quick.nullableText,
+  subdir: quick.nullableText,
+  description: quick.nullableText,
+  terminalSize: quick.matching(TERMINAL_SIZE),
+  initiatedByAi: quick.boolean,
+  initiatorSessionId: quick.nullableText,
+  outputMessageId: quick.nullableText,
+  notificationSent: quick.boolean,
+  nativeSessionId: quick.nullableText,
+  nativeLogFile: quick.nullableText,
+  activeAgent: quick.nullableText,
+  thinkingMode: quick.nullableText,
+  tuiLogFile: quick.nullableText,
+  tuiCaptureStarted: quick.boolean,
+  lastMessageSent: quick.nullableText,
+  lastMessageSentAt: quick.date(true),
+  lastOutputRaw: quick.nullableText,
+  lastOutputAt: quick.date(true),
+  lastOutputSummary: quick.nullableText,
+  lastOutputDigest: quick.nullableText,
+  lastToolUseAt: quick.date(true),
+  lastToolDoneAt: quick.date(true),
+  lastCheckpointAt: quick.date(true),
+  workingSlug: quick.nullableText,
+  humanEmail: quick.nullableText,
+  humanRole: quick.nullableText,
+  lastMemoryExtractionAt: quick.date(true),
+  helpDeskProcessedAt: quick.date(true),
+  relayStatus: quick.nullableText,
+  relayDiscordChannelId: quick.nullableText,
+  relayStartedAt: quick.date(true),
+  charOffset: quick.integer(0),
+  transcriptFiles: quick.textArray,
+  visibility: quick.nonEmptyText,
+  principal: quick.matching(PRINCIPAL, true),
+  turnTriggeredByLinkedOutput: quick.boolean,
+  ownerPerson: quick.nullableText,
+  ownerUid: quick.integer(-Infinity, true),
+  lastActivity: quick.date(),
+  closedAt: quick.date(true),
+};
+
+const sessionPatchObject = z.object(writableFields).partial().strict();
+
 /** Input of `SessionRepository.update`: any writable field; unknown keys are refused. */
-export const SessionPatch = z
-  .object(writableFields)
-  .partial()
-  .strict()
-  .refine((patch) => Object.keys(patch).length > 0, 'must set at least one field');
+export const SessionPatch = quickParse(
+  sessionPatchObject.refine((patch) => Object.keys(patch).length > 0, 'must set at least one field'),
+  quickObject(
+    sessionPatchObject,
+    Object.fromEntries(Object.entries(writableQuick).map(([key, parse]) => [key, optional(parse)])),
+    { nonEmpty: true },
+  ),
+);
 export type SessionPatch = z.input<typeof SessionPatch>;
 
 /** Every field of a session, by name: what `getField` may read. */
@@ -306,6 +364,10 @@ export function headlessInput(input: z.output<typeof SessionCreateInput>): z.out
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) if (inner !== undefined) out[key] = inner;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner !== undefined) out[key] = inner;
+  }
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

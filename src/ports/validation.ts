@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { parseInput } from '../domain/validation.js';
+import { inputParser } from '../domain/validation.js';
 import type { QueryObserver } from '../observability.js';
 
 /** One parameter of a port method: its name (used as the error's field prefix; '' for an input object) and schema. */
@@ -11,6 +11,22 @@ export type Param = readonly [name: string, schema: z.ZodType];
  * adapter unvalidated.
  */
 export type InputSchemas<T> = { readonly [K in keyof T]-?: readonly Param[] };
+
+type Parsers = Record<string, readonly ((value: unknown) => unknown)[]>;
+/** The argument parsers of every method of a port, made once per port's schemas (transactions wrap their repositories anew). */
+const parsersByInputs = new WeakMap<object, Parsers>();
+
+function parsersOf(inputs: object, method: string): readonly ((value: unknown) => unknown)[] {
+  let parsers = parsersByInputs.get(inputs);
+  if (parsers === undefined) {
+    parsers = {};
+    for (const [name, params] of Object.entries(inputs as Record<string, readonly Param[]>)) {
+      parsers[name] = params.map(([label, schema]) => inputParser(schema, label));
+    }
+    parsersByInputs.set(inputs, parsers);
+  }
+  return parsers[method]!;
+}
 
 /**
  * Wraps a repository so that each call's arguments are parsed with the domain's
@@ -27,16 +43,14 @@ export function validated<T extends object>(impl: T, inputs: InputSchemas<T>, ob
   for (const method of Object.keys(inputs)) {
     const fn = target[method];
     if (typeof fn !== 'function') throw new TypeError(`${impl.constructor.name} has no method ${method}`);
-    const params = (inputs as Record<string, readonly Param[]>)[method]!;
+    const parsers = parsersOf(inputs, method);
+    const count = parsers.length;
     out[method] =
-      params.length === 0
+      count === 0
         ? fn.bind(impl)
         : (...args: unknown[]) => {
             try {
-              for (let i = 0; i < params.length; i++) {
-                const [name, schema] = params[i]!;
-                args[i] = parseInput(schema, args[i], name);
-              }
+              for (let i = 0; i < count; i++) args[i] = parsers[i]!(args[i]);
             } catch (error) {
               return Promise.reject(error);
             }

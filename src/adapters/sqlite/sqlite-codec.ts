@@ -25,7 +25,8 @@ function decodeExpression(kind: FieldKind, access: string): string {
     case 'bool':
       return `(${access} === null ? null : ${access} === 1)`;
     case 'json':
-      return `(${access} === null ? null : JSON.parse(${access}))`;
+      // The empty object and array (most metadata and payloads) without the parser: the same fresh value.
+      return `(${access} === null ? null : ${access} === '{}' ? {} : ${access} === '[]' ? [] : JSON.parse(${access}))`;
     default:
       return `(${access} === undefined ? null : ${access})`;
   }
@@ -67,13 +68,16 @@ export class SqliteCodec<T> {
   private readonly entries: [field: string, column: string, kind: FieldKind][];
   /** Field name -> its index in `entries` (its bit in a shape). */
   private readonly index: Map<string, number>;
+  /** Bit of field i in a shape: 2 ** i. */
+  private readonly bits: number[];
   /** Shape -> its fields in field order and their columns. */
-  private readonly shapes = new Map<number, { entries: [string, string, FieldKind][]; columns: string[] }>();
+  private readonly shapes = new Map<number, { entries: [string, string, FieldKind][]; columns: readonly string[] }>();
 
   constructor(readonly fields: FieldKinds<T>) {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     if (this.entries.length > 53) throw new TypeError('a SqliteCodec holds at most 53 fields (its shapes are exact integers)');
     this.index = new Map(this.entries.map(([field], i) => [field, i]));
+    this.bits = this.entries.map((_, i) => 2 ** i);
     this.columnList = this.entries.map(([, column]) => column).join(', ');
     this.placeholders = this.entries.map(() => '?').join(', ');
     this.fromArray = compileFromArray(this.entries);
@@ -91,25 +95,26 @@ export class SqliteCodec<T> {
    * `shape`: a number that is the same for the same set of fields (bit i for field i; at
    * most 53 fields), to find the statement made for that set without building its SQL.
    */
-  toRow(values: Partial<T>): { columns: string[]; params: unknown[]; shape: number } {
+  toRow(values: Partial<T>): { columns: readonly string[]; params: unknown[]; shape: number } {
     // The shape from the keys `values` has (a patch sets a few of a wide entity's fields),
     // then the fields of that shape in field order, worked out once per shape.
     const record = values as Record<string, unknown>;
     let shape = 0;
     for (const key in record) {
       const i = this.index.get(key);
-      if (i !== undefined && record[key] !== undefined) shape += 2 ** i;
+      if (i !== undefined && record[key] !== undefined) shape += this.bits[i]!;
     }
     let fields = this.shapes.get(shape);
     if (fields === undefined) {
-      fields = { entries: this.entries.filter((_, i) => Math.floor(shape / 2 ** i) % 2 === 1), columns: [] };
-      fields.columns = fields.entries.map(([, column]) => column);
+      const entries = this.entries.filter((_, i) => Math.floor(shape / 2 ** i) % 2 === 1);
+      fields = { entries, columns: Object.freeze(entries.map(([, column]) => column)) };
       this.shapes.set(shape, fields);
     }
     const { entries } = fields;
-    const params: unknown[] = new Array(entries.length);
-    for (let i = 0; i < entries.length; i++) params[i] = encode(entries[i]![2], record[entries[i]![0]]);
-    return { columns: [...fields.columns], params, shape };
+    const params: unknown[] = [];
+    for (let i = 0; i < entries.length; i++) params.push(encode(entries[i]![2], record[entries[i]![0]]));
+    // The columns are the shape's own (frozen) list: read them, do not change them.
+    return { columns: fields.columns, params, shape };
   }
 
   /** The parameter values of every field, in field order (absent ones null): the parameters of an INSERT of `columnList`. */

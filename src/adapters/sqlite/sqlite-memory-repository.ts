@@ -36,7 +36,7 @@ const TIMELINE = `
   SELECT * FROM (SELECT * FROM b UNION ALL SELECT ${observations.columnList} FROM memory_observations WHERE id = @id UNION ALL SELECT * FROM f)
   ORDER BY created_at, id`;
 
-function insertSql(table: string, columns: string[], returning: string): string {
+function insertSql(table: string, columns: readonly string[], returning: string): string {
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING ${returning}`;
 }
 
