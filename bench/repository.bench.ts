@@ -45,6 +45,13 @@ interface Implementation {
 }
 
 const OPS = ['create', 'get', 'update', 'list'] as const;
+/**
+ * PostgreSQL and MariaDB: 20 rounds of 100 operations per side. Their operations take about
+ * a millisecond, mostly waiting on the server, whose commit flushes and background work come
+ * in bursts; short alternating rounds spread such bursts over both sides.
+ */
+const NETWORK_ROUNDS = 20;
+const NETWORK_PER_ROUND = 100;
 
 let renames = 0;
 /**
@@ -265,7 +272,7 @@ async function benchPostgres(pooler: boolean): Promise<void> {
   const kysely = kyselyImpl(kdb, ids, defaults, () => new Date());
   const goal: Goal[] = [{ of: 'raw', min: 0.95 }];
   const name = bouncer ? 'PostgreSQL through PgBouncer (transaction mode)' : 'PostgreSQL';
-  await compare(name, { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, bouncer ? {} : { create: goal, get: goal, update: goal, list: goal });
+  await compare(name, { repository: repositoryImpl(store, ids), raw, kysely }, NETWORK_PER_ROUND, NETWORK_ROUNDS, bouncer ? {} : { create: goal, get: goal, update: goal, list: goal });
   // The store's BEGIN carries its SET LOCALs in the same round trip; the raw side sends BEGIN alone.
   await compareTransaction(name, store, async () => {
     const client = await pool.connect();
@@ -275,7 +282,7 @@ async function benchPostgres(pooler: boolean): Promise<void> {
     } finally {
       client.release();
     }
-  }, 'BEGIN/COMMIT on a pool client', 500, 4);
+  }, 'BEGIN/COMMIT on a pool client', NETWORK_PER_ROUND, NETWORK_ROUNDS);
   await kdb.destroy();
   await store.close();
   await bouncer?.stop();
@@ -344,7 +351,7 @@ async function benchMariadb(): Promise<void> {
       list: (i) => kdb.selectFrom('sessions').selectAll().where('computer_name', '=', `list-${i % 10}`).where('lifecycle_status', 'in', ['active']).where('closed_at', 'is', null).orderBy('last_activity', 'desc').orderBy('id').execute(),
     };
     const goal: Goal[] = [{ of: 'raw', min: 0.9 }];
-    await compare('MariaDB', { repository: repositoryImpl(store, ids), raw, kysely }, 500, 4, { create: goal, get: goal, update: goal, list: goal }, 'queries built per call, create as INSERT then SELECT');
+    await compare('MariaDB', { repository: repositoryImpl(store, ids), raw, kysely }, NETWORK_PER_ROUND, NETWORK_ROUNDS, { create: goal, get: goal, update: goal, list: goal }, 'queries built per call, create as INSERT then SELECT');
     await compareTransaction('MariaDB', store, async () => {
       const connection = await pool.getConnection();
       try {
@@ -353,7 +360,7 @@ async function benchMariadb(): Promise<void> {
       } finally {
         connection.release();
       }
-    }, 'BEGIN/COMMIT on a pool client', 500, 4);
+    }, 'BEGIN/COMMIT on a pool client', NETWORK_PER_ROUND, NETWORK_ROUNDS);
     await kdb.destroy();
   } finally {
     await store.close();
