@@ -271,8 +271,21 @@ export function isDeadlock(error: unknown): boolean {
   return (original as { errno?: number } | null)?.errno === 1213;
 }
 
-/** How often `atomic` runs a transaction the server chose as a deadlock victim, in all. */
+/** How often the pool runs a statement or transaction the server chose as a deadlock victim, in all. */
 const DEADLOCK_ATTEMPTS = 10;
+
+/** `run` (a statement or transaction of its own on the pool) again while the server chooses it as a deadlock victim, up to DEADLOCK_ATTEMPTS in all. */
+async function retryDeadlocks<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS)) throw error;
+      // A short random pause, so that the work that collided does not collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
 
 /**
  * A statement queued but not awaited yet (BEGIN, SAVEPOINT): the driver runs a
@@ -396,15 +409,22 @@ export class MariadbDatabase implements MariadbExecutor {
     readonly observer?: QueryObserver,
   ) {}
 
+  /**
+   * One statement on the pool, committing on its own. When the server picks it as a
+   * deadlock victim (concurrent INSERTs of one unique key can deadlock in InnoDB), it is run
+   * again, as `atomic` runs a transaction again: the server rolled the whole statement back,
+   * and the pool sends one statement per query (no multipleStatements), so nothing of it
+   * was kept.
+   */
   async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<MariadbResult<R>> {
     this.refuseInsideTransaction('store.repositories');
-    return runOn<R>(this.pool as unknown as Queryable, sql, params, this.observer);
+    return retryDeadlocks(() => runOn<R>(this.pool as unknown as Queryable, sql, params, this.observer));
   }
 
   /** Like `query`, with each row as an array of its values in column order. */
   async queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]> {
     this.refuseInsideTransaction('store.repositories');
-    return (await runOn<unknown[]>(this.pool as unknown as Queryable, sql, params, this.observer, true)).rows;
+    return (await retryDeadlocks(() => runOn<unknown[]>(this.pool as unknown as Queryable, sql, params, this.observer, true))).rows;
   }
 
   /**
@@ -432,15 +452,7 @@ export class MariadbDatabase implements MariadbExecutor {
    */
   async atomic<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
     this.refuseInsideTransaction('store.repositories');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.runTransaction(fn);
-      } catch (error) {
-        if (!(isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS)) throw error;
-        // A short random pause, so that the transactions that collided do not collide again.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-      }
-    }
+    return retryDeadlocks(() => this.runTransaction(fn));
   }
 
   private async runTransaction<T>(fn: (tx: MariadbExecutor) => Promise<T>): Promise<T> {
