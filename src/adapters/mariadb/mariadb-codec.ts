@@ -29,7 +29,8 @@ function decodeExpression(kind: FieldKind, access: string): string {
     case 'bool':
       return `(${access} == null ? null : Number(${access}) === 1)`;
     case 'json':
-      return `(${access} == null ? null : JSON.parse(${access}))`;
+      // The empty object and array (most stored metadata) without a JSON.parse call.
+      return `(${access} == null ? null : ${access} === '{}' ? {} : ${access} === '[]' ? [] : JSON.parse(${access}))`;
     case 'int':
     case 'real':
       return `(${access} == null ? null : Number(${access}))`;
