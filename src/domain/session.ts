@@ -259,7 +259,7 @@ export const SESSION_LOOKUP_FIELDS = [
 ] as const;
 export type SessionLookupField = (typeof SESSION_LOOKUP_FIELDS)[number];
 
-export const SessionListFilter = z
+const sessionListFilterObject = z
   .object({
     computerName: z.string(),
     lastInputOrigin: z.string(),
@@ -271,6 +271,18 @@ export const SessionListFilter = z
   })
   .partial()
   .strict();
+const quickListFilter = quickObject(sessionListFilterObject, {
+  computerName: optional(quick.text),
+  lastInputOrigin: optional(quick.text),
+  initiatorSessionId: optional(quick.text),
+  ownerPerson: optional(quick.text),
+  includeClosed: optional(quick.boolean),
+  includeInitializing: optional(quick.boolean),
+  includeHeadless: optional(quick.boolean),
+});
+export const SessionListFilter = quickParse(sessionListFilterObject, quickListFilter);
+/** `SessionRepository.list`'s argument: a filter, or none. */
+export const OptionalSessionListFilter = quickParse(SessionListFilter.optional(), (value) => (value === undefined ? undefined : quickListFilter(value)));
 export type SessionListFilter = z.input<typeof SessionListFilter>;
 
 /** The lifecycle statuses a listing shows for the given widening flags. */

@@ -3,6 +3,7 @@ import {
   SESSION_FIELD_NAMES,
   SESSION_LOOKUP_FIELDS,
   SessionCreateInput,
+  OptionalSessionListFilter,
   SessionListFilter,
   SessionPatch,
   type Session,
@@ -105,7 +106,7 @@ export const sessionRepositoryInputs: InputSchemas<SessionRepository> = {
     ['value', z.string()],
     ['options', IncludeInitializing],
   ],
-  list: [['filter', SessionListFilter.optional()]],
+  list: [['filter', OptionalSessionListFilter]],
   update: [
     ['id', Id],
     ['patch', SessionPatch],

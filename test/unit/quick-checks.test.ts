@@ -6,7 +6,7 @@ import { HookEventInput } from '../../src/domain/hook-outbox.js';
 import { InboundEnqueueInput } from '../../src/domain/inbound-queue.js';
 import { AutoId, Id, NOT_CLEARED, parseInput, quickParserOf } from '../../src/domain/validation.js';
 import { ClaimToken } from '../../src/domain/work-queue.js';
-import { SessionPatch, sessionFields } from '../../src/domain/session.js';
+import { OptionalSessionListFilter, SessionListFilter, SessionPatch, sessionFields } from '../../src/domain/session.js';
 
 const samples: unknown[] = [
   1, 2, 0, -1, -0, 1.5, 2 ** 53 - 1, 2 ** 53, Number.MAX_VALUE, Infinity, -Infinity, NaN, '1', '', 'a', ' ', 'session-1',
@@ -95,6 +95,7 @@ const payloads: unknown[] = [
   Object.create({ inherited: 1 }),
 ];
 /** Text-like values every string member is tried with. */
+const flags: unknown[] = [true, false, 0, 1, 'true', null, undefined, new Boolean(true)];
 const texts: unknown[] = ['', 'a', ' ', long, 'a\u0000', '\ud800', 'x\udc00y', '\ud83d\ude00', null, undefined, 0, 1, NaN, true, [], ['a'], {}, new String('a'), Symbol('s'), 1n];
 
 /** `base` with `key` set to each of `values` (and once without `key`). */
@@ -195,6 +196,44 @@ const quickObjects: [string, z.ZodType, string, Record<string, unknown>, unknown
       { lastMessageSent: undefined, lastMessageSentAt: undefined },
       Object.create({ title: 't' }),
     ],
+  ],
+  [
+    'SessionListFilter',
+    SessionListFilter,
+    'filter',
+    { computerName: 'c' },
+    [...objectCases(
+      { computerName: 'c', includeClosed: true },
+      {
+        computerName: texts,
+        lastInputOrigin: texts,
+        initiatorSessionId: texts,
+        ownerPerson: texts,
+        includeClosed: flags,
+        includeInitializing: flags,
+        includeHeadless: flags,
+        limit: [1, undefined],
+      },
+    ), {}, Object.create({ computerName: 'c' })],
+  ],
+  [
+    'OptionalSessionListFilter',
+    OptionalSessionListFilter,
+    'filter',
+    { includeClosed: true },
+    [undefined, null, {}, ...objectCases(
+      { computerName: 'c', includeClosed: true },
+      {
+        computerName: texts,
+        lastInputOrigin: texts,
+        initiatorSessionId: texts,
+        ownerPerson: texts,
+        includeClosed: flags,
+        includeInitializing: flags,
+        includeHeadless: flags,
+        limit: [1, undefined],
+      },
+    )],
   ],
 ];
 
