@@ -127,6 +127,21 @@ function objectCases(base: Record<string, unknown>, members: Record<string, unkn
   return cases;
 }
 
+/** sessions.list filters: every member with each of its values, and a key the filter does not have. */
+const listFilterCases = objectCases(
+  { computerName: 'c', includeClosed: true },
+  {
+    computerName: texts,
+    lastInputOrigin: texts,
+    initiatorSessionId: texts,
+    ownerPerson: texts,
+    includeClosed: flags,
+    includeInitializing: flags,
+    includeHeadless: flags,
+    limit: [1, undefined],
+  },
+);
+
 const quickObjects: [string, z.ZodType, string, Record<string, unknown>, unknown[]][] = [
   [
     'InboundEnqueueInput',
@@ -202,38 +217,14 @@ const quickObjects: [string, z.ZodType, string, Record<string, unknown>, unknown
     SessionListFilter,
     'filter',
     { computerName: 'c' },
-    [...objectCases(
-      { computerName: 'c', includeClosed: true },
-      {
-        computerName: texts,
-        lastInputOrigin: texts,
-        initiatorSessionId: texts,
-        ownerPerson: texts,
-        includeClosed: flags,
-        includeInitializing: flags,
-        includeHeadless: flags,
-        limit: [1, undefined],
-      },
-    ), {}, Object.create({ computerName: 'c' })],
+    [...listFilterCases, {}, Object.create({ computerName: 'c' })],
   ],
   [
     'OptionalSessionListFilter',
     OptionalSessionListFilter,
     'filter',
     { includeClosed: true },
-    [undefined, null, {}, ...objectCases(
-      { computerName: 'c', includeClosed: true },
-      {
-        computerName: texts,
-        lastInputOrigin: texts,
-        initiatorSessionId: texts,
-        ownerPerson: texts,
-        includeClosed: flags,
-        includeInitializing: flags,
-        includeHeadless: flags,
-        limit: [1, undefined],
-      },
-    )],
+    [undefined, null, {}, ...listFilterCases],
   ],
 ];
 
