@@ -271,7 +271,7 @@ const sessionListFilterObject = z
   })
   .partial()
   .strict();
-const quickListFilter = quickObject(sessionListFilterObject, {
+export const SessionListFilter = quickParse(sessionListFilterObject, quickObject(sessionListFilterObject, {
   computerName: optional(quick.text),
   lastInputOrigin: optional(quick.text),
   initiatorSessionId: optional(quick.text),
@@ -279,10 +279,7 @@ const quickListFilter = quickObject(sessionListFilterObject, {
   includeClosed: optional(quick.boolean),
   includeInitializing: optional(quick.boolean),
   includeHeadless: optional(quick.boolean),
-});
-export const SessionListFilter = quickParse(sessionListFilterObject, quickListFilter);
-/** `SessionRepository.list`'s argument: a filter, or none. */
-export const OptionalSessionListFilter = quickParse(SessionListFilter.optional(), (value) => (value === undefined ? undefined : quickListFilter(value)));
+}));
 export type SessionListFilter = z.input<typeof SessionListFilter>;
 
 /** The lifecycle statuses a listing shows for the given widening flags. */

@@ -11,7 +11,7 @@ import { ValidationError } from './errors.js';
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
   // A value a quick parser clears gives what the full parse would: no zod run.
-  const quick = quickParsers.get(schema);
+  const quick = quickParserOf(schema);
   if (quick !== undefined) {
     const parsed = quick(value);
     if (parsed !== NOT_CLEARED) return parsed as z.output<S>;
@@ -24,12 +24,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, label
  * a port's validation wrapper calls for every argument of every call.
  */
 export function inputParser<S extends z.ZodType>(schema: S, label: string): (value: unknown) => z.output<S> {
-  const quick = quickParsers.get(schema);
+  const quick = quickParserOf(schema);
   if (quick === undefined) return (value) => fullParse(schema, value, label);
   return (value) => {
     const parsed = quick(value);
     return parsed !== NOT_CLEARED ? (parsed as z.output<S>) : fullParse(schema, value, label);
   };
+}
+
+/** The full zod parse and content rule of `schema`, never a quick parser: what every quick parser is held to. */
+export function parseInFull<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
+  return fullParse(schema, value, label);
 }
 
 function fullParse<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
@@ -76,7 +81,11 @@ const quickParsers = new WeakMap<z.ZodType, QuickParser>();
 
 /** The quick parser of `schema`, if it has one (for tests: parseInput uses it itself). */
 export function quickParserOf(schema: z.ZodType): QuickParser | undefined {
-  return quickParsers.get(schema);
+  const own = quickParsers.get(schema);
+  if (own !== undefined || !(schema instanceof z.ZodOptional)) return own;
+  // `inner.optional()`: undefined as it is, anything else as inner's quick parser decides.
+  const inner = quickParserOf(schema.unwrap() as z.ZodType);
+  return inner && ((value) => (value === undefined ? undefined : inner(value)));
 }
 
 /** A non-empty string the content rule allows (see domain/content.ts): what `z.string().min(1)` accepts as it is. */

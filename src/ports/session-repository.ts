@@ -3,7 +3,6 @@ import {
   SESSION_FIELD_NAMES,
   SESSION_LOOKUP_FIELDS,
   SessionCreateInput,
-  OptionalSessionListFilter,
   SessionListFilter,
   SessionPatch,
   type Session,
@@ -106,7 +105,7 @@ export const sessionRepositoryInputs: InputSchemas<SessionRepository> = {
     ['value', z.string()],
     ['options', IncludeInitializing],
   ],
-  list: [['filter', OptionalSessionListFilter]],
+  list: [['filter', SessionListFilter.optional()]],
   update: [
     ['id', Id],
     ['patch', SessionPatch],
