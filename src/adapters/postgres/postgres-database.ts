@@ -4,7 +4,7 @@ import type { QueryObserver } from '../../observability.js';
 import { CopyIn } from './postgres-copy-in.js';
 import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
-import { beginSql, SessionSettler, type SessionSettings } from './postgres-session-settings.js';
+import { beginSql, SessionSettler, type SessionSettings, type Statement } from './postgres-session-settings.js';
 import { HostSelector, hostPlan, serverGone, type TargetSessionAttrs } from './postgres-hosts.js';
 import { POSTGRES_DEFAULTS } from './postgres-config.js';
 
@@ -241,7 +241,7 @@ export class PostgresDatabase implements PostgresExecutor {
    * session the server ended) is destroyed; a statement that failed on a session the
    * server had ended before it ran is retried on another connection.
    */
-  private async run<R extends pg.QueryResultRow>(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
+  private async run<R extends pg.QueryResultRow>(config: Statement): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.checkout();
       let broken: Error | undefined;

@@ -95,6 +95,22 @@ class SettingsQuery extends QueryBase {
   }
 }
 
+/** What `query` runs: a statement's text and values, its rows as objects or (rowMode) arrays. */
+export interface Statement {
+  text: string;
+  values?: unknown[];
+  rowMode?: 'array';
+}
+
+/**
+ * A statement on a direct session. Without a row mode, as text and values: pg copies a
+ * config object (every property descriptor) before it runs it, which costs a read of a
+ * wide row a few percent of its CPU time.
+ */
+function direct<R extends pg.QueryResultRow>(client: pg.ClientBase, config: Statement): Promise<pg.QueryResult<R>> {
+  return config.rowMode === undefined ? client.query<R>(config.text, config.values) : client.query<R>(config as pg.QueryConfig);
+}
+
 function preludeSql(settings: SessionSettings, literal: boolean): string {
   if (!literal) return "SELECT set_config('search_path', $1, true), set_config('statement_timeout', $2, true)";
   const path = pg.escapeLiteral(pg.escapeIdentifier(settings.schema));
@@ -131,10 +147,10 @@ export class SessionSettler {
   }
 
   /** One statement on `client` under the settings. */
-  query<R extends pg.QueryResultRow>(client: pg.ClientBase, config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult<R>> {
+  query<R extends pg.QueryResultRow>(client: pg.ClientBase, config: Statement): Promise<pg.QueryResult<R>> {
     // A direct session whose settings are made: the statement goes out now, no await first.
-    if (this.direct.has(client)) return client.query<R>(config as pg.QueryConfig);
-    return this.isPooled(client).then((pooled) => (pooled ? querySettled<R>(client, this.settings, config) : client.query<R>(config as pg.QueryConfig)));
+    if (this.direct.has(client)) return direct<R>(client, config);
+    return this.isPooled(client).then((pooled) => (pooled ? querySettled<R>(client, this.settings, config) : direct<R>(client, config)));
   }
 
   /** Clients known to be direct sessions with their settings made. */
