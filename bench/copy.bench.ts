@@ -82,7 +82,8 @@ function rssKb(pids: number[]): number {
 
 /**
  * Runs a command to completion; returns wall time, the peak RSS of its process tree and
- * the CPU time of that tree and of the PostgreSQL backends serving `database` (sampled
+ * the CPU time of that tree and of the PostgreSQL backends serving `database`, with their
+ * parallel workers (an index build's; titled by the leader's PID) (sampled
  * from /proc every 50 ms, so a shorter peak, and a process's last 50 ms of CPU, can be
  * missed; the backends only when the server runs on this machine, else 0). Under load
  * the CPU times are steadier than the wall times: they say what each tool costs.
@@ -109,7 +110,12 @@ function timed(
     const pids = tree(child.pid, all);
     peakKb = Math.max(peakKb, rssKb(pids));
     for (const p of pids) toolTicks.set(p, Math.max(toolTicks.get(p) ?? 0, all.get(p)?.ticks ?? 0));
-    for (const [p, { command: title, ticks }] of all) if (backend.test(title)) serverTicks.set(p, Math.max(serverTicks.get(p) ?? 0, ticks));
+    for (const [p, { command: title, ticks }] of all) {
+      // A parallel worker (an index build's, say) is titled by its leader's PID, not the database.
+      const leader = Number(/parallel worker for PID (\d+)/.exec(title)?.[1] ?? NaN);
+      const serves = backend.test(title) || backend.test(all.get(leader)?.command ?? '');
+      if (serves) serverTicks.set(p, Math.max(serverTicks.get(p) ?? 0, ticks));
+    }
   };
   const sampler = setInterval(sample, 50);
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
