@@ -225,8 +225,13 @@ export class PostgresDatabase implements PostgresExecutor {
     if (this.selector?.active && serverGone(original)) this.selector.invalidate();
   }
 
-  async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    this.refuseInsideTransaction('store.repositories');
+  // Not async: each async layer is one more promise on every repository read.
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      this.refuseInsideTransaction('store.repositories');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.run<R>({ text, values: utcParams(params) });
   }
 
@@ -243,7 +248,15 @@ export class PostgresDatabase implements PostgresExecutor {
    */
   private async run<R extends pg.QueryResultRow>(config: Statement): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
-      const client = await this.checkout();
+      // checkout() inlined: an async layer less on every statement.
+      let client: pg.PoolClient;
+      try {
+        if (this.selector?.active) await this.selector.ready();
+        client = await this.pool.connect();
+      } catch (error) {
+        this.serverFailed(error);
+        throw translatePostgresError(error);
+      }
       let broken: Error | undefined;
       const start = this.observer ? performance.now() : 0;
       try {
