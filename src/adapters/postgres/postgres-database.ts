@@ -210,14 +210,13 @@ export class PostgresDatabase implements PostgresExecutor {
    * A pooled client, on the chosen server when there are several. Its errors that mean
    * "this server is gone or a standby now" make the next checkout choose again.
    */
-  private async checkout(): Promise<pg.PoolClient> {
-    try {
-      if (this.selector?.active) await this.selector.ready();
-      return await this.pool.connect();
-    } catch (error) {
+  private checkout(): Promise<pg.PoolClient> {
+    // Not async (one promise less on every statement): the pool's own promise, its failure translated.
+    const connected = this.selector?.active ? this.selector.ready().then(() => this.pool.connect()) : this.pool.connect();
+    return connected.catch((error: unknown) => {
       this.serverFailed(error);
       throw translatePostgresError(error);
-    }
+    });
   }
 
   private serverFailed(error: unknown): void {
@@ -248,15 +247,7 @@ export class PostgresDatabase implements PostgresExecutor {
    */
   private async run<R extends pg.QueryResultRow>(config: Statement): Promise<pg.QueryResult<R>> {
     for (let attempt = 0; ; attempt++) {
-      // checkout() inlined: an async layer less on every statement.
-      let client: pg.PoolClient;
-      try {
-        if (this.selector?.active) await this.selector.ready();
-        client = await this.pool.connect();
-      } catch (error) {
-        this.serverFailed(error);
-        throw translatePostgresError(error);
-      }
+      const client = await this.checkout();
       let broken: Error | undefined;
       const start = this.observer ? performance.now() : 0;
       try {
