@@ -83,9 +83,13 @@ const quickParsers = new WeakMap<z.ZodType, QuickParser>();
 export function quickParserOf(schema: z.ZodType): QuickParser | undefined {
   const own = quickParsers.get(schema);
   if (own !== undefined || !(schema instanceof z.ZodOptional)) return own;
-  // `inner.optional()`: undefined as it is, anything else as inner's quick parser decides.
+  // `inner.optional()`: undefined as it is, anything else as inner's quick parser decides;
+  // made once per schema, as a schema's own quick parser is.
   const inner = quickParserOf(schema.unwrap() as z.ZodType);
-  return inner && ((value) => (value === undefined ? undefined : inner(value)));
+  if (inner === undefined) return undefined;
+  const optionalQuick: QuickParser = (value) => (value === undefined ? undefined : inner(value));
+  quickParsers.set(schema, optionalQuick);
+  return optionalQuick;
 }
 
 /** A non-empty string the content rule allows (see domain/content.ts): what `z.string().min(1)` accepts as it is. */
