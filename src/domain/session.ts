@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldKinds } from './fields.js';
-import { DateInput, Id, JsonObject, optional, quick, quickObject, quickParse, type QuickParser } from './validation.js';
+import { DateInput, Id, JsonObject, Limit, LIMIT_MAX, optional, quick, quickObject, quickParse, type QuickParser } from './validation.js';
 
 export const LIFECYCLE_STATUSES = ['initializing', 'active', 'headless', 'closing', 'closed'] as const;
 export type LifecycleStatus = (typeof LIFECYCLE_STATUSES)[number];
@@ -268,6 +268,8 @@ const sessionListFilterObject = z
     includeClosed: z.boolean(),
     includeInitializing: z.boolean(),
     includeHeadless: z.boolean(),
+    /** At most this many sessions (the first of the order); all when unset. */
+    limit: Limit,
   })
   .partial()
   .strict();
@@ -279,6 +281,7 @@ export const SessionListFilter = quickParse(sessionListFilterObject, quickObject
   includeClosed: optional(quick.boolean),
   includeInitializing: optional(quick.boolean),
   includeHeadless: optional(quick.boolean),
+  limit: optional(quick.integer(1, false, LIMIT_MAX)),
 }));
 export type SessionListFilter = z.input<typeof SessionListFilter>;
 

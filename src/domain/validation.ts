@@ -201,9 +201,10 @@ export const quick = {
   },
   /** `z.boolean()`. */
   boolean: ((value) => (typeof value === 'boolean' ? value : NOT_CLEARED)) as QuickParser,
-  /** `z.number().int()` (a safe integer), at least `min` if given, nullable if asked. */
-  integer(min = -Infinity, nullable = false): QuickParser {
-    return (value) => ((nullable && value === null) || (Number.isSafeInteger(value) && (value as number) >= min) ? value : NOT_CLEARED);
+  /** `z.number().int()` (a safe integer), at least `min` and at most `max` if given, nullable if asked. */
+  integer(min = -Infinity, nullable = false, max = Infinity): QuickParser {
+    return (value) =>
+      (nullable && value === null) || (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max) ? value : NOT_CLEARED;
   },
   /** DateInput given a Date (the full parse turns strings and numbers into one), nullable if asked. */
   date(nullable = false): QuickParser {
@@ -260,4 +261,6 @@ export const DateInput = z.union([z.date(), z.string(), z.number()]).transform((
 /** Non-negative integer milliseconds (a duration). */
 export const DurationMs = z.number().int('must be an integer').nonnegative('must not be negative');
 /** A batch size for claims and listings. */
-export const Limit = z.number().int('must be an integer').positive('must be positive').max(10_000, 'must be at most 10000');
+/** The largest `limit` any listing takes. */
+export const LIMIT_MAX = 10_000;
+export const Limit = z.number().int('must be an integer').positive('must be positive').max(LIMIT_MAX, `must be at most ${LIMIT_MAX}`);

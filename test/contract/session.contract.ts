@@ -145,6 +145,28 @@ export function sessionContract({ fresh }: ContractContext): void {
       expect((await r.sessions.list({ includeInitializing: true })).map((s) => s.id)).toContain(init.id);
     });
 
+    it('list takes at most `limit` sessions, the first of its order, and refuses a limit that is not 1..10000', async () => {
+      const clock = new ManualClock();
+      const { repositories: r } = await fresh({ clock });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.unshift((await r.sessions.create({ computerName: i % 2 ? 'mac' : 'pc', title: `s${i}` })).id);
+        clock.advance(1000);
+      }
+      expect((await r.sessions.list({ limit: 2 })).map((s) => s.id)).toEqual(ids.slice(0, 2));
+      expect((await r.sessions.list({ limit: 10 })).map((s) => s.id)).toEqual(ids);
+      // The other filters narrow first; the limit takes the first of what is left.
+      const mac = (await r.sessions.list({ computerName: 'mac' })).map((s) => s.id);
+      expect((await r.sessions.list({ computerName: 'mac', limit: 1 })).map((s) => s.id)).toEqual(mac.slice(0, 1));
+      for (const [limit, reason] of [
+        [0, 'must be positive'],
+        [1.5, 'must be an integer'],
+        [10_001, 'must be at most 10000'],
+      ] as const) {
+        await expect(r.sessions.list({ limit })).rejects.toMatchObject({ code: 'TC_VALIDATION', field: 'filter.limit', reason });
+      }
+    });
+
     it('list filters by origin, initiator and owner', async () => {
       const { repositories: r } = await fresh();
       const parent = await r.sessions.create({ computerName: 'mac', lastInputOrigin: 'discord', ownerPerson: 'ann' });

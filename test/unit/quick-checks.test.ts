@@ -136,7 +136,7 @@ const listFilterCases = objectCases(
     includeClosed: flags,
     includeInitializing: flags,
     includeHeadless: flags,
-    limit: [1, undefined],
+    limit: [1, 10_000, 10_001, 0, -1, 1.5, 2 ** 53, NaN, '1', null, undefined],
   },
 );
 

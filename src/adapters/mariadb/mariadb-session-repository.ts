@@ -87,7 +87,9 @@ export class MariadbSessionRepository implements SessionRepository {
     params.push(listedStatuses(filter));
     where.push('lifecycle_status IN (?)');
     if (!filter.includeClosed) where.push('closed_at IS NULL');
-    const rows = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`, params);
+    if (filter.limit !== undefined) params.push(filter.limit);
+    const limit = filter.limit === undefined ? '' : ' LIMIT ?';
+    const rows = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id${limit}`, params);
     return rows.map((row) => codec.fromArray(row));
   }
 

@@ -76,10 +76,12 @@ export class PostgresSessionRepository implements SessionRepository {
     params.push(listedStatuses(filter));
     where.push(`lifecycle_status = ANY($${params.length}::text[])`);
     if (!filter.includeClosed) where.push('closed_at IS NULL');
-    const { rows } = await this.db.query(
-      `SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`,
-      params,
-    );
+    let limit = '';
+    if (filter.limit !== undefined) {
+      params.push(filter.limit);
+      limit = ` LIMIT $${params.length}`;
+    }
+    const { rows } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id${limit}`, params);
     return rows.map((row) => codec.fromRow(row));
   }
 

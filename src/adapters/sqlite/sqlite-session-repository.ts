@@ -120,12 +120,16 @@ export class SqliteSessionRepository implements SessionRepository {
     const statuses = listedStatuses(filter);
     for (const status of statuses) params.push(status);
     shape |= (statuses.length << LIST_FILTERS.length) | (filter.includeClosed ? 1 << 8 : 0);
+    if (filter.limit !== undefined) {
+      params.push(filter.limit);
+      shape |= 1 << 9;
+    }
     let sql = lists.get(shape);
     if (sql === undefined) {
       const where = LIST_FILTERS.filter((key) => filter[key] !== undefined).map((key) => `${columnName(key)} = ?`);
       where.push(`lifecycle_status IN (${statuses.map(() => '?').join(', ')})`);
       if (!filter.includeClosed) where.push('closed_at IS NULL');
-      sql = `SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id`;
+      sql = `SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id${filter.limit === undefined ? '' : ' LIMIT ?'}`;
       lists.set(shape, sql);
     }
     const statement = sql;
