@@ -147,6 +147,14 @@ describe('copy --to TARGET without --from finds the installation', () => {
     expect(sha(source)).toBe(hash);
   });
 
+  it('lists at most 100 open sessions when it opens the target, whatever the installation holds (its memory does not grow with the data)', async () => {
+    const where = place();
+    await installation(join(where.cwd, 'teleclaude.db'), 101);
+    const result = await cli(where, ['copy', '--to', join(where.home, 'copied.db')]);
+    expect(result.code, result.out).toBe(0);
+    expect(result.out).toMatch(/as the daemon does \(openStore: instance lock taken and released, migrations current\): 101 session\(s\), the 100 open sessions of newest activity listed/);
+  });
+
   it('finds the older daemon\'s file for an SQLite or PostgreSQL target, and refuses while a process holds the flock on teleclaude.pid beside it', async () => {
     const where = place();
     const source = legacyInstallation(join(where.cwd, 'teleclaude.db'));

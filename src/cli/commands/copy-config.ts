@@ -70,9 +70,12 @@ export function writeConfig(path: string, target: CopyTarget, source: string): {
   return { passwordFrom };
 }
 
+/** How many open sessions the check after a copy lists (read and decoded in full). */
+const LISTED = 100;
+
 /**
  * Opens the copied target the way the daemon opens it (`openStore`: config file or
- * settings, instance lock taken, migrations checked) and lists its sessions; closes it
+ * settings, instance lock taken, migrations checked) and lists its open sessions (at most LISTED); closes it
  * again (the lock is released). With `configPath`, only that file (and PGPASSWORD) is
  * used, so the check proves the written config works.
  */
@@ -84,8 +87,11 @@ export async function openAsDaemon(target: CopyTarget, configPath: string | null
   const store = await openStore(configPath ? { configPath, env, cwd: io.cwd } : { overrides, env, cwd: io.cwd });
   try {
     const total = await store.repositories.sessions.count();
-    const open = await store.repositories.sessions.list();
-    return `opened ${store.location} as the daemon does (openStore: instance lock taken and released, migrations current${configPath ? `, config ${configPath}` : ''}): ${total} session(s), ${open.length} open session(s) listed`;
+    // The daemon's listing, bounded: every open session of a large installation would
+    // be held in memory at once, and the copy's memory should not grow with the data.
+    const open = await store.repositories.sessions.list({ limit: LISTED });
+    const listed = open.length === LISTED ? `the ${LISTED} open sessions of newest activity listed` : `${open.length} open session(s) listed`;
+    return `opened ${store.location} as the daemon does (openStore: instance lock taken and released, migrations current${configPath ? `, config ${configPath}` : ''}): ${total} session(s), ${listed}`;
   } finally {
     await store.close();
   }
