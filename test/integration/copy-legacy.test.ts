@@ -3,15 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
-import { PostgresTableReader } from '../../src/adapters/postgres/postgres-table-reader.js';
-import { SqliteStore } from '../../src/adapters/sqlite/sqlite-store.js';
-import { SqliteTableReader } from '../../src/adapters/sqlite/sqlite-table-reader.js';
+import type { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
+import { engineForLocation } from '../../src/engines/registry.js';
 import type { Store } from '../../src/ports/store.js';
 import type { TableReader } from '../../src/ports/table-reader.js';
 import { buildLegacyFixture, type Expected, type ExpectedReject, type LegacyFixture } from '../support/legacy-fixture.js';
-import { admin, createPgDatabase } from '../support/databases.js';
+import { admin, createMariadbTestDatabase, createPgDatabase, mariadbAdmin } from '../support/databases.js';
 import { runCopy } from '../support/copy-cli.js';
+import { readerFor, storeFor } from '../support/open-options.js';
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -28,22 +27,32 @@ function scratchDir(): string {
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-type Engine = 'postgresql' | 'sqlite';
+type Engine = 'postgresql' | 'sqlite' | 'mariadb';
 
 async function target(engine: Engine, dir: string): Promise<string> {
   if (engine === 'sqlite') return join(dir, 'target.db');
-  const db = await createPgDatabase('tc_legacy');
+  const db = engine === 'mariadb' ? await createMariadbTestDatabase('tc_legacy') : await createPgDatabase('tc_legacy');
   cleanup.push(db.drop);
   return db.url;
 }
 
+const spec = (location: string) => ({ engine: engineForLocation(location, 'location').name, location });
+
 function openStore(location: string): Store {
-  return location.startsWith('postgresql://') ? new PostgresStore({ url: location }, location) : new SqliteStore({ path: location });
+  return storeFor(spec(location));
 }
 
 function open(location: string): { store: Store; reader: TableReader } {
-  const reader = location.startsWith('postgresql://') ? new PostgresTableReader({ url: location }, location) : new SqliteTableReader(location);
-  return { store: openStore(location), reader };
+  return { store: openStore(location), reader: readerFor(spec(location)) };
+}
+
+/** The dry run's scratch databases (PostgreSQL: schemas) still present on the target's server. */
+async function dryRunScratch(engine: Engine, store: Store): Promise<number> {
+  if (engine === 'mariadb') {
+    return mariadbAdmin(async (db) => (await db.query("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'tc\\_copy\\_dry\\_run\\_%'")).rows.length);
+  }
+  const { rows } = await (store as PostgresStore).database.query<{ n: string }>(`SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'tc_copy_dry_run_%'`);
+  return Number(rows[0]!.n);
 }
 
 /** The facts of the legacy names (legacy-teleclaude.md): which target column a legacy column feeds. */
@@ -101,10 +110,10 @@ async function targetRows(location: string): Promise<Map<string, Map<string, Rec
 }
 
 function expectedRejects(fixture: LegacyFixture, engine: Engine): string[] {
-  return fixture.rejects.filter((r) => r.engine === undefined || r.engine === engine).map((r) => key(r, r.kind)).sort();
+  return fixture.rejects.filter((r) => r.engines === undefined || r.engines.includes(engine)).map((r) => key(r, r.kind)).sort();
 }
 
-describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ€™s teleclaude.db into %s', (engine) => {
+describe.each(['postgresql', 'sqlite', 'mariadb'] as Engine[])('importing the older daemonâ€™s teleclaude.db into %s', (engine) => {
   it('dry run predicts the real run exactly; every row arrives with its values, every orphan and refused row is in the reject file, the source is unchanged', async () => {
     const dir = scratchDir();
     const legacy = join(dir, 'teleclaude.db');
@@ -122,8 +131,7 @@ describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ
     else {
       const store = openStore(to);
       expect((await store.migrator.state()).applied).toEqual([]);
-      const { rows } = await (store as PostgresStore).database.query<{ n: string }>(`SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'tc_copy_dry_run_%'`);
-      expect(Number(rows[0]!.n)).toBe(0);
+      expect(await dryRunScratch(engine, store)).toBe(0);
       await store.close();
     }
     const predicted = [...dry.output.matchAll(/^ {2}reject (\S+) ("(?:[^"\\]|\\.)*")(?: (\w+))?: (.*)$/gm)].map((m) => ({
@@ -158,7 +166,7 @@ describe.each(['postgresql', 'sqlite'] as Engine[])('importing the older daemonâ
 
     // Every row that is not rejected arrived, with its values.
     const rows = await targetRows(to);
-    const refusedHere = new Set(fixture.rejects.filter((r) => r.kind !== 'invalid' && (r.engine === undefined || r.engine === engine)).map((r) => `${r.table} ${r.id}`));
+    const refusedHere = new Set(fixture.rejects.filter((r) => r.kind !== 'invalid' && (r.engines === undefined || r.engines.includes(engine))).map((r) => `${r.table} ${r.id}`));
     let compared = 0;
     for (const [table, expectedRows] of fixture.expected) {
       const got = rows.get(table)!;

@@ -177,8 +177,8 @@ export interface ExpectedReject {
   id: string;
   kind: 'orphan' | 'refused' | 'invalid';
   column?: string;
-  /** Only this target engine refuses the row (e.g. an integer beyond PostgreSQL's int4); elsewhere it arrives. */
-  engine?: 'postgresql' | 'sqlite';
+  /** Only these target engines refuse the row (e.g. an integer beyond a 32-bit INT); elsewhere it arrives. */
+  engines?: readonly ('postgresql' | 'sqlite' | 'mariadb')[];
 }
 
 export interface LegacyFixture {
@@ -279,7 +279,7 @@ export function buildLegacyFixture(path: string, options: LegacyOptions = {}): L
     const raw = Object.fromEntries(names.map((c) => [c, stored[c]]));
     if (!fixture.raw.has(table)) fixture.raw.set(table, new Map());
     fixture.raw.get(table)!.set(id, raw);
-    if (fate?.some((f) => f.kind !== 'invalid' && f.engine === undefined)) return;
+    if (fate?.some((f) => f.kind !== 'invalid' && f.engines === undefined)) return;
     if (!fixture.expected.has(table)) fixture.expected.set(table, new Map());
     fixture.expected.get(table)!.set(id, Object.fromEntries(names.map((c) => [c, c in expect ? expect[c] : (stored[c] as Expected)])));
   };
@@ -539,7 +539,7 @@ export function buildLegacyFixture(path: string, options: LegacyOptions = {}): L
     }, {
       timestamp_start: startExpected, timestamp_end: BASE + i * 5000 + 4000,
       metadata: identity ? { transcript_path: `/home/dev/.claude/projects/p/${i}.jsonl` } : {}, created_at: BASE + i, updated_at: BASE + i + 1,
-    }, big ? [{ kind: 'refused', column: 'message_count', engine: 'postgresql' }] : undefined);
+    }, big ? [{ kind: 'refused', column: 'message_count', engines: ['postgresql', 'mariadb'] }] : undefined);
   }
 
   // mirror_tombstones: file_mtime is str(st_mtime_ns), beyond 2^53; one holds a float (refused by the target's check).

@@ -77,8 +77,10 @@ export function mariadbRefusal(error: unknown, table: string, columns: string[],
   const candidates: (string | undefined)[] = [];
   if (error instanceof ValidationError) candidates.push(error.field.startsWith(`${table}.`) ? error.field.slice(table.length + 1) : error.field);
   candidates.push(/(?:column|field) '([^']+)'/i.exec(message)?.[1]);
-  // A column-level CHECK is named after its column: CONSTRAINT `sessions.computer_name` failed.
-  candidates.push(/CONSTRAINT `(?:[^`.]+\.)?([^`]+)` failed/.exec(message)?.[1]);
+  // A column-level CHECK is named after its column: CONSTRAINT `sessions.computer_name` failed;
+  // a named one after its table and column, as PostgreSQL names them: `mirror_tombstones_file_mtime_ns_check`.
+  const constraint = /CONSTRAINT `(?:[^`.]+\.)?([^`]+)` failed/.exec(message)?.[1];
+  candidates.push(constraint, constraint?.startsWith(`${table}_`) ? constraint.slice(table.length + 1).replace(/_(check|key|fkey|not_null)$/, '') : undefined);
   const key = /for key '(?:[^'.]+\.)?([^']+)'/.exec(message)?.[1];
   if (key === 'PRIMARY' && primaryKey.length === 1) candidates.push(primaryKey[0]);
   candidates.push(/FOREIGN KEY \(`([^`]+)`\)/.exec(message)?.[1]);
