@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type FieldKinds } from './fields.js';
+import { type FieldKinds, withFields } from './fields.js';
 import { DateInput, Id, JsonObject, Limit, LIMIT_MAX, optional, quick, quickObject, quickParse, type QuickParser } from './validation.js';
 
 export const LIFECYCLE_STATUSES = ['initializing', 'active', 'headless', 'closing', 'closed'] as const;
@@ -371,7 +371,7 @@ export function sessionUpdate(patch: z.output<typeof SessionPatch>, now: Date): 
 
 /** Creates a headless session: status `headless`, tmux name ''. */
 export function headlessInput(input: z.output<typeof SessionCreateInput>): z.output<typeof SessionCreateInput> {
-  return { ...input, lifecycleStatus: 'headless', tmuxSessionName: '' };
+  return withFields(input, { lifecycleStatus: 'headless' as const, tmuxSessionName: '' });
 }
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { hookEventFields, type HookEvent, type HookEventInput } from '../../domain/hook-outbox.js';
@@ -48,7 +49,7 @@ export async function claimRows(
       [...whereParams, limit],
     );
     if (rows.length === 0) return [];
-    const claimed = rows.map((row) => ({ ...row, locked_at: nowMs, lock_expires_at: null, claim_token: randomUUID() }));
+    const claimed = rows.map((row) => withFields(row, { locked_at: nowMs, lock_expires_at: null, claim_token: randomUUID() }));
     const tokens = perId(claimed.map((row) => [Number(row.id), row.claim_token]));
     await tx.query(`UPDATE ${table} SET locked_at = ?, lock_expires_at = NULL, claim_token = ${tokens.sql} WHERE id IN (?)`, [
       nowMs,
@@ -92,7 +93,7 @@ export class MariadbHookOutboxRepository implements HookOutboxRepository {
       ms,
       ALL,
     );
-    return rows.map((row) => ({ ...codec.fromRow(row), claimToken: row.claim_token as string })).sort(claimOrder);
+    return rows.map((row) => withFields(codec.fromRow(row), { claimToken: row.claim_token as string })).sort(claimOrder);
   }
 
   async markDelivered(id: number, token: string, error?: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../domain/errors.js';
 import { inboundMessageFields, type InboundMessage } from '../../domain/inbound-queue.js';
@@ -87,7 +88,7 @@ async function take(tx: MariadbExecutor, id: number, nowMs: number): Promise<Cla
   const token = randomUUID();
   await tx.query("UPDATE inbound_queue SET status = 'processing', locked_at = ?, lock_expires_at = NULL, claim_token = ? WHERE id = ?", [nowMs, token, id]);
   const { rows } = await tx.query(`SELECT ${codec.columnList} FROM inbound_queue WHERE id = ?`, [id]);
-  return { ...codec.fromRow(rows[0]!), claimToken: token };
+  return withFields(codec.fromRow(rows[0]!), { claimToken: token });
 }
 
 /** `InboundQueueRepository.claim` on MariaDB. */

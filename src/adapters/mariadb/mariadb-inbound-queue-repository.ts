@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { HOUR } from '../../domain/fields.js';
+import { HOUR, withFields } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
   inboundMessageFields,
@@ -34,7 +34,7 @@ export class MariadbInboundQueueRepository implements InboundQueueRepository {
   ) {}
 
   async enqueue(input: InboundEnqueueInput): Promise<number | null> {
-    const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: this.clock.now() });
+    const { columns, params } = codec.toRow(withFields(input as Partial<InboundMessage>, { status: 'pending' as const, createdAt: this.clock.now() }));
     try {
       const { insertId } = await this.db.query(`INSERT INTO inbound_queue (${columns.map(ident).join(', ')}) VALUES (${placeholders(columns.length)})`, params);
       return insertId;

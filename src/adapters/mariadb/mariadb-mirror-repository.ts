@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -52,7 +53,7 @@ export class MariadbMirrorRepository implements MirrorRepository {
   async upsert(input: MirrorInput): Promise<Mirror> {
     const now = this.clock.now();
     const values = mirrorValues(input as Parameters<typeof mirrorValues>[0]);
-    const { columns, params } = mirrors.toRow({ ...values, createdAt: now, updatedAt: now });
+    const { columns, params } = mirrors.toRow(withFields(values, { createdAt: now, updatedAt: now }));
     const all = [...columns, 'search_words'];
     const updates = all.filter((c) => !MIRROR_KEPT_ON_UPSERT.includes(c)).map((c) => `${ident(c)} = VALUES(${ident(c)})`);
     // The triggers replace the mirror's words when search_words changes.

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   WEBHOOK_MAX_ATTEMPTS,
@@ -101,7 +102,7 @@ export class MariadbWebhookRepository implements WebhookRepository {
       ms,
       deliveries.columnList,
     );
-    return rows.map((row) => ({ ...deliveries.fromRow(row), claimToken: row.claim_token as string })).sort(claimOrder);
+    return rows.map((row) => withFields(deliveries.fromRow(row), { claimToken: row.claim_token as string })).sort(claimOrder);
   }
 
   async markDelivered(id: number, token: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { postgresQueueStats } from './postgres-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
@@ -56,7 +57,7 @@ export class PostgresHookOutboxRepository implements HookOutboxRepository {
        RETURNING ${ALL}, claim_token`,
       [now, lockCutoff(now, options.lockTtlMs ?? HOOK_LOCK_TTL_MS), options.limit],
     );
-    return rows.map((row) => ({ ...codec.fromRow(row), claimToken: row.claim_token as string })).sort(claimOrder);
+    return rows.map((row) => withFields(codec.fromRow(row), { claimToken: row.claim_token as string })).sort(claimOrder);
   }
 
   async markDelivered(id: number, token: string, error?: string): Promise<void> {

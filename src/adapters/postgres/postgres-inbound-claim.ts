@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { inboundMessageFields, type InboundMessage } from '../../domain/inbound-queue.js';
 import { lockCutoff, type Claimed } from '../../domain/work-queue.js';
@@ -52,7 +53,7 @@ const CLAIM_NEXT_OF_SESSION = claimNextSql(true);
 
 type Row = Record<string, unknown> & { found: boolean; claim_token: string | null };
 const claimed = (row: Row | undefined): Claimed<InboundMessage> | null =>
-  row?.claim_token ? { ...codec.fromRow(row), claimToken: row.claim_token } : null;
+  row?.claim_token ? withFields(codec.fromRow(row), { claimToken: row.claim_token }) : null;
 
 /** `InboundQueueRepository.claim` on PostgreSQL. */
 export async function claimInboundById(db: PostgresExecutor, now: Date, ttlMs: number, id: number): Promise<Claimed<InboundMessage> | null> {

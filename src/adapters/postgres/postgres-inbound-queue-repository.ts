@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { postgresQueueStats } from './postgres-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
-import { HOUR } from '../../domain/fields.js';
+import { HOUR, withFields } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
   inboundMessageFields,
@@ -28,7 +28,7 @@ export class PostgresInboundQueueRepository implements InboundQueueRepository {
   ) {}
 
   async enqueue(input: InboundEnqueueInput): Promise<number | null> {
-    const { columns, params } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: this.clock.now() });
+    const { columns, params } = codec.toRow(withFields(input as Partial<InboundMessage>, { status: 'pending' as const, createdAt: this.clock.now() }));
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
        ON CONFLICT (origin, source_message_id) WHERE source_message_id IS NOT NULL DO NOTHING RETURNING id, ${NOTIFY_WORK}`,

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -41,7 +42,7 @@ export class PostgresMirrorRepository implements MirrorRepository {
   async upsert(input: MirrorInput): Promise<Mirror> {
     const now = this.clock.now();
     const values = mirrorValues(input as Parameters<typeof mirrorValues>[0]);
-    const { columns, params } = mirrors.toRow({ ...values, createdAt: now, updatedAt: now });
+    const { columns, params } = mirrors.toRow(withFields(values, { createdAt: now, updatedAt: now }));
     const updates = columns.filter((c) => !MIRROR_KEPT_ON_UPSERT.includes(c)).map((c) => `${c} = excluded.${c}`);
     const { rows } = await this.db.query(
       `INSERT INTO mirrors (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { postgresQueueStats } from './postgres-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
@@ -87,7 +88,7 @@ export class PostgresWebhookRepository implements WebhookRepository {
        RETURNING ${deliveries.columnList}, claim_token`,
       [now, lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS), options.limit],
     );
-    return rows.map((row) => ({ ...deliveries.fromRow(row), claimToken: row.claim_token as string })).sort(claimOrder);
+    return rows.map((row) => withFields(deliveries.fromRow(row), { claimToken: row.claim_token as string })).sort(claimOrder);
   }
 
   async markDelivered(id: number, token: string): Promise<void> {

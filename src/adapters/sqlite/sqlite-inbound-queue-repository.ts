@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { sqliteQueueStats } from './sqlite-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
-import { HOUR } from '../../domain/fields.js';
+import { HOUR, withFields } from '../../domain/fields.js';
 import {
   INBOUND_BACKOFF_MS,
   inboundMessageFields,
@@ -100,7 +100,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
 
   enqueue(input: InboundEnqueueInput): Promise<number | null> {
     const now = this.clock.now().getTime();
-    const { columns, params, shape } = codec.toRow({ ...(input as Partial<InboundMessage>), status: 'pending', createdAt: new Date(now) });
+    const { columns, params, shape } = codec.toRow(withFields(input as Partial<InboundMessage>, { status: 'pending' as const, createdAt: new Date(now) }));
     let sql = enqueues.get(shape);
     if (sql === undefined) {
       sql = `INSERT INTO inbound_queue (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
@@ -124,7 +124,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
   claim(id: number, lockTtlMs = INBOUND_LOCK_TTL_MS): Promise<Claimed<InboundMessage> | null> {
     const params = this.claimParams(lockTtlMs);
     return this.db.immediate(() => {
-      const target = this.db.prepare(CLAIM_ID).get({ ...params, id }) as { id: number; ok: number } | undefined;
+      const target = this.db.prepare(CLAIM_ID).get(withFields(params, { id })) as { id: number; ok: number } | undefined;
       if (!target) throw new NotFoundError('inbound message', id);
       return target.ok ? this.take(id, params.now) : null;
     });
@@ -135,7 +135,7 @@ export class SqliteInboundQueueRepository implements InboundQueueRepository {
     const params = this.claimParams(lockTtlMs);
     // Chosen and claimed under the write lock (IMMEDIATE), so no other process claims in between.
     return this.db.immediate(() => {
-      const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get({ ...params, sessionId })) as
+      const id = (sessionId === undefined ? this.db.prepare(CLAIM_NEXT).get(params) : this.db.prepare(CLAIM_NEXT_OF_SESSION).get(withFields(params, { sessionId }))) as
         | { id: number }
         | undefined;
       return id ? this.take(id.id, params.now) : null;

@@ -1,3 +1,4 @@
+import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -79,7 +80,7 @@ export class SqliteMirrorRepository implements MirrorRepository {
   upsert(input: MirrorInput): Promise<Mirror> {
     const now = this.clock.now();
     const values = mirrorValues(input as Parameters<typeof mirrorValues>[0]);
-    const { columns, params, shape } = mirrors.toRow({ ...values, createdAt: now, updatedAt: now });
+    const { columns, params, shape } = mirrors.toRow(withFields(values, { createdAt: now, updatedAt: now }));
     const sql = upsertSql(shape, () => {
       const updates = columns.filter((c) => !MIRROR_KEPT_ON_UPSERT.includes(c)).map((c) => `${c} = excluded.${c}`);
       return `INSERT INTO mirrors (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
