@@ -14,6 +14,11 @@ function compileFromRow<T>(entries: string[][]): (row: Record<string, unknown>) 
   return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: Record<string, unknown>) => T;
 }
 
+function compileFromArray<T>(entries: string[][]): (row: unknown[]) => T {
+  const body = entries.map(([field], i) => `${JSON.stringify(field)}: row[${i}]`);
+  return new Function('row', `return {\n${body.join(',\n')}\n};`) as (row: unknown[]) => T;
+}
+
 /** Maps one entity to and from its PostgreSQL row (the pool parses timestamptz, jsonb and int8). */
 export class PostgresCodec<T> {
   /** `col_a, col_b, ...` in field order. */
@@ -24,7 +29,11 @@ export class PostgresCodec<T> {
     this.entries = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => [field, columnName(field), kind]);
     this.columnList = this.entries.map(([, column]) => column).join(', ');
     this.fromRow = compileFromRow(this.entries);
+    this.fromArray = compileFromArray(this.entries);
   }
+
+  /** As `fromRow`, for a row read in array mode (`queryArrays`) with the columns of `columnList`. */
+  readonly fromArray: (row: unknown[]) => T;
 
   /**
    * Row -> entity, compiled once per codec into a single object literal (one hidden

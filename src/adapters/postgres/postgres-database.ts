@@ -39,6 +39,8 @@ export interface PostgresOptions {
 /** Runs parameterised SQL on a pool (one statement, any connection) or on one transaction's client. */
 export interface PostgresExecutor {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** Like `query`, with each row as an array of its values in column order: no object per row for a codec's `fromArray` to read. */
+  queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Set when the store is observed: its statements report to it. */
   readonly observer?: QueryObserver;
 }
@@ -146,19 +148,25 @@ async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTrans
   const usable = () => {
     if (finished) throw new TypeError('transaction repositories used after the transaction ended');
   };
+  const run = async <R extends pg.QueryResultRow>(text: string, params: unknown[] | undefined, rowMode?: 'array'): Promise<pg.QueryResult<R>> => {
+    usable();
+    const start = observer ? performance.now() : 0;
+    try {
+      const result = rowMode
+        ? ((await client.query({ text, values: utcParams(params), rowMode })) as unknown as pg.QueryResult<R>)
+        : await client.query<R>(text, utcParams(params));
+      observer?.report(text, params, start);
+      return result;
+    } catch (error) {
+      observer?.report(text, params, start, error);
+      throw translatePostgresError(error);
+    }
+  };
   const tx: PostgresTransaction = {
     observer,
-    async query(text, params) {
-      usable();
-      const start = observer ? performance.now() : 0;
-      try {
-        const result = await client.query(text, utcParams(params));
-        observer?.report(text, params, start);
-        return result;
-      } catch (error) {
-        observer?.report(text, params, start, error);
-        throw translatePostgresError(error);
-      }
+    query: (text, params) => run(text, params),
+    async queryArrays(text, params) {
+      return (await run(text, params, 'array')).rows as unknown as unknown[][];
     },
     async copyFrom(statement, chunks) {
       usable();
@@ -235,9 +243,13 @@ export class PostgresDatabase implements PostgresExecutor {
   }
 
   /** Like `query`, with each row as an array of its values in column order. */
-  async queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
-    this.refuseInsideTransaction('store.repositories');
-    return (await this.run({ text, values: utcParams(params) ?? [], rowMode: 'array' })).rows as unknown as unknown[][];
+  queryArrays(text: string, params?: unknown[]): Promise<unknown[][]> {
+    try {
+      this.refuseInsideTransaction('store.repositories');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.run({ text, values: utcParams(params), rowMode: 'array' }).then((result) => result.rows as unknown as unknown[][]);
   }
 
   /**
@@ -362,6 +374,13 @@ export async function openSession(options: PostgresOptions, overrides: pg.Client
     async query(text, params) {
       try {
         return await client.query(text, utcParams(params));
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    },
+    async queryArrays(text, params) {
+      try {
+        return (await client.query({ text, values: utcParams(params), rowMode: 'array' })).rows as unknown as unknown[][];
       } catch (error) {
         throw translatePostgresError(error);
       }

@@ -39,13 +39,13 @@ export class PostgresSessionRepository implements SessionRepository {
 
   private async insert(input: Parameters<typeof newSession>[0]): Promise<Session> {
     const session = newSession(input, input.id ?? randomUUID(), this.clock.now());
-    const { rows } = await this.db.query(INSERT, codec.toRow(session).params);
-    return codec.fromRow(rows[0]!);
+    const rows = await this.db.queryArrays(INSERT, codec.toRow(session).params);
+    return codec.fromArray(rows[0]!);
   }
 
   async get(id: string): Promise<Session | null> {
-    const { rows } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE id = $1`, [id]);
-    return rows[0] ? codec.fromRow(rows[0]) : null;
+    const rows = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ? codec.fromArray(rows[0]) : null;
   }
 
   async getField<F extends keyof Session>(id: string, field: F): Promise<Session[F] | null> {
@@ -56,12 +56,12 @@ export class PostgresSessionRepository implements SessionRepository {
 
   async findOneBy(field: SessionLookupField, value: string, options: { includeInitializing?: boolean } = {}): Promise<Session | null> {
     const statuses = options.includeInitializing ? '' : " AND lifecycle_status = 'active'";
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `SELECT ${ALL} FROM sessions WHERE ${columnName(field)} = $1 AND ${OPEN}${statuses}
        ORDER BY created_at DESC, id DESC LIMIT 1`,
       [value],
     );
-    return rows[0] ? codec.fromRow(rows[0]) : null;
+    return rows[0] ? codec.fromArray(rows[0]) : null;
   }
 
   async list(filter: SessionListFilter = {}): Promise<Session[]> {
@@ -81,19 +81,19 @@ export class PostgresSessionRepository implements SessionRepository {
       params.push(filter.limit);
       limit = ` LIMIT $${params.length}`;
     }
-    const { rows } = await this.db.query(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id${limit}`, params);
-    return rows.map((row) => codec.fromRow(row));
+    const rows = await this.db.queryArrays(`SELECT ${ALL} FROM sessions WHERE ${where.join(' AND ')} ORDER BY last_activity DESC, id${limit}`, params);
+    return rows.map((row) => codec.fromArray(row));
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
     const { columns, params } = codec.toRow(sessionUpdate(patch as Parameters<typeof sessionUpdate>[0], this.clock.now()));
     const sets = columns.map((c, i) => `${c} = $${i + 1}`).join(', ');
-    const { rows } = await this.db.query(`UPDATE sessions SET ${sets} WHERE id = $${columns.length + 1} RETURNING ${ALL}`, [
+    const rows = await this.db.queryArrays(`UPDATE sessions SET ${sets} WHERE id = $${columns.length + 1} RETURNING ${ALL}`, [
       ...params,
       id,
     ]);
     if (!rows[0]) throw new NotFoundError('session', id);
-    return codec.fromRow(rows[0]);
+    return codec.fromArray(rows[0]);
   }
 
   async touch(id: string): Promise<void> {
@@ -102,12 +102,12 @@ export class PostgresSessionRepository implements SessionRepository {
   }
 
   async close(id: string): Promise<Session> {
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `UPDATE sessions SET closed_at = COALESCE(closed_at, $1), lifecycle_status = 'closed' WHERE id = $2 RETURNING ${ALL}`,
       [this.clock.now(), id],
     );
     if (!rows[0]) throw new NotFoundError('session', id);
-    return codec.fromRow(rows[0]);
+    return codec.fromArray(rows[0]);
   }
 
   async delete(id: string): Promise<void> {
@@ -133,24 +133,24 @@ export class PostgresSessionRepository implements SessionRepository {
   ): Promise<Session[]> {
     // ->> yields the text form of a JSON number, so 42 and '42' match alike.
     const open = options.includeClosed ? '' : ` AND ${OPEN}`;
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `SELECT ${ALL} FROM sessions
        WHERE jsonb_typeof(adapter_metadata -> $1 -> $2) IN ('string', 'number')
          AND adapter_metadata -> $1 ->> $2 = $3${open}
        ORDER BY last_activity DESC, id`,
       [adapter, key, String(value)],
     );
-    return rows.map((row) => codec.fromRow(row));
+    return rows.map((row) => codec.fromArray(row));
   }
 
   async findByTitlePrefix(prefix: string): Promise<Session[]> {
-    const { rows } = await this.db.query(
+    const rows = await this.db.queryArrays(
       `SELECT ${ALL} FROM sessions
        WHERE starts_with(title, $1) AND lifecycle_status <> 'headless' AND ${OPEN}
        ORDER BY created_at DESC, id`,
       [prefix],
     );
-    return rows.map((row) => codec.fromRow(row));
+    return rows.map((row) => codec.fromArray(row));
   }
 
   async backfillOwner(person: string, uid: number): Promise<number> {
