@@ -143,7 +143,12 @@ export interface PostgresTransaction extends PostgresExecutor {
  * `fn` on `client`, which is inside BEGIN: COMMIT when it resolves, ROLLBACK when it
  * throws. A client whose ROLLBACK fails is marked broken so that it is never reused.
  */
-async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTransaction) => Promise<T>, observer?: QueryObserver): Promise<T> {
+async function commitOrRollback<T>(
+  client: pg.ClientBase,
+  fn: (tx: PostgresTransaction) => Promise<T>,
+  observer?: QueryObserver,
+  preparedName?: (statement: Statement) => string | undefined,
+): Promise<T> {
   let finished = false;
   const usable = () => {
     if (finished) throw new TypeError('transaction repositories used after the transaction ended');
@@ -151,14 +156,19 @@ async function commitOrRollback<T>(client: pg.ClientBase, fn: (tx: PostgresTrans
   const run = async <R extends pg.QueryResultRow>(text: string, params: unknown[] | undefined, rowMode?: 'array'): Promise<pg.QueryResult<R>> => {
     usable();
     const start = observer ? performance.now() : 0;
+    const values = utcParams(params);
+    const name = preparedName?.({ text, values });
     try {
-      const result = rowMode
-        ? ((await client.query({ text, values: utcParams(params), rowMode })) as unknown as pg.QueryResult<R>)
-        : await client.query<R>(text, utcParams(params));
+      const result =
+        rowMode || name !== undefined
+          ? ((await client.query({ name, text, values, rowMode } as pg.QueryConfig)) as unknown as pg.QueryResult<R>)
+          : await client.query<R>(text, values);
       observer?.report(text, params, start);
       return result;
     } catch (error) {
       observer?.report(text, params, start, error);
+      // Its prepared statements are stale: the connection goes, and they with it.
+      if (cachedPlanChanged(error) && !brokenBy(client)) connectionErrors.set(client, error as Error);
       throw translatePostgresError(error);
     }
   };
@@ -269,8 +279,10 @@ export class PostgresDatabase implements PostgresExecutor {
       } catch (error) {
         this.observer?.report(config.text, config.values, start, error);
         this.serverFailed(error);
-        broken = brokenBy(client) ?? (serverGone(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
-        if (!(sessionTerminated(error) && attempt < this.staleRetries())) throw translatePostgresError(error);
+        broken = brokenBy(client) ?? (serverGone(error) || cachedPlanChanged(error) || !(error instanceof pg.DatabaseError) ? (error as Error) : undefined);
+        // A statement prepared before another process changed a table it reads ran nothing: it
+        // runs again on another connection (this one goes, and its stale statements with it).
+        if (!((sessionTerminated(error) || cachedPlanChanged(error)) && attempt < this.staleRetries())) throw translatePostgresError(error);
       } finally {
         client.release(broken);
       }
@@ -288,7 +300,8 @@ export class PostgresDatabase implements PostgresExecutor {
     const client = await this.begin();
     const state = { active: true };
     try {
-      return await this.inTransaction.run(state, () => commitOrRollback(client, fn, this.observer));
+      const preparedName = (statement: Statement) => this.sessions.preparedName(client, statement);
+      return await this.inTransaction.run(state, () => commitOrRollback(client, fn, this.observer, preparedName));
     } catch (error) {
       this.serverFailed(error);
       throw error;
@@ -410,6 +423,15 @@ export async function openSession(options: PostgresOptions, overrides: pg.Client
  * it again on a fresh connection is safe. An idle pooled client whose termination notice
  * has not been read yet fails its next statement this way.
  */
+/**
+ * 0A000 "cached plan must not change result type": a prepared statement whose result
+ * columns changed type since it was prepared (a migration by another process). Raised
+ * before the statement runs.
+ */
+function cachedPlanChanged(error: unknown): boolean {
+  return (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message ?? '');
+}
+
 function sessionTerminated(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code === '57P01' || code === '57P02';
