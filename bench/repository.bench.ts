@@ -5,7 +5,9 @@
  * compiled once (then run with new parameters), on SQLite through a connection that
  * prepares each statement once, as the raw side does. Measured interleaved in rounds, the
  * same number for the repository and for Kysely. On SQLite also the array-mode floor: the
- * raw side's prepared statements in `.raw(true)` mode, rows left as arrays and unmapped.
+ * raw side's prepared statements in `.raw(true)` mode, rows left as arrays and unmapped; on
+ * PostgreSQL (direct) the floor is the raw side's statements prepared (named, as the store
+ * prepares its own) in array mode, unmapped.
  * Then an empty `store.transaction` against BEGIN/COMMIT on the raw driver.
  */
 import { randomUUID } from 'node:crypto';
@@ -150,7 +152,15 @@ function goalText(goal: Goal, ratio: number): string {
  * Each operation: repository against raw, raw against Kysely and, when `impls.floor`
  * exists, repository against the floor, each pair interleaved in its own rounds.
  */
-async function compare(engine: string, impls: Record<string, Implementation>, perRound: number, rounds: number, goals: Goals, kyselyNote = 'queries compiled once'): Promise<void> {
+async function compare(
+  engine: string,
+  impls: Record<string, Implementation>,
+  perRound: number,
+  rounds: number,
+  goals: Goals,
+  kyselyNote = 'queries compiled once',
+  floorNote = "the raw driver's statements in .raw(true) mode, rows as arrays, unmapped",
+): Promise<void> {
   const rows: (string | number)[][] = [];
   const floor = impls.floor;
   for (const op of OPS) {
@@ -169,11 +179,11 @@ async function compare(engine: string, impls: Record<string, Implementation>, pe
     rows.push(row);
   }
   const header = floor
-    ? ['op', 'repository', 'raw driver', 'array floor', 'kysely', 'repo/raw', 'repo/floor', 'kysely/raw', 'target']
+    ? ['op', 'repository', 'raw driver', 'floor', 'kysely', 'repo/raw', 'repo/floor', 'kysely/raw', 'target']
     : ['op', 'repository', 'raw driver', 'kysely', 'repo/raw', 'kysely/raw', 'target'];
   printTable(`${engine}: operations per second (${rounds} x ${perRound} per op, interleaved)`, header, rows);
   console.log(`  kysely: ${kyselyNote}; kysely/raw against the raw driver measured beside it, in as many rounds.`);
-  if (floor) console.log('  array floor: the raw driver\'s statements in .raw(true) mode, rows as arrays, unmapped; repo/floor measured beside it.');
+  if (floor) console.log(`  floor: ${floorNote}; repo/floor measured beside it.`);
 }
 
 /**
@@ -266,13 +276,38 @@ async function benchPostgres(pooler: boolean): Promise<void> {
     update: (i) => pool.query(`UPDATE sessions SET title = $1 WHERE id = $2 RETURNING ${all}`, [renamed(i), ids[i % ids.length]]),
     list: (i) => pool.query(`SELECT ${all} FROM sessions WHERE computer_name = $1 AND lifecycle_status = ANY($2::text[]) AND closed_at IS NULL ORDER BY last_activity DESC, id`, [`list-${i % 10}`, ['active']]),
   };
+  // Direct only: the raw side's statements prepared (named, as the store prepares its own on a
+  // direct connection) and in array mode, unmapped; through a transaction-mode pooler a
+  // statement prepared on one server connection is not on the next.
+  const prepared = (name: string, text: string, values: unknown[]) => pool.query({ name: `floor_${name}`, text, values, rowMode: 'array' });
+  const floor: Implementation | undefined = bouncer
+    ? undefined
+    : {
+        create: (i) => {
+          const now = new Date();
+          const row: Record<string, unknown> = { ...defaults, id: randomUUID(), computer_name: `bench-${i % 50}`, title: `session ${i}`, created_at: now, last_activity: now };
+          return prepared('create', insertSql, columns.map((c) => row[c] ?? null));
+        },
+        get: (i) => prepared('get', `SELECT ${all} FROM sessions WHERE id = $1`, [ids[i % ids.length]]),
+        update: (i) => prepared('update', `UPDATE sessions SET title = $1 WHERE id = $2 RETURNING ${all}`, [renamed(i), ids[i % ids.length]]),
+        list: (i) =>
+          prepared('list', `SELECT ${all} FROM sessions WHERE computer_name = $1 AND lifecycle_status = ANY($2::text[]) AND closed_at IS NULL ORDER BY last_activity DESC, id`, [`list-${i % 10}`, ['active']]),
+      };
   const kpool = new pg.Pool({ connectionString: url, max: 10 });
   kpool.on('error', () => {});
   const kdb = new Kysely<Db>({ dialect: new PostgresDialect({ pool: kpool }) });
   const kysely = kyselyImpl(kdb, ids, defaults, () => new Date());
   const goal: Goal[] = [{ of: 'raw', min: 0.95 }];
   const name = bouncer ? 'PostgreSQL through PgBouncer (transaction mode)' : 'PostgreSQL';
-  await compare(name, { repository: repositoryImpl(store, ids), raw, kysely }, NETWORK_PER_ROUND, NETWORK_ROUNDS, bouncer ? {} : { create: goal, get: goal, update: goal, list: goal });
+  await compare(
+    name,
+    { repository: repositoryImpl(store, ids), raw, ...(floor ? { floor } : {}), kysely },
+    NETWORK_PER_ROUND,
+    NETWORK_ROUNDS,
+    bouncer ? {} : { create: goal, get: goal, update: goal, list: goal },
+    undefined,
+    'the raw driver\'s statements prepared (named) and in array mode, unmapped',
+  );
   // The store's BEGIN carries its SET LOCALs in the same round trip; the raw side sends BEGIN alone.
   await compareTransaction(name, store, async () => {
     const client = await pool.connect();
