@@ -33,6 +33,8 @@ describe('PostgreSQL: the repositories\' statements are prepared once per direct
       expect(await prepared(store)).toEqual(once);
       // The listing query above has no parameters: never prepared.
       expect(once.some((p) => p.statement.includes('pg_prepared_statements'))).toBe(false);
+      // Planned for each run's values, never a generic plan blind to them.
+      expect((await store.database.query<{ mode: string }>("SELECT current_setting('plan_cache_mode') AS mode")).rows[0]!.mode).toBe('force_custom_plan');
     } finally {
       await store.close();
     }
