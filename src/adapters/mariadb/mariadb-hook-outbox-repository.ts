@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { hookEventFields, type HookEvent, type HookEventInput } from '../../domain/hook-outbox.js';
@@ -17,6 +16,7 @@ import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js
 import { MariadbCodec } from './mariadb-codec.js';
 import type { MariadbExecutor } from './mariadb-database.js';
 import { mariadbQueueStats } from './mariadb-queue-stats.js';
+import { withFields } from '../../domain/fields.js';
 
 const codec = new MariadbCodec(hookEventFields);
 const ALL = codec.columnList;

@@ -1,10 +1,10 @@
-import { withFields } from '../../domain/fields.js';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../domain/errors.js';
 import { inboundMessageFields, type InboundMessage } from '../../domain/inbound-queue.js';
 import { lockCutoff, type Claimed } from '../../domain/work-queue.js';
 import { MariadbCodec } from './mariadb-codec.js';
 import type { MariadbExecutor } from './mariadb-database.js';
+import { withFields } from '../../domain/fields.js';
 
 const codec = new MariadbCodec(inboundMessageFields);
 

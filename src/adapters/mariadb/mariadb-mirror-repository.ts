@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -22,6 +21,7 @@ import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { ident, MariadbCodec, placeholders } from './mariadb-codec.js';
 import type { MariadbExecutor } from './mariadb-database.js';
 import { mirrorSearchWords, wordCondition } from './mariadb-fts.js';
+import { withFields } from '../../domain/fields.js';
 
 const mirrors = new MariadbCodec(mirrorFields);
 const tombstones = new MariadbCodec(mirrorTombstoneFields);

@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import {
   WEBHOOK_MAX_ATTEMPTS,
@@ -25,6 +24,7 @@ import { MariadbCodec } from './mariadb-codec.js';
 import type { MariadbExecutor } from './mariadb-database.js';
 import { claimRows } from './mariadb-hook-outbox-repository.js';
 import { mariadbQueueStats } from './mariadb-queue-stats.js';
+import { withFields } from '../../domain/fields.js';
 
 const contracts = new MariadbCodec(webhookContractFields);
 const deliveries = new MariadbCodec(webhookDeliveryFields);

@@ -418,12 +418,6 @@ export async function openSession(options: PostgresOptions, overrides: pg.Client
 }
 
 /**
- * The server ended the session (restart, pg_terminate_backend) before or while running the
- * statement: it did not run, or was rolled back with its implicit transaction, so running
- * it again on a fresh connection is safe. An idle pooled client whose termination notice
- * has not been read yet fails its next statement this way.
- */
-/**
  * 0A000 "cached plan must not change result type": a prepared statement whose result
  * columns changed type since it was prepared (a migration by another process). Raised
  * before the statement runs.
@@ -432,6 +426,12 @@ function cachedPlanChanged(error: unknown): boolean {
   return (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message ?? '');
 }
 
+/**
+ * The server ended the session (restart, pg_terminate_backend) before or while running the
+ * statement: it did not run, or was rolled back with its implicit transaction, so running
+ * it again on a fresh connection is safe. An idle pooled client whose termination notice
+ * has not been read yet fails its next statement this way.
+ */
 function sessionTerminated(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code === '57P01' || code === '57P02';

@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { postgresQueueStats } from './postgres-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
@@ -17,6 +16,7 @@ import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { NOTIFY_WORK } from './postgres-notifier.js';
+import { withFields } from '../../domain/fields.js';
 
 const codec = new PostgresCodec(hookEventFields);
 const ALL = codec.columnList;

@@ -1,9 +1,9 @@
-import { withFields } from '../../domain/fields.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { inboundMessageFields, type InboundMessage } from '../../domain/inbound-queue.js';
 import { lockCutoff, type Claimed } from '../../domain/work-queue.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
+import { withFields } from '../../domain/fields.js';
 
 const codec = new PostgresCodec(inboundMessageFields);
 

@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -22,6 +21,7 @@ import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { tsQuery } from './postgres-fts.js';
+import { withFields } from '../../domain/fields.js';
 
 const mirrors = new PostgresCodec(mirrorFields);
 const tombstones = new PostgresCodec(mirrorTombstoneFields);

@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { postgresQueueStats } from './postgres-queue-stats.js';
 import type { QueueStats } from '../../domain/work-queue.js';
@@ -18,6 +17,7 @@ import { PostgresCodec } from './postgres-codec.js';
 import type { PostgresExecutor } from './postgres-database.js';
 import { guardedUpdate } from './postgres-guarded-update.js';
 import { NOTIFY_WORK } from './postgres-notifier.js';
+import { withFields } from '../../domain/fields.js';
 
 const contracts = new PostgresCodec(webhookContractFields);
 const deliveries = new PostgresCodec(webhookDeliveryFields);

@@ -1,4 +1,3 @@
-import { withFields } from '../../domain/fields.js';
 import {
   MIRROR_KEPT_ON_UPSERT,
   mirrorFields,
@@ -22,6 +21,7 @@ import type { MirrorRepository } from '../../ports/mirror-repository.js';
 import { SqliteCodec, sqlByShape } from './sqlite-codec.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 import { ftsMatch } from './sqlite-fts.js';
+import { withFields } from '../../domain/fields.js';
 
 const mirrors = new SqliteCodec(mirrorFields);
 const tombstones = new SqliteCodec(mirrorTombstoneFields);
