@@ -1,7 +1,11 @@
 /**
- * One worker process of bench/daemon.bench.ts. Prints `ready` once connected, runs its
- * sessions on a line on stdin, then prints `done <JSON>`: the per-session cycle times in
- * milliseconds and how many claims found nothing to take (0 expected).
+ * One worker process of bench/daemon.bench.ts, kept for every round of one variant. It
+ * warms up on its spec's `target`, closes it and prints `ready`; then for every stdin line
+ * `go <target>` it opens that database (a fresh one per round), runs a short untimed
+ * settling run (BENCH_DAEMON_SETTLE cycles, default 200: the round's statements prepared
+ * and its pages cached), runs its sessions timed, closes the database and prints
+ * `done <JSON>`: the per-session cycle times in milliseconds, the CPU time and how many
+ * claims found nothing to take (0 expected). The line `exit` (or the end of stdin) ends it.
  *
  * The message cycle, per session, one message at a time: enqueue an inbound message, claim
  * it by id, update the session (lastMessageSent), mark the message delivered, enqueue a
@@ -11,7 +15,7 @@
  * mapping or error translation. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
  * the start), so waiting for the other sessions' work counts alike on both sides. Before
- * `ready`, each process runs BENCH_DAEMON_WARMUP (default 3000) untimed cycles.
+ * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000) untimed cycles.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -23,7 +27,7 @@ import { systemClock } from '../src/ports/clock.js';
 
 export interface DaemonWorkerSpec {
   engine: 'sqlite' | 'postgresql';
-  /** File path or URL. */
+  /** File path or URL of the database to warm up on (each round names its own). */
   target: string;
   impl: 'repository' | 'raw';
   /** One transaction per cycle (else every statement commits on its own). */
@@ -61,9 +65,9 @@ async function repositoryCycle(r: Repositories, sessionId: string, n: number): P
   return true;
 }
 
-async function prepareRepository(): Promise<Prepared> {
+async function prepareRepository(target: string): Promise<Prepared> {
   const store =
-    spec.engine === 'sqlite' ? new SqliteStore({ path: spec.target }, systemClock) : new PostgresStore({ url: spec.target }, 'bench', systemClock);
+    spec.engine === 'sqlite' ? new SqliteStore({ path: target }, systemClock) : new PostgresStore({ url: target }, 'bench', systemClock);
   const cycle: Cycle = spec.tx
     ? (sessionId, n) => store.transaction((tx) => repositoryCycle(tx, sessionId, n))
     : (sessionId, n) => repositoryCycle(store.repositories, sessionId, n);
@@ -87,9 +91,9 @@ function columnsOf(db: Database.Database, table: string): string {
   return (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(table) as { name: string }[]).map((c) => c.name).join(', ');
 }
 
-async function prepareRawSqlite(): Promise<Prepared> {
+async function prepareRawSqlite(target: string): Promise<Prepared> {
   // The pragmas the store's connection has.
-  const db = new Database(spec.target);
+  const db = new Database(target);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -164,9 +168,9 @@ async function prepareRawSqlite(): Promise<Prepared> {
   };
 }
 
-async function prepareRawPostgres(): Promise<Prepared> {
+async function prepareRawPostgres(target: string): Promise<Prepared> {
   // The store's pool size (10).
-  const pool = new pg.Pool({ connectionString: spec.target, max: 10 });
+  const pool = new pg.Pool({ connectionString: target, max: 10 });
   pool.on('error', () => {});
   const columns = async (table: string) =>
     (
@@ -231,38 +235,63 @@ async function prepareRawPostgres(): Promise<Prepared> {
   return { cycle, close: () => pool.end() };
 }
 
-const worker = await (spec.impl === 'repository' ? prepareRepository() : spec.engine === 'sqlite' ? prepareRawSqlite() : prepareRawPostgres());
+const open = (target: string): Promise<Prepared> =>
+  spec.impl === 'repository' ? prepareRepository(target) : spec.engine === 'sqlite' ? prepareRawSqlite(target) : prepareRawPostgres(target);
+
 // Warm-up, untimed and alike on both sides: the daemon runs for days, so the bench times
-// compiled code, not the first cycles V8 runs in its interpreter (the repository has more
-// code to compile than the raw loop, which short runs would count against it). The
-// repository's CPU time per cycle keeps falling for about the first 2,500 cycles of a
-// process (in a transaction per cycle from about 200 us to 115 us, in windows of 500
-// cycles), more than a four-process run's 2,500 timed cycles per process; hence 3,000.
-const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 3000);
-for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
-process.stdout.write('ready\n');
-process.stdin.setEncoding('utf8').once('data', () => {
-  const result: DaemonWorkerResult = { cycleMs: [], cpuUs: 0, missed: 0 };
-  const cpu = process.cpuUsage();
-  const session = async (sessionId: string) => {
-    let last = performance.now();
-    for (let n = 0; n < spec.messages; n++) {
-      if (!(await worker.cycle(sessionId, n))) result.missed++;
-      const now = performance.now();
-      result.cycleMs.push(now - last);
-      last = now;
-    }
-  };
-  Promise.all(spec.sessions.map(session))
-    .then(async () => {
-      const used = process.cpuUsage(cpu);
-      result.cpuUs = used.user + used.system;
-      process.stdout.write(`done ${JSON.stringify(result)}\n`);
-      await worker.close();
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
+// compiled code, not the first cycles V8 runs in its interpreter and its first tiers (the
+// repository has more code to compile than the raw loop, which short runs would count
+// against it). The process lives for every round of its variant, so the warm-up is paid
+// once: 10,000 cycles, where the repository's CPU time per cycle has levelled off.
+const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 10_000);
+const SETTLE = Number(process.env.BENCH_DAEMON_SETTLE ?? 200);
+const warm = await open(spec.target);
+for (let n = 0; n < WARMUP; n++) await warm.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
+await warm.close();
+
+async function round(target: string): Promise<DaemonWorkerResult> {
+  const worker = await open(target);
+  try {
+    for (let n = 0; n < SETTLE; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
+    const result: DaemonWorkerResult = { cycleMs: [], cpuUs: 0, missed: 0 };
+    const cpu = process.cpuUsage();
+    const session = async (sessionId: string) => {
+      let last = performance.now();
+      for (let n = 0; n < spec.messages; n++) {
+        if (!(await worker.cycle(sessionId, n))) result.missed++;
+        const now = performance.now();
+        result.cycleMs.push(now - last);
+        last = now;
+      }
+    };
+    await Promise.all(spec.sessions.map(session));
+    const used = process.cpuUsage(cpu);
+    result.cpuUs = used.user + used.system;
+    return result;
+  } finally {
+    await worker.close();
+  }
+}
+
+// One command at a time: `go <target>` runs a round, `exit` ends the process.
+let pending = '';
+let busy = Promise.resolve();
+const command = async (line: string) => {
+  if (line === 'exit') process.exit(0);
+  if (!line.startsWith('go ')) throw new Error(`daemon bench worker: unknown command ${line}`);
+  const result = await round(line.slice(3));
+  process.stdout.write(`done ${JSON.stringify(result)}\n`);
+};
+process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+  pending += chunk;
+  const parts = pending.split('\n');
+  pending = parts.pop()!;
+  for (const line of parts) {
+    busy = busy.then(() => command(line)).catch((error: unknown) => {
       process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
       process.exit(1);
     });
+  }
 });
+process.stdin.on('end', () => void busy.then(() => process.exit(0)));
+process.stdout.write('ready\n');

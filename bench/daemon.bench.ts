@@ -4,9 +4,11 @@
  * inbound message, claim it, update the session, mark it delivered, enqueue a hook event)
  * run by 1 and by 4 worker processes (the sessions split between them), with every
  * statement committing on its own and with one transaction per cycle, through this
- * package's repositories and as the same statements on the raw driver. Each pair runs
- * back to back, in alternating order, BENCH_DAEMON_ROUNDS times (default 3); cycles/s is
- * the median of the rounds, p50/p99 over every cycle of every round.
+ * package's repositories and as the same statements on the raw driver. Each side's worker
+ * processes start once per variant and warm up (bench/daemon-bench-worker.ts), then the
+ * two sides run back to back on fresh databases, in alternating order, BENCH_DAEMON_ROUNDS
+ * times (default 9 on SQLite, 3 on PostgreSQL); cycles/s is the median of the rounds,
+ * p50/p99 over every cycle of every round.
  *
  * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run;
  * BENCH_DAEMON_ENGINES=sqlite (or postgresql) runs one engine only (its targets are printed,
@@ -27,7 +29,8 @@ import { printTable, target } from './report.js';
 
 const SESSIONS = 10;
 const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
-const ROUNDS = Number(process.env.BENCH_DAEMON_ROUNDS ?? 3);
+/** Rounds per variant: BENCH_DAEMON_ROUNDS, else 9 on SQLite (a round takes seconds) and 3 on PostgreSQL (a minute). */
+const roundsOf = (engine: Engine): number => Number(process.env.BENCH_DAEMON_ROUNDS ?? (engine === 'sqlite' ? 9 : 3));
 const PROCESSES = (process.env.BENCH_DAEMON_PROCESSES ?? '1,4').split(',').map(Number);
 const ENGINES = (process.env.BENCH_DAEMON_ENGINES ?? 'sqlite,postgresql').split(',').map((e) => e.trim()) as Engine[];
 const MODES = (process.env.BENCH_DAEMON_COMMITS ?? 'autocommit,transaction').split(',').map((m) => m.trim() === 'transaction');
@@ -80,42 +83,57 @@ async function reap(children: Child[]): Promise<void> {
   );
 }
 
-/** Starts `processes` workers on the sessions, waits until all are connected, then times the run. */
-async function runOnce(engine: Engine, impl: Impl, tx: boolean, processes: number, where: string, sessions: string[]): Promise<RunResult> {
-  const children: Child[] = [];
-  const stderr: string[] = [];
-  try {
-    const workers = Array.from({ length: processes }, (_, k) => {
-      const spec: DaemonWorkerSpec = { engine, target: where, impl, tx, sessions: sessions.filter((_, i) => i % processes === k), messages: MESSAGES };
-      const child = spawn(process.execPath, ['--import', 'tsx', workerScript, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-      children.push(child);
-      return lines(child);
-    });
-    for (const next of workers) {
-      const line = await next();
-      if (line !== 'ready') throw new Error(`daemon bench worker did not start (${line}): ${stderr.join('')}`);
-    }
-    const start = process.hrtime.bigint();
-    for (const child of children) child.stdin.write('go\n');
-    const outcomes = await Promise.all(workers.map((next) => next()));
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const failed = outcomes.find((line) => !line.startsWith('done '));
-    if (failed) {
-      const reason = stderr.join('').trim().split('\n')[0] ?? failed;
-      return { cyclesPerSecond: Number.NaN, cycleMs: [], cpuUsPerCycle: Number.NaN, missed: 0, failure: reason };
-    }
-    const results = outcomes.map((line) => JSON.parse(line.slice(5)) as DaemonWorkerResult);
-    return {
-      cyclesPerSecond: (sessions.length * MESSAGES) / seconds,
-      cycleMs: results.flatMap((r) => r.cycleMs),
-      cpuUsPerCycle: results.reduce((a, r) => a + r.cpuUs, 0) / (sessions.length * MESSAGES),
-      missed: results.reduce((a, r) => a + r.missed, 0),
-      failure: null,
-    };
-  } finally {
-    await reap(children);
+/** The worker processes of one side (repository or raw) of one variant, alive for all its rounds. */
+interface Side {
+  children: Child[];
+  next: (() => Promise<string>)[];
+  stderr: string[];
+  /** Why the side cannot run more rounds (a worker failed), or null. */
+  failure: string | null;
+}
+
+/** Starts `processes` workers on the sessions and waits until every one has warmed up on `warmTarget`. */
+async function startSide(engine: Engine, impl: Impl, tx: boolean, processes: number, warmTarget: string, sessions: string[]): Promise<Side> {
+  const side: Side = { children: [], next: [], stderr: [], failure: null };
+  for (let k = 0; k < processes; k++) {
+    const spec: DaemonWorkerSpec = { engine, target: warmTarget, impl, tx, sessions: sessions.filter((_, i) => i % processes === k), messages: MESSAGES };
+    const child = spawn(process.execPath, ['--import', 'tsx', workerScript, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => side.stderr.push(chunk));
+    side.children.push(child);
+    side.next.push(lines(child));
   }
+  for (const next of side.next) {
+    const line = await next();
+    if (line !== 'ready') {
+      await reap(side.children);
+      throw new Error(`daemon bench worker did not start (${line}): ${side.stderr.join('')}`);
+    }
+  }
+  return side;
+}
+
+/** One timed round of a side on the database at `target`. */
+async function runRound(side: Side, target: string, sessions: number): Promise<RunResult> {
+  const failed = (failure: string): RunResult => ({ cyclesPerSecond: Number.NaN, cycleMs: [], cpuUsPerCycle: Number.NaN, missed: 0, failure });
+  if (side.failure !== null) return failed(side.failure);
+  const start = process.hrtime.bigint();
+  for (const child of side.children) child.stdin.write(`go ${target}\n`);
+  const outcomes = await Promise.all(side.next.map((next) => next()));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const bad = outcomes.find((line) => !line.startsWith('done '));
+  if (bad) {
+    side.failure = side.stderr.join('').trim().split('\n')[0] || bad;
+    await reap(side.children);
+    return failed(side.failure);
+  }
+  const results = outcomes.map((line) => JSON.parse(line.slice(5)) as DaemonWorkerResult);
+  return {
+    cyclesPerSecond: (sessions * MESSAGES) / seconds,
+    cycleMs: results.flatMap((r) => r.cycleMs),
+    cpuUsPerCycle: results.reduce((a, r) => a + r.cpuUs, 0) / (sessions * MESSAGES),
+    missed: results.reduce((a, r) => a + r.missed, 0),
+    failure: null,
+  };
 }
 
 interface Subject {
@@ -236,13 +254,22 @@ export default async function daemon(): Promise<void> {
     const make = subjects[engine];
     if (!make) throw new Error(`BENCH_DAEMON_ENGINES: unknown engine ${engine} (sqlite, postgresql)`);
     const subject = await make();
+    const rounds = roundsOf(engine);
     try {
       for (const tx of MODES) {
         for (const processes of PROCESSES) {
           const runs: Record<Impl, RunResult[]> = { repository: [], raw: [] };
-          for (let round = 0; round < ROUNDS; round++) {
-            const order: Impl[] = round % 2 === 0 ? ['repository', 'raw'] : ['raw', 'repository'];
-            for (const impl of order) runs[impl].push(await runOnce(subject.engine, impl, tx, processes, await subject.reset(), subject.sessions));
+          // Each side warms up once (one after the other, on databases of their own), then
+          // both run every round on fresh databases.
+          const sides: Partial<Record<Impl, Side>> = {};
+          try {
+            for (const impl of ['repository', 'raw'] as const) sides[impl] = await startSide(subject.engine, impl, tx, processes, await subject.reset(), subject.sessions);
+            for (let round = 0; round < rounds; round++) {
+              const order: Impl[] = round % 2 === 0 ? ['repository', 'raw'] : ['raw', 'repository'];
+              for (const impl of order) runs[impl].push(await runRound(sides[impl]!, await subject.reset(), subject.sessions.length));
+            }
+          } finally {
+            await Promise.all(Object.values(sides).map((side) => reap(side.children)));
           }
           for (const impl of ['repository', 'raw'] as const) summaries.push(summarise(subject.engine, impl, tx, processes, runs[impl]));
         }
@@ -288,7 +315,7 @@ function report(summaries: Summary[]): void {
     }
   }
   printTable(
-    `Daemon message cycle: ${SESSIONS} sessions x ${MESSAGES.toLocaleString('en-US')} messages (enqueue, claim, update session, mark delivered, enqueue hook event); cycles/s median of ${ROUNDS} round(s); cycle ms = time between a session's consecutive cycles`,
+    `Daemon message cycle: ${SESSIONS} sessions x ${MESSAGES.toLocaleString('en-US')} messages (enqueue, claim, update session, mark delivered, enqueue hook event); cycles/s median of the rounds (${ENGINES.map((e) => `${e} ${roundsOf(e)}`).join(', ')}); cycle ms = time between a session's consecutive cycles`,
     ['engine', 'commits', 'procs', 'pkg cycles/s', 'raw cycles/s', 'pkg/raw', 'per round', 'pkg CPU µs', 'raw CPU µs', 'raw/pkg CPU', 'pkg p50', 'pkg p99', 'raw p50', 'raw p99', 'p99 pkg/raw', 'missed'],
     rows,
   );
