@@ -1,11 +1,12 @@
 /**
- * One worker process of bench/daemon.bench.ts, kept for every round of one variant. It
- * warms up on its spec's `target`, closes it and prints `ready`; then for every stdin line
- * `go <target>` it opens that database (a fresh one per round), runs a short untimed
- * settling run (BENCH_DAEMON_SETTLE cycles, default 200: the round's statements prepared
- * and its pages cached), runs its sessions timed, closes the database and prints
- * `done <JSON>`: the per-session cycle times in milliseconds, the CPU time and how many
- * claims found nothing to take (0 expected). The line `exit` (or the end of stdin) ends it.
+ * One worker process of bench/daemon.bench.ts, kept for every round of one variant, with
+ * its database open throughout as the daemon keeps its store. It warms up on its spec's
+ * `target` and prints `ready`; for every stdin line `go` (the bench has emptied the
+ * queues in between) it runs a short untimed settling run (BENCH_DAEMON_SETTLE cycles,
+ * default 200: the pages cached again), then its sessions timed, and prints `done <JSON>`:
+ * the per-session cycle times in milliseconds, the CPU time and how many claims found
+ * nothing to take (0 expected). The line `exit` (or the end of stdin) closes the database
+ * and ends it.
  *
  * The message cycle, per session, one message at a time: enqueue an inbound message, claim
  * it by id, update the session (lastMessageSent), mark the message delivered, enqueue a
@@ -27,7 +28,7 @@ import { systemClock } from '../src/ports/clock.js';
 
 export interface DaemonWorkerSpec {
   engine: 'sqlite' | 'postgresql';
-  /** File path or URL of the database to warm up on (each round names its own). */
+  /** File path or URL. */
   target: string;
   impl: 'repository' | 'raw';
   /** One transaction per cycle (else every statement commits on its own). */
@@ -241,46 +242,43 @@ const open = (target: string): Promise<Prepared> =>
 // Warm-up, untimed and alike on both sides: the daemon runs for days, so the bench times
 // compiled code, not the first cycles V8 runs in its interpreter and its first tiers (the
 // repository has more code to compile than the raw loop, which short runs would count
-// against it). The process lives for every round of its variant, so the warm-up is paid
-// once: 10,000 cycles, where the repository's CPU time per cycle has levelled off.
+// against it). The process and its connection live for every round of the variant, so
+// the warm-up is paid once: 10,000 cycles.
 const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 10_000);
 const SETTLE = Number(process.env.BENCH_DAEMON_SETTLE ?? 200);
-const warm = await open(spec.target);
-for (let n = 0; n < WARMUP; n++) await warm.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
-await warm.close();
+const worker = await open(spec.target);
+for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
 
-async function round(target: string): Promise<DaemonWorkerResult> {
-  const worker = await open(target);
-  try {
-    for (let n = 0; n < SETTLE; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
-    const result: DaemonWorkerResult = { cycleMs: [], cpuUs: 0, missed: 0 };
-    const cpu = process.cpuUsage();
-    const session = async (sessionId: string) => {
-      let last = performance.now();
-      for (let n = 0; n < spec.messages; n++) {
-        if (!(await worker.cycle(sessionId, n))) result.missed++;
-        const now = performance.now();
-        result.cycleMs.push(now - last);
-        last = now;
-      }
-    };
-    await Promise.all(spec.sessions.map(session));
-    const used = process.cpuUsage(cpu);
-    result.cpuUs = used.user + used.system;
-    return result;
-  } finally {
-    await worker.close();
-  }
+async function round(): Promise<DaemonWorkerResult> {
+  for (let n = 0; n < SETTLE; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
+  const result: DaemonWorkerResult = { cycleMs: [], cpuUs: 0, missed: 0 };
+  const cpu = process.cpuUsage();
+  const session = async (sessionId: string) => {
+    let last = performance.now();
+    for (let n = 0; n < spec.messages; n++) {
+      if (!(await worker.cycle(sessionId, n))) result.missed++;
+      const now = performance.now();
+      result.cycleMs.push(now - last);
+      last = now;
+    }
+  };
+  await Promise.all(spec.sessions.map(session));
+  const used = process.cpuUsage(cpu);
+  result.cpuUs = used.user + used.system;
+  return result;
 }
 
-// One command at a time: `go <target>` runs a round, `exit` ends the process.
+const end = async (code: number) => {
+  await worker.close().catch(() => {});
+  process.exit(code);
+};
+// One command at a time: `go` runs a round, `exit` ends the process.
 let pending = '';
 let busy = Promise.resolve();
 const command = async (line: string) => {
-  if (line === 'exit') process.exit(0);
-  if (!line.startsWith('go ')) throw new Error(`daemon bench worker: unknown command ${line}`);
-  const result = await round(line.slice(3));
-  process.stdout.write(`done ${JSON.stringify(result)}\n`);
+  if (line === 'exit') return end(0);
+  if (line !== 'go') throw new Error(`daemon bench worker: unknown command ${line}`);
+  process.stdout.write(`done ${JSON.stringify(await round())}\n`);
 };
 process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
   pending += chunk;
@@ -289,9 +287,9 @@ process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
   for (const line of parts) {
     busy = busy.then(() => command(line)).catch((error: unknown) => {
       process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
+      return end(1);
     });
   }
 });
-process.stdin.on('end', () => void busy.then(() => process.exit(0)));
+process.stdin.on('end', () => void busy.then(() => end(0)));
 process.stdout.write('ready\n');

@@ -5,10 +5,11 @@
  * run by 1 and by 4 worker processes (the sessions split between them), with every
  * statement committing on its own and with one transaction per cycle, through this
  * package's repositories and as the same statements on the raw driver. Each side's worker
- * processes start once per variant and warm up (bench/daemon-bench-worker.ts), then the
- * two sides run back to back on fresh databases, in alternating order, BENCH_DAEMON_ROUNDS
- * times (default 9 on SQLite, 3 on PostgreSQL); cycles/s is the median of the rounds,
- * p50/p99 over every cycle of every round.
+ * processes start once per variant, open their database and warm up, and keep it open for
+ * every round, as the daemon keeps its store (bench/daemon-bench-worker.ts); the two sides
+ * run back to back, in alternating order, their queues emptied before each round,
+ * BENCH_DAEMON_ROUNDS times (default 9 on SQLite, 3 on PostgreSQL); cycles/s is the median
+ * of the rounds, p50/p99 over every cycle of every round.
  *
  * BENCH_DAEMON_MESSAGES (default 1000) sets the messages per session, e.g. 100 for a quick run;
  * BENCH_DAEMON_ENGINES=sqlite (or postgresql) runs one engine only (its targets are printed,
@@ -17,7 +18,8 @@
  * (the targets of the others are then not printed).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
@@ -92,11 +94,11 @@ interface Side {
   failure: string | null;
 }
 
-/** Starts `processes` workers on the sessions and waits until every one has warmed up on `warmTarget`. */
-async function startSide(engine: Engine, impl: Impl, tx: boolean, processes: number, warmTarget: string, sessions: string[]): Promise<Side> {
+/** Starts `processes` workers on the sessions and waits until every one has warmed up on `target`. */
+async function startSide(engine: Engine, impl: Impl, tx: boolean, processes: number, target: string, sessions: string[]): Promise<Side> {
   const side: Side = { children: [], next: [], stderr: [], failure: null };
   for (let k = 0; k < processes; k++) {
-    const spec: DaemonWorkerSpec = { engine, target: warmTarget, impl, tx, sessions: sessions.filter((_, i) => i % processes === k), messages: MESSAGES };
+    const spec: DaemonWorkerSpec = { engine, target, impl, tx, sessions: sessions.filter((_, i) => i % processes === k), messages: MESSAGES };
     const child = spawn(process.execPath, ['--import', 'tsx', workerScript, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => side.stderr.push(chunk));
     side.children.push(child);
@@ -112,12 +114,12 @@ async function startSide(engine: Engine, impl: Impl, tx: boolean, processes: num
   return side;
 }
 
-/** One timed round of a side on the database at `target`. */
-async function runRound(side: Side, target: string, sessions: number): Promise<RunResult> {
+/** One timed round of a side (its queues emptied before). */
+async function runRound(side: Side, sessions: number): Promise<RunResult> {
   const failed = (failure: string): RunResult => ({ cyclesPerSecond: Number.NaN, cycleMs: [], cpuUsPerCycle: Number.NaN, missed: 0, failure });
   if (side.failure !== null) return failed(side.failure);
   const start = process.hrtime.bigint();
-  for (const child of side.children) child.stdin.write(`go ${target}\n`);
+  for (const child of side.children) child.stdin.write('go\n');
   const outcomes = await Promise.all(side.next.map((next) => next()));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const bad = outcomes.find((line) => !line.startsWith('done '));
@@ -138,8 +140,10 @@ async function runRound(side: Side, target: string, sessions: number): Promise<R
 
 interface Subject {
   engine: Engine;
-  /** A fresh database with the schema and the sessions, before every run; returns where it is. */
-  reset(): Promise<string>;
+  /** A database with the schema and the sessions for one side of a variant; returns where it is. */
+  target(): Promise<string>;
+  /** Empties the queues of the database at `target` before a round (the sessions stay). */
+  empty(target: string): Promise<void>;
   sessions: string[];
   close(): Promise<void>;
 }
@@ -155,18 +159,28 @@ async function sqliteSubject(): Promise<Subject> {
   const store = new SqliteStore({ path: template.path });
   await store.migrator.up();
   const sessions = await createSessions(store);
-  // Closing checkpoints the WAL: the file alone is the template every run copies.
+  // Closing checkpoints the WAL: the file alone is the template every side copies.
   await store.close();
-  let run = 0;
-  const runPath = () => `${template.path}.run${run}`;
+  let side = 0;
   return {
     engine: 'sqlite',
     sessions,
-    reset: async () => {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${runPath()}${suffix}`, { force: true });
-      run++;
-      copyFileSync(template.path, runPath());
-      return runPath();
+    target: async () => {
+      const path = `${template.path}.side${side++}`;
+      copyFileSync(template.path, path);
+      return path;
+    },
+    empty: async (path) => {
+      // On a connection of its own while the side's workers sit idle between rounds;
+      // VACUUM gives the side back a compact file, as a fresh copy would be.
+      const db = new Database(path);
+      try {
+        db.pragma('busy_timeout = 5000');
+        db.exec("DELETE FROM inbound_queue; DELETE FROM hook_outbox; DELETE FROM sqlite_sequence WHERE name IN ('inbound_queue', 'hook_outbox'); VACUUM");
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+      }
     },
     close: async () => template.remove(),
   };
@@ -180,10 +194,10 @@ async function postgresSubject(): Promise<Subject> {
   return {
     engine: 'postgresql',
     sessions,
-    reset: async () => {
+    target: async () => db.url,
+    empty: async () => {
       await store.database.query('TRUNCATE inbound_queue, hook_outbox RESTART IDENTITY');
       await store.database.query('VACUUM ANALYZE sessions');
-      return db.url;
     },
     close: async () => {
       await store.close();
@@ -259,14 +273,21 @@ export default async function daemon(): Promise<void> {
       for (const tx of MODES) {
         for (const processes of PROCESSES) {
           const runs: Record<Impl, RunResult[]> = { repository: [], raw: [] };
-          // Each side warms up once (one after the other, on databases of their own), then
-          // both run every round on fresh databases.
+          // Each side starts and warms up once (one after the other), with a database of its
+          // own on SQLite; before each of its rounds its queues are emptied.
           const sides: Partial<Record<Impl, Side>> = {};
+          const targets: Partial<Record<Impl, string>> = {};
           try {
-            for (const impl of ['repository', 'raw'] as const) sides[impl] = await startSide(subject.engine, impl, tx, processes, await subject.reset(), subject.sessions);
+            for (const impl of ['repository', 'raw'] as const) {
+              targets[impl] = await subject.target();
+              sides[impl] = await startSide(subject.engine, impl, tx, processes, targets[impl], subject.sessions);
+            }
             for (let round = 0; round < rounds; round++) {
               const order: Impl[] = round % 2 === 0 ? ['repository', 'raw'] : ['raw', 'repository'];
-              for (const impl of order) runs[impl].push(await runRound(sides[impl]!, await subject.reset(), subject.sessions.length));
+              for (const impl of order) {
+                await subject.empty(targets[impl]!);
+                runs[impl].push(await runRound(sides[impl]!, subject.sessions.length));
+              }
             }
           } finally {
             await Promise.all(Object.values(sides).map((side) => reap(side.children)));
