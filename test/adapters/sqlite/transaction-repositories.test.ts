@@ -133,6 +133,53 @@ describe('SQLite transaction repositories', () => {
     expect(await s.repositories.settings.get('k')).toBe('v');
   });
 
+  it('a transaction queued behind another is handed the write lock at its COMMIT, and gives it back when it awaits other work before its first statement', async () => {
+    const { store: s, path } = await storeAt();
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    cleanups.push(() => void other.close());
+    const otherCanWrite = () => {
+      try {
+        other.exec('BEGIN IMMEDIATE; ROLLBACK');
+        return true;
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('SQLITE_BUSY');
+        return false;
+      }
+    };
+    const seen: Record<string, boolean[]> = { first: [], queued: [], idle: [] };
+    const first = s.transaction(async (tx) => {
+      await tx.settings.set('first', '1');
+      seen.first!.push(otherCanWrite());
+    });
+    // Queued: it starts when the first commits, with the lock already taken for it.
+    const queued = s.transaction(async (tx) => {
+      seen.queued!.push(otherCanWrite());
+      await tx.settings.set('queued', '2');
+      seen.queued!.push(otherCanWrite());
+    });
+    // Queued too, but it awaits a timer before its first statement: the lock is given back
+    // when the event loop turns, and taken again by its first statement.
+    const idle = s.transaction(async (tx) => {
+      seen.idle!.push(otherCanWrite());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.idle!.push(otherCanWrite());
+      await tx.settings.set('idle', '3');
+      seen.idle!.push(otherCanWrite());
+    });
+    await Promise.all([first, queued, idle]);
+    expect(seen).toEqual({ first: [false], queued: [false, false], idle: [false, true, false] });
+    expect(otherCanWrite()).toBe(true);
+    expect((await s.repositories.settings.list()).map((e) => [e.key, e.value])).toEqual([
+      ['first', '1'],
+      ['idle', '3'],
+      ['queued', '2'],
+    ]);
+    // A queued transaction that runs no statement commits nothing and leaves the lock free.
+    await Promise.all([s.transaction((tx) => tx.settings.set('again', '4')), s.transaction(async () => 'nothing')]);
+    expect(otherCanWrite()).toBe(true);
+  });
+
   it('a failed transaction leaves the shared repositories usable by the next one', async () => {
     const s = await store();
     await expect(
