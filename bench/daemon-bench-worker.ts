@@ -16,7 +16,8 @@
  * mapping or error translation. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
  * the start), so waiting for the other sessions' work counts alike on both sides. Before
- * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000) untimed cycles.
+ * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000 on SQLite, 3000 on
+ * PostgreSQL) untimed cycles.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -243,8 +244,9 @@ const open = (target: string): Promise<Prepared> =>
 // compiled code, not the first cycles V8 runs in its interpreter and its first tiers (the
 // repository has more code to compile than the raw loop, which short runs would count
 // against it). The process and its connection live for every round of the variant, so
-// the warm-up is paid once: 10,000 cycles.
-const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? 10_000);
+// the warm-up is paid once: 10,000 cycles on SQLite; 3,000 on PostgreSQL, where a cycle
+// waits on the server's WAL flush and the JavaScript's share of it is small.
+const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? (spec.engine === 'sqlite' ? 10_000 : 3_000));
 const SETTLE = Number(process.env.BENCH_DAEMON_SETTLE ?? 200);
 const worker = await open(spec.target);
 for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);

@@ -403,7 +403,10 @@ export class SqliteDatabase implements SqliteExecutor {
   /**
    * `token`'s transaction holds the write lock without having run a statement: if it still
    * has not when the event loop turns (its function awaits something other than this
-   * database), the empty BEGIN is rolled back so no other process waits on it.
+   * database), its empty transaction is ended so no other process waits on it. Ended with
+   * a COMMIT, not a ROLLBACK: should a statement have run outside the executor (which every
+   * statement of a transaction must go through), it stays written, as it would have been
+   * without the hand-over, instead of being silently undone.
    */
   private holdingUnused(token: object): void {
     this.unusedLock = token;
@@ -414,10 +417,10 @@ export class SqliteDatabase implements SqliteExecutor {
       if (this.unusedLock === undefined || this.unusedLock !== this.current || !this.db.open || !this.db.inTransaction) return;
       this.unusedLock = undefined;
       try {
-        this.controls().rollback.run();
+        this.controls().commit.run();
         this.beginPending = true;
       } catch {
-        // Nothing was written in it; the COMMIT at its end ends it instead.
+        // Still open: the transaction's own COMMIT or ROLLBACK ends it.
       }
     });
   }
