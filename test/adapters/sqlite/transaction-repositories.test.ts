@@ -26,6 +26,22 @@ async function storeAt(): Promise<{ store: SqliteStore; path: string }> {
   return { store: s, path: file.path };
 }
 
+/** Whether another connection (as another process's writer would) gets the write lock now, or SQLITE_BUSY. */
+function writeProbe(path: string): () => boolean {
+  const other = new Database(path);
+  other.pragma('busy_timeout = 0');
+  cleanups.push(() => void other.close());
+  return () => {
+    try {
+      other.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('SQLITE_BUSY');
+      return false;
+    }
+  };
+}
+
 describe('SQLite transaction repositories', () => {
   it('every transaction is handed the same repositories: nothing is built per transaction', async () => {
     const s = await store();
@@ -103,19 +119,7 @@ describe('SQLite transaction repositories', () => {
 
   it('the write lock is taken right before the first statement and held to the COMMIT; a transaction with no statement takes none', async () => {
     const { store: s, path } = await storeAt();
-    const other = new Database(path);
-    other.pragma('busy_timeout = 0');
-    cleanups.push(() => void other.close());
-    // Another process's writer gets the lock or SQLITE_BUSY.
-    const otherCanWrite = () => {
-      try {
-        other.exec('BEGIN IMMEDIATE; ROLLBACK');
-        return true;
-      } catch (error) {
-        expect((error as { code?: string }).code).toBe('SQLITE_BUSY');
-        return false;
-      }
-    };
+    const otherCanWrite = writeProbe(path);
     const seen: boolean[] = [];
     await s.transaction(async (tx) => {
       seen.push(otherCanWrite());
@@ -135,18 +139,7 @@ describe('SQLite transaction repositories', () => {
 
   it('a transaction queued behind another is handed the write lock at its COMMIT, and gives it back when it awaits other work before its first statement', async () => {
     const { store: s, path } = await storeAt();
-    const other = new Database(path);
-    other.pragma('busy_timeout = 0');
-    cleanups.push(() => void other.close());
-    const otherCanWrite = () => {
-      try {
-        other.exec('BEGIN IMMEDIATE; ROLLBACK');
-        return true;
-      } catch (error) {
-        expect((error as { code?: string }).code).toBe('SQLITE_BUSY');
-        return false;
-      }
-    };
+    const otherCanWrite = writeProbe(path);
     const seen: Record<string, boolean[]> = { first: [], queued: [], idle: [] };
     const first = s.transaction(async (tx) => {
       await tx.settings.set('first', '1');
