@@ -190,7 +190,7 @@ export class SqliteDatabase implements SqliteExecutor {
   private locked = false;
   /** The connection was handed to a waiting transaction with its BEGIN IMMEDIATE already run (see release). */
   private handedOver = false;
-  /** The transaction handed over with the lock that has run no statement yet (undone at the end of the event-loop turn). */
+  /** The transaction handed the lock that has run no statement yet (its empty transaction is ended when the event loop turns). */
   private unusedLock: object | undefined;
   private unusedCheck = false;
   /** The open transaction's token; undefined between transactions. */
