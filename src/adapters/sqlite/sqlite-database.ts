@@ -185,11 +185,12 @@ export function openSqlite(options: SqliteOptions): SqliteDb {
 export class SqliteDatabase implements SqliteExecutor {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly rawStatements = new Map<string, Database.Statement>();
-  /** Who waits for the connection, in order; `transaction` marks a waiting `store.transaction`. */
-  private readonly waiters: { grant: () => void; transaction: boolean }[] = [];
+  /**
+   * Who waits for the connection, in order; `transaction` marks a waiting `store.transaction`,
+   * whose `grant` says whether its BEGIN IMMEDIATE already ran (see release).
+   */
+  private readonly waiters: { grant: (begun: boolean) => void; transaction: boolean }[] = [];
   private locked = false;
-  /** The connection was handed to a waiting transaction with its BEGIN IMMEDIATE already run (see release). */
-  private handedOver = false;
   /** The transaction handed the lock that has run no statement yet (its empty transaction is ended when the event loop turns). */
   private unusedLock: object | undefined;
   private unusedCheck = false;
@@ -301,17 +302,16 @@ export class SqliteDatabase implements SqliteExecutor {
       return Promise.reject(new TypeError('store.transaction used inside store.transaction(): use the transaction\'s repositories (tx) instead'));
     }
     // A free connection is taken at once: the uncontended transaction starts without an await.
-    return this.tryAcquire() ? this.runTransaction(fn) : this.acquire(true).then(() => this.runTransaction(fn));
+    return this.tryAcquire() ? this.runTransaction(fn, false) : this.acquire(true).then((begun) => this.runTransaction(fn, begun));
   }
 
-  /** The transaction itself, with the connection held (released at the end). */
-  private async runTransaction<T>(fn: (executor: SqliteExecutor) => Promise<T>): Promise<T> {
+  /** The transaction itself, with the connection held (released at the end); `begun`: handed over with its BEGIN run. */
+  private async runTransaction<T>(fn: (executor: SqliteExecutor) => Promise<T>, begun: boolean): Promise<T> {
     const c = this.controls();
     const token = {};
     this.current = token;
-    this.beginPending = !this.handedOver;
-    if (this.handedOver) this.holdingUnused(token);
-    this.handedOver = false;
+    this.beginPending = !begun;
+    if (begun) this.holdingUnused(token);
     try {
       const result = await this.inTransaction.run(token, fn, this.transactional);
       if (!this.beginPending) {
@@ -364,8 +364,9 @@ export class SqliteDatabase implements SqliteExecutor {
     return true;
   }
 
-  private acquire(transaction: boolean): Promise<void> {
-    return this.tryAcquire() ? Promise.resolve() : new Promise((grant) => this.waiters.push({ grant, transaction }));
+  /** Resolves once the connection is this caller's: true when it was handed over with a BEGIN IMMEDIATE already run for it. */
+  private acquire(transaction: boolean): Promise<boolean> {
+    return this.tryAcquire() ? Promise.resolve(false) : new Promise((grant) => this.waiters.push({ grant, transaction }));
   }
 
   /**
@@ -385,8 +386,7 @@ export class SqliteDatabase implements SqliteExecutor {
       this.locked = false;
       return;
     }
-    this.handedOver = next.transaction && this.beginForHandOver();
-    next.grant();
+    next.grant(next.transaction && this.beginForHandOver());
   }
 
   private beginForHandOver(): boolean {
