@@ -19,6 +19,7 @@
  * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000 on SQLite, 3000 on
  * PostgreSQL) untimed cycles.
  */
+import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
@@ -67,9 +68,9 @@ async function repositoryCycle(r: Repositories, sessionId: string, n: number): P
   return true;
 }
 
-async function prepareRepository(target: string): Promise<Prepared> {
+async function prepareRepository(): Promise<Prepared> {
   const store =
-    spec.engine === 'sqlite' ? new SqliteStore({ path: target }, systemClock) : new PostgresStore({ url: target }, 'bench', systemClock);
+    spec.engine === 'sqlite' ? new SqliteStore({ path: spec.target }, systemClock) : new PostgresStore({ url: spec.target }, 'bench', systemClock);
   const cycle: Cycle = spec.tx
     ? (sessionId, n) => store.transaction((tx) => repositoryCycle(tx, sessionId, n))
     : (sessionId, n) => repositoryCycle(store.repositories, sessionId, n);
@@ -93,9 +94,9 @@ function columnsOf(db: Database.Database, table: string): string {
   return (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(table) as { name: string }[]).map((c) => c.name).join(', ');
 }
 
-async function prepareRawSqlite(target: string): Promise<Prepared> {
+async function prepareRawSqlite(): Promise<Prepared> {
   // The pragmas the store's connection has.
-  const db = new Database(target);
+  const db = new Database(spec.target);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -170,9 +171,9 @@ async function prepareRawSqlite(target: string): Promise<Prepared> {
   };
 }
 
-async function prepareRawPostgres(target: string): Promise<Prepared> {
+async function prepareRawPostgres(): Promise<Prepared> {
   // The store's pool size (10).
-  const pool = new pg.Pool({ connectionString: target, max: 10 });
+  const pool = new pg.Pool({ connectionString: spec.target, max: 10 });
   pool.on('error', () => {});
   const columns = async (table: string) =>
     (
@@ -237,9 +238,6 @@ async function prepareRawPostgres(target: string): Promise<Prepared> {
   return { cycle, close: () => pool.end() };
 }
 
-const open = (target: string): Promise<Prepared> =>
-  spec.impl === 'repository' ? prepareRepository(target) : spec.engine === 'sqlite' ? prepareRawSqlite(target) : prepareRawPostgres(target);
-
 // Warm-up, untimed and alike on both sides: the daemon runs for days, so the bench times
 // compiled code, not the first cycles V8 runs in its interpreter and its first tiers (the
 // repository has more code to compile than the raw loop, which short runs would count
@@ -248,7 +246,7 @@ const open = (target: string): Promise<Prepared> =>
 // waits on the server's WAL flush and the JavaScript's share of it is small.
 const WARMUP = Number(process.env.BENCH_DAEMON_WARMUP ?? (spec.engine === 'sqlite' ? 10_000 : 3_000));
 const SETTLE = Number(process.env.BENCH_DAEMON_SETTLE ?? 200);
-const worker = await open(spec.target);
+const worker = await (spec.impl === 'repository' ? prepareRepository() : spec.engine === 'sqlite' ? prepareRawSqlite() : prepareRawPostgres());
 for (let n = 0; n < WARMUP; n++) await worker.cycle(spec.sessions[n % spec.sessions.length]!, -1 - n);
 
 async function round(): Promise<DaemonWorkerResult> {
@@ -270,28 +268,18 @@ async function round(): Promise<DaemonWorkerResult> {
   return result;
 }
 
-const end = async (code: number) => {
-  await worker.close().catch(() => {});
-  process.exit(code);
-};
-// One command at a time: `go` runs a round, `exit` ends the process.
-let pending = '';
-let busy = Promise.resolve();
-const command = async (line: string) => {
-  if (line === 'exit') return end(0);
-  if (line !== 'go') throw new Error(`daemon bench worker: unknown command ${line}`);
-  process.stdout.write(`done ${JSON.stringify(await round())}\n`);
-};
-process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
-  pending += chunk;
-  const parts = pending.split('\n');
-  pending = parts.pop()!;
-  for (const line of parts) {
-    busy = busy.then(() => command(line)).catch((error: unknown) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      return end(1);
-    });
-  }
-});
-process.stdin.on('end', () => void busy.then(() => end(0)));
 process.stdout.write('ready\n');
+// One command at a time: `go` runs a round, `exit` (or the end of stdin) ends the process.
+try {
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'exit') break;
+    if (line !== 'go') throw new Error(`daemon bench worker: unknown command ${line}`);
+    process.stdout.write(`done ${JSON.stringify(await round())}\n`);
+  }
+  await worker.close();
+  process.exit(0);
+} catch (error) {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  await worker.close().catch(() => {});
+  process.exit(1);
+}

@@ -19,9 +19,9 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
 import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../src/ports/store.js';
@@ -31,7 +31,7 @@ import { printTable, target } from './report.js';
 
 const SESSIONS = 10;
 const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
-/** Rounds per variant: BENCH_DAEMON_ROUNDS, else 9 on SQLite (a round takes seconds) and 3 on PostgreSQL (a minute). */
+/** Rounds per variant: BENCH_DAEMON_ROUNDS, else 9 on SQLite (a side's round takes seconds) and 3 on PostgreSQL (15-35 seconds). */
 const roundsOf = (engine: Engine): number => Number(process.env.BENCH_DAEMON_ROUNDS ?? (engine === 'sqlite' ? 9 : 3));
 const PROCESSES = (process.env.BENCH_DAEMON_PROCESSES ?? '1,4').split(',').map(Number);
 const ENGINES = (process.env.BENCH_DAEMON_ENGINES ?? 'sqlite,postgresql').split(',').map((e) => e.trim()) as Engine[];
