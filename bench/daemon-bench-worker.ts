@@ -13,7 +13,9 @@
  * hook-outbox event. `repository` runs it through this package's repositories (with `tx`,
  * inside one `store.transaction`); `raw` runs the same statements on the driver alone
  * (better-sqlite3 prepared once; pg on a pool of the store's size), without validation,
- * mapping or error translation. The sessions of a process run concurrently, as the daemon's
+ * mapping or error translation. The raw SQLite connection checkpoints the WAL as SQLite does
+ * by default (in the commit that takes it past 1000 pages); the store checkpoints it from a
+ * worker thread (backgroundCheckpointMs), which is part of what the bench measures. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
  * the start), so waiting for the other sessions' work counts alike on both sides. Before
  * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000 on SQLite, 3000 on

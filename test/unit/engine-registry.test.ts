@@ -152,7 +152,7 @@ describe('the engine registry', () => {
   it('every engine block gets its inner defaults when absent or partial (prefault, not default)', () => {
     const parsed = databaseConfigSchema.parse({ postgresql: { pool: {} } });
     expect(parsed.engine).toBe('sqlite');
-    expect(parsed.sqlite).toEqual({ path: '~/.teleclaude/teleclaude.db', busyTimeoutMs: 5000, checkpointIntervalMs: 300_000 });
+    expect(parsed.sqlite).toEqual({ path: '~/.teleclaude/teleclaude.db', busyTimeoutMs: 5000, backgroundCheckpointMs: 100, checkpointIntervalMs: 300_000 });
     expect(parsed.postgresql.pool).toEqual({ min: 0, max: 10, idleTimeoutMs: 30_000 });
     expect(parsed.postgresql.statementTimeoutMs).toBe(30_000);
     for (const engine of ENGINES) expect(engine.config.parse({})).toEqual((parsed as Record<string, unknown>)[engine.name]);

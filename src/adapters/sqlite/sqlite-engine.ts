@@ -11,6 +11,8 @@ export const sqliteConfigSchema = z
   .object({
     path: z.string().min(1, 'must not be empty').default('~/.teleclaude/teleclaude.db'),
     busyTimeoutMs: nonNegativeInt.default(5000),
+    /** How often a worker thread checkpoints the WAL (0 = SQLite's own, in the commit that takes the WAL past 1000 pages). */
+    backgroundCheckpointMs: nonNegativeInt.default(100),
     /** How often openStore checkpoints the WAL (0 = only at close). */
     checkpointIntervalMs: nonNegativeInt.default(300_000),
   })

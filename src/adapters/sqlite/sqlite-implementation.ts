@@ -14,7 +14,10 @@ import { SqliteTableReader } from './sqlite-table-reader.js';
  */
 export const sqliteImplementation: EngineImplementation<SqliteConfig> = {
   createStore(block, { clock, observe }) {
-    const store = new SqliteStore({ path: block.path, busyTimeoutMs: block.busyTimeoutMs, ...observe }, clock);
+    const store = new SqliteStore(
+      { path: block.path, busyTimeoutMs: block.busyTimeoutMs, backgroundCheckpointMs: block.backgroundCheckpointMs, ...observe },
+      clock,
+    );
     return Object.assign(store, { client: store.database.db });
   },
   createInstanceLock: (block, { clock }) => new SqliteInstanceLock(block.path, clock),

@@ -1,0 +1,93 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { SqliteDb } from './sqlite-database.js';
+
+/** SQLite's own `wal_autocheckpoint` (pages), restored when the background checkpointer is not running. */
+export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/*
+ * The thread's code, CommonJS run by `eval` so it needs no file of its own next to the
+ * compiled or the TypeScript source. It opens its own connection to the file and runs a
+ * PASSIVE checkpoint every `intervalMs`: one that waits for no reader or writer, and that
+ * has nothing to do (and syncs nothing) when no frame was written since the last one.
+ */
+const THREAD = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+let db = null;
+let timer = null;
+const stop = () => {
+  if (timer !== null) clearInterval(timer);
+  timer = null;
+  if (db !== null && db.open) db.close();
+  parentPort.close();
+};
+parentPort.on('message', stop);
+db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('synchronous = NORMAL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+timer = setInterval(() => {
+  try {
+    checkpoint.run();
+  } catch {
+    // Busy (another checkpoint, a WAL restart) or the file is going away: the next tick tries again.
+  }
+}, workerData.intervalMs);
+`;
+
+/**
+ * Checkpoints a store's WAL from a worker thread, so no commit of the store waits for one.
+ * SQLite's default checkpoints on the commit that takes the WAL past 1000 pages, in the
+ * committing call: it copies the pages into the database file and syncs both files, and
+ * under several writing processes, whose readers keep the WAL from being restarted, it
+ * runs again and again (a few hundred syncs a second in the daemon bench's four
+ * processes). Every session of that process waits meanwhile: that was the p99 of tens of
+ * milliseconds. With the checkpointer running, the store's connection does not checkpoint
+ * on commit (`wal_autocheckpoint = 0`); if the thread ends unexpectedly, SQLite's own
+ * checkpointing is switched back on, so the WAL never grows unchecked.
+ */
+export class SqliteCheckpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+  private stopping = false;
+
+  constructor(
+    private readonly db: SqliteDb,
+    path: string,
+    intervalMs: number,
+  ) {
+    db.pragma('wal_autocheckpoint = 0');
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(THREAD, { eval: true, workerData: { driver, path, intervalMs } });
+    // The thread never keeps the process alive; an error in it ends it (see 'exit').
+    this.worker.unref();
+    this.worker.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', () => {
+        if (!this.stopping) this.restoreAutocheckpoint();
+        resolve();
+      });
+    });
+  }
+
+  /** Ends the thread and closes its connection; resolves once it has. */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      // Kept alive until the thread has closed its connection, so a store closed last thing in a script still ends cleanly.
+      this.worker.ref();
+      this.worker.postMessage('stop');
+      this.restoreAutocheckpoint();
+    }
+    await this.exited;
+  }
+
+  /** The thread, for tests that end it the hard way. */
+  get thread(): Worker {
+    return this.worker;
+  }
+
+  private restoreAutocheckpoint(): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+  }
+}
