@@ -46,7 +46,7 @@ export class SqliteStore implements Store {
     this.bulk = new SqliteBulkLoader(this.database);
     const checkpointMs = options.backgroundCheckpointMs ?? SQLITE_DEFAULTS.backgroundCheckpointMs;
     if (!options.readonly && options.path !== ':memory:' && checkpointMs > 0) {
-      this.checkpointer = new SqliteCheckpointer(this.database.db, this.database.db.name, checkpointMs);
+      this.checkpointer = new SqliteCheckpointer(this.database.db, this.database.db.name, { intervalMs: checkpointMs });
     }
     this.notifier = new SqliteNotifier(options.path, () => anyQueueReady(this.repositories));
     this.maintenance = {

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteCheckpointer } from '../../../src/adapters/sqlite/sqlite-checkpointer.js';
+import { openSqlite } from '../../../src/adapters/sqlite/sqlite-database.js';
 import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
 import { createSqlitePath } from '../../support/databases.js';
 
@@ -80,6 +83,33 @@ describe('SQLite background checkpoints', () => {
     // 1000 pages and more (every commit writes the table's pages again): SQLite's checkpoint at commit copies them into the file.
     for (let i = 0; i < 3 * VALUES; i++) await store.repositories.settings.set(`key-${i}`, VALUE);
     expect(statSync(path).size).toBeGreaterThanOrEqual(2 * written);
+  });
+
+  it('under a steady stream of writes the WAL is restarted once it reaches restartPages; without that it grows on', async () => {
+    // The WAL file is never shrunk here (no journal_size_limit), so its size is the most it held.
+    const walAfterSteadyWrites = async (restartPages: number): Promise<number> => {
+      const file = createSqlitePath();
+      cleanups.push(file.remove);
+      const db = openSqlite({ path: file.path });
+      db.exec('CREATE TABLE t (v BLOB)');
+      const checkpointer = new SqliteCheckpointer(db, file.path, { intervalMs: 10, restartPages });
+      cleanups.push(async () => {
+        await checkpointer.stop();
+        db.close();
+      });
+      await sleep(200); // the thread is running
+      const insert = db.prepare('INSERT INTO t (v) VALUES (randomblob(1000))');
+      // Writes without pause for 400 ms, as a busy daemon would (the thread checkpoints meanwhile).
+      for (let round = 0; round < 4; round++) {
+        const end = Date.now() + 100;
+        while (Date.now() < end) insert.run();
+        db.prepare('DELETE FROM t').run();
+      }
+      return statSync(`${file.path}-wal`).size;
+    };
+    const restarted = await walAfterSteadyWrites(300);
+    const unbounded = await walAfterSteadyWrites(0);
+    expect(restarted).toBeLessThan(unbounded / 3);
   });
 
   it('a read-only store and an in-memory one run no thread', async () => {
