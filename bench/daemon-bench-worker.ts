@@ -15,7 +15,9 @@
  * (better-sqlite3 prepared once; pg on a pool of the store's size), without validation,
  * mapping or error translation. The raw SQLite connection checkpoints the WAL as SQLite does
  * by default (in the commit that takes it past 1000 pages); the store checkpoints it from a
- * worker thread (backgroundCheckpointMs), which is part of what the bench measures. The sessions of a process run concurrently, as the daemon's
+ * worker thread (backgroundCheckpointMs), which is part of what the bench measures.
+ * BENCH_DAEMON_RAW_CHECKPOINT=thread gives the raw connection the same thread, so the two
+ * sides differ by the repositories alone. The sessions of a process run concurrently, as the daemon's
  * do. A cycle's time is the time since the same session's previous cycle ended (or since
  * the start), so waiting for the other sessions' work counts alike on both sides. Before
  * `ready`, each process runs BENCH_DAEMON_WARMUP (default 10000 on SQLite, 3000 on
@@ -25,6 +27,8 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js';
+import { SqliteCheckpointer } from '../src/adapters/sqlite/sqlite-checkpointer.js';
+import { SQLITE_DEFAULTS } from '../src/adapters/sqlite/sqlite-engine.js';
 import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import { INBOUND_LOCK_TTL_MS } from '../src/domain/work-queue.js';
 import type { Repositories } from '../src/ports/repositories.js';
@@ -50,6 +54,7 @@ export interface DaemonWorkerResult {
 }
 
 const spec = JSON.parse(process.argv[2]!) as DaemonWorkerSpec;
+const RAW_CHECKPOINT_THREAD = process.env.BENCH_DAEMON_RAW_CHECKPOINT === 'thread';
 const ORIGIN = 'telegram';
 
 /** One cycle for one session; resolves to false when the claim took nothing. */
@@ -103,6 +108,8 @@ async function prepareRawSqlite(): Promise<Prepared> {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // BENCH_DAEMON_RAW_CHECKPOINT=thread: the raw connection checkpoints from the store's thread too.
+  if (RAW_CHECKPOINT_THREAD) new SqliteCheckpointer(db, spec.target, { intervalMs: SQLITE_DEFAULTS.backgroundCheckpointMs });
   const inbound = columnsOf(db, 'inbound_queue');
   const sessions = columnsOf(db, 'sessions');
   const enqueue = db

@@ -15,7 +15,9 @@
  * BENCH_DAEMON_ENGINES=sqlite (or postgresql) runs one engine only (its targets are printed,
  * the SQLite-vs-PostgreSQL table is not); BENCH_DAEMON_PROCESSES (default 1,4) and
  * BENCH_DAEMON_COMMITS (default autocommit,transaction) narrow a run to some of the variants
- * (the targets of the others are then not printed).
+ * (the targets of the others are then not printed). BENCH_DAEMON_RAW_CHECKPOINT=thread gives
+ * the raw SQLite connection the store's checkpointing thread (by default it checkpoints as
+ * SQLite does, in the commit), so the sides differ by the repositories alone.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
@@ -343,6 +345,13 @@ function report(summaries: Summary[]): void {
   console.log('  pkg/raw: the median of the rounds\' ratios (per round: each round runs both sides back to back, in alternating order, so a slow or fast spell of the machine moves both alike).');
   console.log('  CPU µs: CPU time (user + system) of all worker processes per cycle, median of the rounds; raw/pkg CPU is the CPU-bound ratio (paired by round likewise), which other load on the machine disturbs far less than cycles/s.');
   console.log('  missed: claims that found nothing although the message was waiting (0 expected).');
+  if (ENGINES.includes('sqlite')) {
+    console.log(
+      process.env.BENCH_DAEMON_RAW_CHECKPOINT === 'thread'
+        ? "  raw SQLite checkpoints the WAL from the store's thread (BENCH_DAEMON_RAW_CHECKPOINT=thread), as the store does."
+        : "  raw SQLite checkpoints the WAL as SQLite does by default, in the commit; the store from a worker thread (BENCH_DAEMON_RAW_CHECKPOINT=thread gives raw the same).",
+    );
+  }
   const failures = summaries.flatMap((s) => s.failures.map((f) => `${s.engine} ${s.impl} ${modeName(s.tx)} ${s.processes} process(es): ${f}`));
   for (const f of failures) console.log(`  FAILED ${f}`);
   if (ENGINES.includes('sqlite') && ENGINES.includes('postgresql')) {
