@@ -119,6 +119,27 @@ describe('the packed tarball installed into a fresh project', () => {
     expect(report.location).toBe(path);
     expect(report.applied.map((m) => m.name)).toContain('001_foundation');
     expect(report.pending).toEqual([]);
+
+    // The compiled store checkpoints its WAL from its worker thread (which resolves the
+    // installed driver): 400 pages written in one transaction, fewer than SQLite's own
+    // checkpoint waits for, reach the database file.
+    writeFileSync(
+      join(sqliteOnly, 'checkpoint.mjs'),
+      `import { statSync } from 'node:fs';
+import { openStore } from 'teleclaude-persistence';
+const store = await openStore({ env: { TELECLAUDE_DB_PATH: ${JSON.stringify(path)} }, instanceLock: false });
+const before = statSync(${JSON.stringify(path)}).size;
+await store.transaction(async (tx) => {
+  for (let i = 0; i < 200; i++) await tx.settings.set('key-' + i, 'x'.repeat(8192));
+});
+const deadline = Date.now() + 5000;
+while (statSync(${JSON.stringify(path)}).size < before + 1600000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+console.log(JSON.stringify({ grew: statSync(${JSON.stringify(path)}).size - before }));
+await store.close();`,
+    );
+    const checkpoint = await exec(process.execPath, ['checkpoint.mjs'], sqliteOnly);
+    expect(checkpoint.err).toBe('');
+    expect((JSON.parse(checkpoint.out) as { grew: number }).grew).toBeGreaterThanOrEqual(1_600_000);
   });
 
   it('the missing driver is a TC_CONFIG error naming the install command, on the command line and in code', async () => {
