@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteCheckpointer } from '../../../src/adapters/sqlite/sqlite-checkpointer.js';
 import { openSqlite } from '../../../src/adapters/sqlite/sqlite-database.js';
