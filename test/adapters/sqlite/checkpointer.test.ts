@@ -108,7 +108,7 @@ describe('SQLite background checkpoints', () => {
     };
     const restarted = await walAfterSteadyWrites(300);
     const unbounded = await walAfterSteadyWrites(0);
-    expect(restarted).toBeLessThan(unbounded / 3);
+    expect(restarted).toBeLessThan(unbounded / 2);
   });
 
   it('a read-only store and an in-memory one run no thread', async () => {
