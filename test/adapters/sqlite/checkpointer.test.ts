@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteCheckpointer } from '../../../src/adapters/sqlite/sqlite-checkpointer.js';
-import { openSqlite } from '../../../src/adapters/sqlite/sqlite-database.js';
 import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
 import { createSqlitePath } from '../../support/databases.js';
 
@@ -85,11 +85,18 @@ describe('SQLite background checkpoints', () => {
   });
 
   it('under a steady stream of writes the WAL is restarted once it reaches restartPages; without that it grows on', async () => {
-    // The WAL file is never shrunk here (no journal_size_limit), so its size is the most it held.
+    // The WAL file is never shrunk here (no journal_size_limit), so its size is the most it
+    // held. How far it gets between two restarts depends on how soon the thread runs (on a
+    // loaded machine, later); how far it gets without restarts grows with the time written,
+    // so the writes last long enough for the two to lie far apart. Pages of 1 KiB keep the
+    // files small.
     const walAfterSteadyWrites = async (restartPages: number): Promise<number> => {
       const file = createSqlitePath();
       cleanups.push(file.remove);
-      const db = openSqlite({ path: file.path });
+      const db = new Database(file.path);
+      db.pragma('page_size = 1024');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
       db.exec('CREATE TABLE t (v BLOB)');
       const checkpointer = new SqliteCheckpointer(db, file.path, { intervalMs: 10, restartPages });
       cleanups.push(async () => {
@@ -97,9 +104,9 @@ describe('SQLite background checkpoints', () => {
         db.close();
       });
       await sleep(200); // the thread is running
-      const insert = db.prepare('INSERT INTO t (v) VALUES (randomblob(1000))');
-      // Writes without pause for 400 ms, as a busy daemon would (the thread checkpoints meanwhile).
-      for (let round = 0; round < 4; round++) {
+      const insert = db.prepare('INSERT INTO t (v) VALUES (randomblob(300))');
+      // Writes without pause for 1.2 s, as a busy daemon would (the thread checkpoints meanwhile).
+      for (let round = 0; round < 12; round++) {
         const end = Date.now() + 100;
         while (Date.now() < end) insert.run();
         db.prepare('DELETE FROM t').run();
