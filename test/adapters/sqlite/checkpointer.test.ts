@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteCheckpointer } from '../../../src/adapters/sqlite/sqlite-checkpointer.js';
 import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
+import { databaseConfigSchema } from '../../../src/config/config-schema.js';
+import { createStore } from '../../../src/container.js';
 import { createSqlitePath } from '../../support/databases.js';
 
 /**
@@ -116,6 +118,17 @@ describe('SQLite background checkpoints', () => {
     const restarted = await walAfterSteadyWrites(300);
     const unbounded = await walAfterSteadyWrites(0);
     expect(restarted).toBeLessThan(unbounded / 2);
+  });
+
+  it('the configuration\'s database.sqlite.backgroundCheckpointMs reaches the store (100 by default, 0 for none)', async () => {
+    const file = createSqlitePath();
+    cleanups.push(file.remove);
+    for (const [block, thread] of [[{}, true], [{ backgroundCheckpointMs: 0 }, false]] as const) {
+      const store = createStore(databaseConfigSchema.parse({ sqlite: { path: file.path, ...block } })) as unknown as SqliteStore;
+      cleanups.push(() => store.close());
+      expect(store.checkpointer !== undefined).toBe(thread);
+      expect(store.database.db.pragma('wal_autocheckpoint', { simple: true })).toBe(thread ? 0 : 1000);
+    }
   });
 
   it('a read-only store and an in-memory one run no thread', async () => {
