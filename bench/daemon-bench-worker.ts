@@ -109,7 +109,7 @@ async function prepareRawSqlite(): Promise<Prepared> {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // BENCH_DAEMON_RAW_CHECKPOINT=thread: the raw connection checkpoints from the store's thread too.
-  if (RAW_CHECKPOINT_THREAD) new SqliteCheckpointer(db, spec.target, { intervalMs: SQLITE_DEFAULTS.backgroundCheckpointMs });
+  const checkpointer = RAW_CHECKPOINT_THREAD ? new SqliteCheckpointer(db, spec.target, { intervalMs: SQLITE_DEFAULTS.backgroundCheckpointMs }) : undefined;
   const inbound = columnsOf(db, 'inbound_queue');
   const sessions = columnsOf(db, 'sessions');
   const enqueue = db
@@ -175,6 +175,8 @@ async function prepareRawSqlite(): Promise<Prepared> {
   return {
     cycle,
     close: async () => {
+      // The thread's connection first, as the store closes it.
+      await checkpointer?.stop();
       db.close();
     },
   };

@@ -26,21 +26,12 @@ export interface CheckpointerOptions {
 const THREAD = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
-let db = null;
-let timer = null;
-const stop = () => {
-  if (timer !== null) clearInterval(timer);
-  timer = null;
-  if (db !== null && db.open) db.close();
-  parentPort.close();
-};
-parentPort.on('message', stop);
-db = new Database(workerData.path, { fileMustExist: true });
+const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = ' + workerData.restartWaitMs);
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
-timer = setInterval(() => {
+const timer = setInterval(() => {
   try {
     const { log } = passive.get();
     if (workerData.restartPages > 0 && log >= workerData.restartPages) restart.get();
@@ -48,6 +39,12 @@ timer = setInterval(() => {
     // Busy (another checkpoint, a WAL restart) or the file is going away: the next tick tries again.
   }
 }, workerData.intervalMs);
+// The one message is 'stop' (a message sent before this line waits for it).
+parentPort.once('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
 `;
 
 /**
