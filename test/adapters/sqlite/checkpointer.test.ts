@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -50,6 +50,22 @@ async function fileSizeReaching(path: string, bytes: number, ms: number): Promis
 
 const written = VALUES * VALUE.length;
 
+/**
+ * The WAL header's checkpoint sequence number: a big-endian 32-bit integer at byte 12 of the
+ * -wal file, which SQLite increments each time a writer starts the WAL over
+ * (https://www.sqlite.org/fileformat2.html#walformat).
+ */
+function walRestarts(path: string): number {
+  const header = Buffer.alloc(16);
+  const fd = openSync(`${path}-wal`, 'r');
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(12);
+}
+
 describe('SQLite background checkpoints', () => {
   it('a worker thread copies committed pages into the database file, which SQLite alone would leave in the WAL', async () => {
     const { store, path } = await storeWith(50);
@@ -92,7 +108,7 @@ describe('SQLite background checkpoints', () => {
     // loaded machine, later); how far it gets without restarts grows with the time written,
     // so the writes last long enough for the two to lie far apart. Pages of 1 KiB keep the
     // files small.
-    const walAfterSteadyWrites = async (restartPages: number): Promise<number> => {
+    const walAfterSteadyWrites = async (restartPages: number): Promise<{ size: number; restarts: number }> => {
       const file = createSqlitePath();
       cleanups.push(file.remove);
       const db = new Database(file.path);
@@ -107,17 +123,22 @@ describe('SQLite background checkpoints', () => {
       });
       await sleep(200); // the thread is running
       const insert = db.prepare('INSERT INTO t (v) VALUES (randomblob(300))');
+      insert.run();
+      const before = walRestarts(file.path);
       // Writes without pause for 1.2 s, as a busy daemon would (the thread checkpoints meanwhile).
       for (let round = 0; round < 12; round++) {
         const end = Date.now() + 100;
         while (Date.now() < end) insert.run();
         db.prepare('DELETE FROM t').run();
       }
-      return statSync(`${file.path}-wal`).size;
+      return { size: statSync(`${file.path}-wal`).size, restarts: walRestarts(file.path) - before };
     };
     const restarted = await walAfterSteadyWrites(300);
     const unbounded = await walAfterSteadyWrites(0);
-    expect(restarted).toBeLessThan(unbounded / 2);
+    expect(restarted.size).toBeLessThan(unbounded.size / 2);
+    // SQLite's own record in the WAL header: the bounded run's WAL was started over, again and again.
+    expect(restarted.restarts).toBeGreaterThan(unbounded.restarts);
+    expect(restarted.restarts).toBeGreaterThanOrEqual(3);
   });
 
   it('the configuration\'s database.sqlite.backgroundCheckpointMs reaches the store (100 by default, 0 for none)', async () => {
