@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Umzug } from 'umzug';
+import type { Umzug } from 'umzug';
 import { ConfigError, MigrationError, UnavailableError } from '../domain/errors.js';
 import type { AppliedMigration, MigrationState, Migrator, PlannedMigration } from '../ports/migrator.js';
 
@@ -39,23 +39,31 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
   // a pooler) may find one already done by another process, and skips it.
   let done = new Set<string>();
 
-  const umzug = new Umzug({
-    migrations: migrations.map((m) => ({
-      name: m.name,
-      up: async () => {
-        if (await driver.apply(m, checksums.get(m.name)!)) done.add(m.name);
+  // Umzug is loaded when a migration first runs: its module graph (its own CLI's
+  // included) takes about a quarter of a second to load, which a process that only reads
+  // the migration state (`status`, `--help`, a daemon whose schema is current) need not pay.
+  async function load(): Promise<Umzug<object>> {
+    const { Umzug } = await import('umzug');
+    return new Umzug({
+      migrations: migrations.map((m) => ({
+        name: m.name,
+        up: async () => {
+          if (await driver.apply(m, checksums.get(m.name)!)) done.add(m.name);
+        },
+        down: async () => {
+          if (await driver.revert(m)) done.add(m.name);
+        },
+      })),
+      storage: {
+        executed: async () => (await driver.recorded()).map((r) => r.name),
+        logMigration: async () => {},
+        unlogMigration: async () => {},
       },
-      down: async () => {
-        if (await driver.revert(m)) done.add(m.name);
-      },
-    })),
-    storage: {
-      executed: async () => (await driver.recorded()).map((r) => r.name),
-      logMigration: async () => {},
-      unlogMigration: async () => {},
-    },
-    logger: undefined,
-  });
+      logger: undefined,
+    });
+  }
+  let loaded: Promise<Umzug<object>> | null = null;
+  const umzug = () => (loaded ??= load());
 
   async function state(): Promise<MigrationState> {
     const applied = await driver.recorded();
@@ -129,7 +137,7 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
         const current = await prepare(options.acceptChanged);
         const todo = pendingUpTo(current, options.to);
         if (todo.length === 0) return [];
-        return run(() => umzug.up({ migrations: todo, rerun: 'ALLOW' }));
+        return run(async () => (await umzug()).up({ migrations: todo, rerun: 'ALLOW' }));
       });
     },
     async plan(options = {}): Promise<PlannedMigration[]> {
@@ -148,7 +156,7 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
       return driver.withLock(async () => {
         const current = await prepare();
         const todo = current.applied.map((a) => a.name).reverse();
-        const reverted = todo.length ? await run(() => umzug.down({ migrations: todo, rerun: 'ALLOW' })) : [];
+        const reverted = todo.length ? await run(async () => (await umzug()).down({ migrations: todo, rerun: 'ALLOW' })) : [];
         await driver.dropBookkeeping();
         return reverted;
       });
@@ -165,7 +173,7 @@ export function createMigrator<M extends ChecksummedMigration>(driver: Migration
           todo = from === -1 ? [] : applied.slice(from);
         } else todo = applied.slice(-1);
         if (todo.length === 0) return [];
-        return run(() => umzug.down({ migrations: todo.reverse(), rerun: 'ALLOW' }));
+        return run(async () => (await umzug()).down({ migrations: todo.reverse(), rerun: 'ALLOW' }));
       });
     },
     async assertCurrent() {
