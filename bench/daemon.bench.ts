@@ -29,7 +29,7 @@ import { SqliteStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Store } from '../src/ports/store.js';
 import type { DaemonWorkerResult, DaemonWorkerSpec } from './daemon-bench-worker.js';
 import { benchPgDatabase, benchSqlitePath } from './databases.js';
-import { printTable, target } from './report.js';
+import { median, printTable, target } from './report.js';
 
 const SESSIONS = 10;
 const MESSAGES = Number(process.env.BENCH_DAEMON_MESSAGES ?? 1000);
@@ -211,11 +211,6 @@ async function postgresSubject(): Promise<Subject> {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[(sorted.length - 1) >> 1]!;
 }
 
 interface Summary {

@@ -9,24 +9,25 @@ export function benchAdminUrl(): string {
   return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 }
 
+/** Runs one statement on the benchmarks' server, on a connection of its own. */
+export async function benchAdminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: benchAdminUrl() });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A new PostgreSQL database for one benchmark section; `drop()` removes it. */
 export async function benchPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = benchAdminUrl();
   const name = `tc_bench_${randomBytes(4).toString('hex')}`;
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: admin });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
+  await benchAdminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(benchAdminUrl());
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => benchAdminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** A temp directory with an SQLite path in it; `remove()` deletes it. */

@@ -60,6 +60,15 @@ export function formatNumber(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
+/**
+ * The middle value; of an even count, the lower of the two middle ones, so a median of
+ * ratios never flatters (NaN for none).
+ */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : sorted[(sorted.length - 1) >> 1]!;
+}
+
 /** `met` / `NOT MET` for a target. */
 export function target(met: boolean): string {
   return met ? 'met' : 'NOT MET';
