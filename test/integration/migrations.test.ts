@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresMigrator, type PostgresMigration } from '../../src/adapters/postgres/postgres-migrator.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
@@ -308,5 +309,43 @@ describe.each([sqlite, postgres])('migrations on $name', (engine) => {
     expect(accepted, accepted.out).toMatchObject({ code: 0 });
     expect((await store.migrator.state()).applied.map((a) => a.checksum)).toEqual(['0'.repeat(64)]);
     expect(diffSchemas(schema, await store.inspector.schema())).toEqual([]);
+  }, 60_000);
+});
+
+describe('loading Umzug', () => {
+  it('a process that only reads the migration state, or finds nothing pending, never loads Umzug; the first migration it runs does', async () => {
+    const file = createSqlitePath();
+    cleanups.push(file.remove);
+    const storeModule = fileURLToPath(new URL('../../src/adapters/sqlite/sqlite-store.ts', import.meta.url));
+    // Node's own module cache is the witness: a CommonJS package imported anywhere in the
+    // process is in it under its resolved path.
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('/node_modules/umzug/'));
+      const { SqliteStore } = await import(${JSON.stringify(storeModule)});
+      const store = new SqliteStore({ path: ${JSON.stringify(file.path)}, backgroundCheckpointMs: 0 });
+      const seen = { opened: loaded() };
+      const state = await store.migrator.state();
+      seen.state = loaded();
+      await store.migrator.up();
+      seen.up = loaded();
+      seen.pending = state.pending.length;
+      await store.close();
+      console.log(JSON.stringify(seen));
+    `;
+    const run = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`exit ${code}: ${out}`))));
+      });
+    // A new file: every migration pending, so up runs them and loads Umzug then.
+    const first = await run();
+    expect(first).toMatchObject({ opened: false, state: false, up: true });
+    expect(first.pending).toBeGreaterThan(0);
+    // The same file, now current: state and an up with nothing to do load nothing.
+    expect(await run()).toEqual({ opened: false, state: false, up: false, pending: 0 });
   }, 60_000);
 });
