@@ -116,15 +116,17 @@ function timed(
   args: string[],
   database: string,
   limitSeconds?: number,
-): Promise<{ seconds: number; stderr: string; code: number | null; timedOut: boolean; treePeakMb: number; cpu: Cpu }> {
+): Promise<{ seconds: number; stderr: string; code: number | null; timedOut: boolean; stalled: boolean; treePeakMb: number; cpu: Cpu }> {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let timedOut = false;
+  let stalled = false;
   let peakKb = 0;
   // The last CPU ticks seen of each process (a process's ticks only grow, and stay counted once it is gone).
   const toolTicks = new Map<number, number>();
   const serverTicks = new Map<number, number>();
+  const sum = (ticks: Map<number, number>) => [...ticks.values()].reduce((a, b) => a + b, 0) / TICKS_PER_SECOND;
   // A backend's title: `postgres: [cluster: ]user database host(port) state`.
   const backend = new RegExp(`^postgres: .*\\S+ ${database} \\S+\\(\\d+\\)`);
   const sample = () => {
@@ -140,10 +142,25 @@ function timed(
       if (serves) serverTicks.set(p, Math.max(serverTicks.get(p) ?? 0, ticks));
     }
   };
-  const sampler = setInterval(sample, 50);
+  // A stall: neither the tool's processes nor their backends used any CPU for STALL_SECONDS.
+  let lastTicks = -1;
+  let lastBusy = performance.now();
+  const sampleAndWatch = () => {
+    sample();
+    if (limitSeconds === undefined || timedOut) return;
+    const ticks = sum(toolTicks) + sum(serverTicks);
+    if (ticks !== lastTicks) {
+      lastTicks = ticks;
+      lastBusy = performance.now();
+    } else if (performance.now() - lastBusy >= STALL_SECONDS * 1000) {
+      timedOut = true;
+      stalled = true;
+      child.kill('SIGKILL');
+    }
+  };
+  const sampler = setInterval(sampleAndWatch, 50);
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = limitSeconds === undefined ? null : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), limitSeconds * 1000);
-  const sum = (ticks: Map<number, number>) => [...ticks.values()].reduce((a, b) => a + b, 0) / TICKS_PER_SECOND;
   return new Promise((resolve, reject) => {
     child.on('error', (error) => {
       clearInterval(sampler);
@@ -157,6 +174,7 @@ function timed(
         stderr,
         code,
         timedOut,
+        stalled,
         treePeakMb: peakKb / 1024,
         cpu: { tool: sum(toolTicks), server: sum(serverTicks) },
       });
@@ -164,8 +182,15 @@ function timed(
   });
 }
 
-/** pgloader may stall on the older daemon's file (its COPY connections left waiting): it is stopped after this long. */
+/**
+ * pgloader may stall on the older daemon's file: a reader thread fails on a sessions row
+ * (a Lisp type error while it formats the row) and its COPY connections are left waiting
+ * for data that never comes. It is stopped once it and its backends have used no CPU for
+ * STALL_SECONDS, and in any case after PGLOADER_LEGACY_LIMIT_S.
+ */
 const PGLOADER_LEGACY_LIMIT_S = 300;
+/** No CPU used by a tool's processes nor by its backends for this long: stalled (with a time limit only). */
+const STALL_SECONDS = 20;
 
 /** The rows `teleclaude-db seed` writes per session (measured on a small seed). */
 let seedRowsPerSession: number | null = null;
@@ -311,7 +336,10 @@ async function pgloader(source: string, rows: number, exact = true): Promise<(Ru
       const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), commands], databaseName(db.url), exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
       const loaded = await countRows(db.url);
       const { treePeakMb: peakMb, cpu } = run;
-      if (run.timedOut) return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; stalled, stopped after ${PGLOADER_LEGACY_LIMIT_S} s with ${loaded} of ${rows} rows loaded` };
+      if (run.timedOut) {
+        const why = run.stalled ? `stalled (no CPU used for ${STALL_SECONDS} s), stopped after ${run.seconds.toFixed(0)} s` : `stopped after ${PGLOADER_LEGACY_LIMIT_S} s`;
+        return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; ${why} with ${loaded} of ${rows} rows loaded` };
+      }
       if (run.code === 0 && loaded === rows) return { rows, seconds: run.seconds, peakMb, cpu, note };
       // pgloader leaves out what its guessed types refuse (the older daemon's file: e.g. '' in an INTEGER column).
       if (!exact && loaded > 0) return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; loaded ${loaded} of ${rows} rows` };

@@ -5,6 +5,7 @@
  * the local server on 127.0.0.1:5432.
  */
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,6 +20,9 @@ if (sections.length === 0) {
   console.error(`no benchmark matches ${filters.join(', ')}`);
   process.exit(2);
 }
+// The runtime matters to the ratios: better-sqlite3 builds rows through a faster V8 API
+// only when compiled for Node >= 22 (see the copy bench in the README).
+console.log(`node ${process.version}, ${availableParallelism()} cores`);
 for (const file of sections) {
   console.log(`\n=== ${file}`);
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: () => Promise<void> };
