@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -40,6 +40,8 @@ const SIZES = (process.env.BENCH_COPY_ROWS ?? '250000,1000000,4000000').split(',
  * reports too.
  */
 const PAIRS = Math.max(1, Math.trunc(Number(process.env.BENCH_COPY_PAIRS ?? 3)) || 1);
+/** Where pgloader's log and reject files go by default; it creates the directory at every start. */
+const PGLOADER_DEFAULT_DIR = '/tmp/pgloader';
 /** pgloader's Lisp heap (SBCL --dynamic-space-size), MB: enough for 1M rows of wide tables at its default prefetch. */
 const PGLOADER_HEAP_MB = 4096;
 
@@ -332,8 +334,11 @@ async function pgloader(source: string, rows: number, exact = true): Promise<(Ru
          EXCLUDING TABLE NAMES LIKE '%_fts%';\n`,
       );
       await settle();
-      // SBCL reads --dynamic-space-size before pgloader sees its arguments.
-      const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), commands], databaseName(db.url), exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
+      // SBCL reads --dynamic-space-size before pgloader sees its arguments. Its log and the
+      // rows it rejects go beside the source, in the bench's temporary directory (by
+      // default they would go to /tmp/pgloader and outlive the bench).
+      const logs = join(dirname(source), 'pgloader');
+      const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), '--root-dir', logs, commands], databaseName(db.url), exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
       const loaded = await countRows(db.url);
       const { treePeakMb: peakMb, cpu } = run;
       if (run.timedOut) {
@@ -383,6 +388,23 @@ function printRuns(title: string, results: Result[]): void {
  * the database), the seeder's realistic data, and the older daemon's file.
  */
 export default async function copyBench(): Promise<void> {
+  const hadPgloaderDir = existsSync(PGLOADER_DEFAULT_DIR);
+  try {
+    await copyBenchRuns();
+  } finally {
+    // Every pgloader start creates its default directory, whatever --root-dir says (even
+    // `pgloader --version` does). Removed only when the bench made it and it is empty.
+    if (!hadPgloaderDir) {
+      try {
+        rmdirSync(PGLOADER_DEFAULT_DIR);
+      } catch {
+        // Not there (pgloader not installed), or not empty: then it is not only the bench's.
+      }
+    }
+  }
+}
+
+async function copyBenchRuns(): Promise<void> {
   const cli = compiledCli();
   const pgloaderInstalled = !spawnSync('pgloader', ['--version']).error;
   if (!pgloaderInstalled) console.log('\npgloader is not installed (apt-get install pgloader); this bench installs nothing: its rows are left out');
