@@ -42,6 +42,11 @@ const SIZES = (process.env.BENCH_COPY_ROWS ?? '250000,1000000,4000000').split(',
 const PAIRS = Math.max(1, Math.trunc(Number(process.env.BENCH_COPY_PAIRS ?? 3)) || 1);
 /** Where pgloader's log and reject files go by default; it creates the directory at every start. */
 const PGLOADER_DEFAULT_DIR = '/tmp/pgloader';
+let pgloaderFound: boolean | undefined;
+/** Whether pgloader is installed, asked once: each start of its Lisp image takes about 0.3 s. */
+function pgloaderInstalled(): boolean {
+  return (pgloaderFound ??= !spawnSync('pgloader', ['--version']).error);
+}
 /** pgloader's Lisp heap (SBCL --dynamic-space-size), MB: enough for 1M rows of wide tables at its default prefetch. */
 const PGLOADER_HEAP_MB = 4096;
 
@@ -118,12 +123,12 @@ function timed(
   args: string[],
   database: string,
   limitSeconds?: number,
-): Promise<{ seconds: number; stderr: string; code: number | null; timedOut: boolean; stalled: boolean; treePeakMb: number; cpu: Cpu }> {
+): Promise<{ seconds: number; stderr: string; code: number | null; stopped: 'limit' | 'stall' | null; treePeakMb: number; cpu: Cpu }> {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  let timedOut = false;
-  let stalled = false;
+  // Why the child was killed, if it was: its time limit ran out, or it stalled.
+  let stopped: 'limit' | 'stall' | null = null;
   let peakKb = 0;
   // The last CPU ticks seen of each process (a process's ticks only grow, and stay counted once it is gone).
   const toolTicks = new Map<number, number>();
@@ -149,20 +154,19 @@ function timed(
   let lastBusy = performance.now();
   const sampleAndWatch = () => {
     sample();
-    if (limitSeconds === undefined || timedOut) return;
+    if (limitSeconds === undefined || stopped) return;
     const ticks = sum(toolTicks) + sum(serverTicks);
     if (ticks !== lastTicks) {
       lastTicks = ticks;
       lastBusy = performance.now();
     } else if (performance.now() - lastBusy >= STALL_SECONDS * 1000) {
-      timedOut = true;
-      stalled = true;
+      stopped = 'stall';
       child.kill('SIGKILL');
     }
   };
   const sampler = setInterval(sampleAndWatch, 50);
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = limitSeconds === undefined ? null : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), limitSeconds * 1000);
+  const timer = limitSeconds === undefined ? null : setTimeout(() => ((stopped ??= 'limit'), child.kill('SIGKILL')), limitSeconds * 1000);
   return new Promise((resolve, reject) => {
     child.on('error', (error) => {
       clearInterval(sampler);
@@ -175,8 +179,7 @@ function timed(
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
         stderr,
         code,
-        timedOut,
-        stalled,
+        stopped,
         treePeakMb: peakKb / 1024,
         cpu: { tool: sum(toolTicks), server: sum(serverTicks) },
       });
@@ -316,7 +319,7 @@ async function countRows(url: string): Promise<number> {
  * bench installs nothing).
  */
 async function pgloader(source: string, rows: number, exact = true): Promise<(Run & { note: string }) | null> {
-  if (spawnSync('pgloader', ['--version']).error) return null;
+  if (!pgloaderInstalled()) return null;
   for (const [options, note] of [
     ['', `defaults, heap ${PGLOADER_HEAP_MB} MB`],
     [', prefetch rows = 10000', `heap ${PGLOADER_HEAP_MB} MB, prefetch rows = 10000 (heap exhausted with defaults)`],
@@ -341,8 +344,8 @@ async function pgloader(source: string, rows: number, exact = true): Promise<(Ru
       const run = await timed('pgloader', ['--dynamic-space-size', String(PGLOADER_HEAP_MB), '--root-dir', logs, commands], databaseName(db.url), exact ? undefined : PGLOADER_LEGACY_LIMIT_S);
       const loaded = await countRows(db.url);
       const { treePeakMb: peakMb, cpu } = run;
-      if (run.timedOut) {
-        const why = run.stalled ? `stalled (no CPU used for ${STALL_SECONDS} s), stopped after ${run.seconds.toFixed(0)} s` : `stopped after ${PGLOADER_LEGACY_LIMIT_S} s`;
+      if (run.stopped) {
+        const why = run.stopped === 'stall' ? `stalled (no CPU used for ${STALL_SECONDS} s), stopped after ${run.seconds.toFixed(0)} s` : `stopped after ${PGLOADER_LEGACY_LIMIT_S} s`;
         return { rows: loaded, seconds: run.seconds, peakMb, cpu, note: `${note}; ${why} with ${loaded} of ${rows} rows loaded` };
       }
       if (run.code === 0 && loaded === rows) return { rows, seconds: run.seconds, peakMb, cpu, note };
@@ -406,8 +409,7 @@ export default async function copyBench(): Promise<void> {
 
 async function copyBenchRuns(): Promise<void> {
   const cli = compiledCli();
-  const pgloaderInstalled = !spawnSync('pgloader', ['--version']).error;
-  if (!pgloaderInstalled) console.log('\npgloader is not installed (apt-get install pgloader); this bench installs nothing: its rows are left out');
+  if (!pgloaderInstalled()) console.log('\npgloader is not installed (apt-get install pgloader); this bench installs nothing: its rows are left out');
   const measure = async (data: string, make: (n: number) => Promise<Source> | Source, size: number, count = 1): Promise<Result> => {
     const source = await make(size);
     try {
