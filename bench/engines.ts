@@ -89,12 +89,15 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
         db.close();
       }
     },
-    // The same UPDATE ... RETURNING in BEGIN IMMEDIATE.
+    // The same UPDATE ... RETURNING in BEGIN IMMEDIATE, read through the claim-order index.
     async rawQueueWorker(location, batch, drain) {
       const db = new Database(location);
       db.pragma('busy_timeout = 5000');
       db.pragma('synchronous = NORMAL');
-      const claim = db.prepare(CLAIM.replace(' FOR UPDATE SKIP LOCKED', '').replace(/\$1/g, '@now').replace('$2', '@limit')).pluck();
+      // Through the claim-order index, as the package reads a backlog: left to itself SQLite
+      // searches the due index and sorts every due row (about 5 ms per claim of 20,000 due rows).
+      const sql = CLAIM.replace(' FOR UPDATE SKIP LOCKED', '').replace('FROM hook_outbox WHERE', 'FROM hook_outbox INDEXED BY idx_hook_outbox_claim_order WHERE');
+      const claim = db.prepare(sql.replace(/\$1/g, '@now').replace('$2', '@limit')).pluck();
       const complete = db.prepare('UPDATE hook_outbox SET delivered_at = ?, locked_at = NULL WHERE id IN (SELECT value FROM json_each(?))');
       const claimTx = db.transaction(() => claim.all({ now: Date.now(), limit: batch }) as number[]);
       return {

@@ -6,7 +6,8 @@
  * `repository` claims with HookOutboxRepository.claimBatch and completes the batch with one
  * markDeliveredMany; `raw` is the reference: the driver alone doing the same claim work
  * (PostgreSQL: UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED); SQLite: the same
- * UPDATE ... RETURNING in BEGIN IMMEDIATE) and one UPDATE for the whole batch, without tokens,
+ * UPDATE ... RETURNING in BEGIN IMMEDIATE, through the claim-order index as the package reads
+ * a backlog) and one UPDATE for the whole batch, without tokens,
  * validation or error translation. `pgboss`: `fetch` with `batchSize`, then one `complete` of
  * the batch's ids. `graphile`: a runner with a task that does nothing and `concurrency` =
  * batch; it stops when its jobs table is empty.

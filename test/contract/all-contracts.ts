@@ -6,6 +6,7 @@ import type { ContractContext } from './engines.js';
 import { hookOutboxContract } from './hook-outbox.contract.js';
 import { inboundQueueContract } from './inbound-queue.contract.js';
 import { operationContract } from './operation.contract.js';
+import { outboxClaimOrderContract } from './outbox-claim-order.contract.js';
 import { queueClaimsContract } from './queue-claims.contract.js';
 import { queueConcurrencyContract } from './queue-concurrency.contract.js';
 import { fullTextContract } from './full-text.contract.js';
@@ -35,6 +36,7 @@ export const ALL_CONTRACTS: ((context: ContractContext) => void)[] = [
   inboundQueueContract,
   operationContract,
   webhookContract,
+  outboxClaimOrderContract,
   queueConcurrencyContract,
   queueClaimsContract,
   waitForWorkContract,

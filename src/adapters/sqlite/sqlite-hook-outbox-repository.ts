@@ -14,6 +14,7 @@ import {
 import type { Clock } from '../../ports/clock.js';
 import type { HookOutboxRepository } from '../../ports/hook-outbox-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
+import { claimOutboxRows, outboxClaimStatements } from './sqlite-outbox-claim.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const codec = new SqliteCodec(hookEventFields);
@@ -29,12 +30,7 @@ const REDRIVE = 'UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_
 const REDRIVE_IDS = `${REDRIVE} AND id IN (SELECT value FROM json_each(?))`;
 /** Index of the claim_token after the columns of a claimed row. */
 const TOKEN = ALL.split(', ').length;
-const CLAIM = `UPDATE hook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
-   WHERE id IN (SELECT id FROM hook_outbox
-                WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?
-                  AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
-                ORDER BY created_at, id LIMIT ?)
-   RETURNING ${ALL}, claim_token`;
+const CLAIM = outboxClaimStatements('hook_outbox', 'idx_hook_outbox_claim_order', 'delivered_at IS NULL', 'dead_at IS NULL', ALL);
 const DELIVER = `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN ? ELSE last_error END,
    delivered_at = COALESCE(delivered_at, ?), locked_at = NULL, lock_expires_at = NULL WHERE id = ? AND claim_token = ?`;
 
@@ -61,11 +57,11 @@ export class SqliteHookOutboxRepository implements HookOutboxRepository {
   claimBatch(options: ClaimBatchOptions): Promise<Claimed<HookEvent>[]> {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, options.lockTtlMs ?? HOOK_LOCK_TTL_MS).getTime();
-    // One UPDATE ... RETURNING in an IMMEDIATE transaction: the write lock is taken before the
-    // rows are chosen, so no other process can choose them too (busy_timeout makes it wait).
-    // RETURNING has no defined order, hence the sort.
+    // In an IMMEDIATE transaction: the write lock is taken before the rows are chosen, so no
+    // other process can choose them too (busy_timeout makes it wait). RETURNING has no
+    // defined order, hence the sort.
     return this.db
-      .immediate(() => this.db.prepareRaw(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as unknown[][])
+      .immediate(() => claimOutboxRows(this.db, CLAIM, now.getTime(), cutoff, options.limit))
       .then((rows) =>
         rows
           .map((row) => {

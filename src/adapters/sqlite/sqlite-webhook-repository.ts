@@ -14,6 +14,7 @@ import { claimOrder, lockCutoff, notHeldMessage, WEBHOOK_LOCK_TTL_MS, type Claim
 import type { Clock } from '../../ports/clock.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
 import { SqliteCodec } from './sqlite-codec.js';
+import { claimOutboxRows, outboxClaimStatements } from './sqlite-outbox-claim.js';
 import type { SqliteExecutor } from './sqlite-database.js';
 
 const contracts = new SqliteCodec(webhookContractFields);
@@ -43,12 +44,7 @@ const FAIL = transition(`attempt_count = attempt_count + 1, last_error = ?, next
 const REJECT = transition("status = 'rejected', last_error = ?, locked_at = NULL, lock_expires_at = NULL");
 const EXTEND = transition('locked_at = ?, lock_expires_at = ?');
 const RELEASE = transition('locked_at = NULL, lock_expires_at = NULL, claim_token = NULL');
-const CLAIM = `UPDATE webhook_outbox SET locked_at = ?, lock_expires_at = NULL, claim_token = lower(hex(randomblob(16)))
-   WHERE id IN (SELECT id FROM webhook_outbox
-                WHERE status = 'pending' AND next_attempt_at <= ?
-                  AND (locked_at IS NULL OR locked_at < ? AND (lock_expires_at IS NULL OR lock_expires_at < ?))
-                ORDER BY created_at, id LIMIT ?)
-   RETURNING ${deliveries.columnList}, claim_token`;
+const CLAIM = outboxClaimStatements('webhook_outbox', 'idx_webhook_outbox_claim_order', "status = 'pending'", '', deliveries.columnList);
 
 export class SqliteWebhookRepository implements WebhookRepository {
   constructor(
@@ -102,9 +98,9 @@ export class SqliteWebhookRepository implements WebhookRepository {
   claimBatch(options: ClaimBatchOptions): Promise<Claimed<WebhookDelivery>[]> {
     const now = this.clock.now();
     const cutoff = lockCutoff(now, options.lockTtlMs ?? WEBHOOK_LOCK_TTL_MS).getTime();
-    // See SqliteHookOutboxRepository.claimBatch: one statement under the write lock.
+    // See SqliteHookOutboxRepository.claimBatch.
     return this.db
-      .immediate(() => this.db.prepareRaw(CLAIM).all(now.getTime(), now.getTime(), cutoff, now.getTime(), options.limit) as unknown[][])
+      .immediate(() => claimOutboxRows(this.db, CLAIM, now.getTime(), cutoff, options.limit))
       .then((rows) =>
         rows
           .map((row) => {

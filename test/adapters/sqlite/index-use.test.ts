@@ -4,9 +4,10 @@ import { SqliteStore } from '../../../src/adapters/sqlite/sqlite-store.js';
 import { createSqlitePath } from '../../support/databases.js';
 
 /**
- * The indexes migration 005 restored are used by the queries the ports send: each test runs
- * a port member, records the statement it prepared (in either row mode) and the parameters it ran it with, and
- * asks SQLite for its plan (EXPLAIN QUERY PLAN) on a seeded database.
+ * The indexes migration 005 restored, and the outboxes' claim-order indexes, are used by the
+ * queries the ports send: each test runs a port member, records the statements it prepared (in
+ * either row mode) and the parameters it ran them with, and asks SQLite for their plans
+ * (EXPLAIN QUERY PLAN) on a seeded database.
  */
 const path = createSqlitePath();
 let store: SqliteStore;
@@ -22,6 +23,11 @@ beforeAll(async () => {
         'walrus' || (i % 300), CASE WHEN i % 10 = 0 THEN NULL ELSE 'k' || (i % 50) END, 1773576000000 - i * 1000 FROM n`);
     db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
       INSERT INTO webhook_contracts (id, contract, active, created_at, updated_at) SELECT 'c' || i, '{}', i % 20 = 0, 0, 0 FROM n`);
+    // A backlog: 2 000 rows due in each outbox.
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at) SELECT 's', 'stop', '{}', i, i FROM n`);
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO webhook_outbox (contract_id, event, target_url, created_at, next_attempt_at) SELECT 'c1', '{}', 'https://example.com/h', i, i FROM n`);
   });
 });
 
@@ -30,8 +36,8 @@ afterAll(async () => {
   path.remove();
 });
 
-/** The plan of the one statement a port call ran, as EXPLAIN QUERY PLAN's detail lines. */
-async function planOf(call: () => Promise<unknown>): Promise<string> {
+/** The plans of the statements a port call ran, in order, each as EXPLAIN QUERY PLAN's detail lines. */
+async function plansOf(call: () => Promise<unknown>): Promise<string[]> {
   const database = store.database;
   const originals = { prepare: database.prepare.bind(database), prepareRaw: database.prepareRaw.bind(database) };
   const ran: { sql: string; params: unknown[] }[] = [];
@@ -41,7 +47,7 @@ async function planOf(call: () => Promise<unknown>): Promise<string> {
       get(target, key) {
         const value = Reflect.get(target, key, target) as unknown;
         if (typeof value !== 'function') return value;
-        if (key === 'all' || key === 'get' || key === 'run') {
+        if (key === 'all' || key === 'get' || key === 'run' || key === 'iterate') {
           return (...params: unknown[]) => {
             ran.push({ sql, params });
             return (value as (...a: unknown[]) => unknown).apply(target, params);
@@ -57,11 +63,16 @@ async function planOf(call: () => Promise<unknown>): Promise<string> {
   } finally {
     Object.assign(database, originals);
   }
-  expect(ran).toHaveLength(1);
-  const { sql, params } = ran[0]!;
   return store.database.run((db) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n'),
+    ran.map(({ sql, params }) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n')),
   );
+}
+
+/** The plan of the one statement a port call ran. */
+async function planOf(call: () => Promise<unknown>): Promise<string> {
+  const plans = await plansOf(call);
+  expect(plans).toHaveLength(1);
+  return plans[0]!;
 }
 
 describe('SQLite: the restored indexes serve the port queries', () => {
@@ -96,5 +107,22 @@ describe('SQLite: the restored indexes serve the port queries', () => {
     }
     expect(plan).toMatch(/SCAN webhook_contracts/);
     expect(await store.database.run((db) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'idx_webhook_contracts_active'").get())).toBeDefined();
+  });
+
+  it('a claim of a backlog reads the claim-order index up to its batch and claims by id: no sort of every due row', async () => {
+    for (const [table, claim] of [
+      ['hook_outbox', () => store.repositories.hookOutbox.claimBatch({ limit: 20 })],
+      ['webhook_outbox', () => store.repositories.webhooks.claimBatch({ limit: 20 })],
+    ] as const) {
+      let claimed = 0;
+      const plans = await plansOf(async () => {
+        claimed = (await claim()).length;
+      });
+      expect(claimed).toBe(20);
+      expect(plans).toHaveLength(2);
+      expect(plans[0]).toBe(`SCAN ${table} USING INDEX idx_${table}_claim_order`);
+      expect(plans[1]).toMatch(new RegExp(`^SEARCH ${table} USING INTEGER PRIMARY KEY \\(rowid=\\?\\)`));
+      expect(plans.join('\n')).not.toMatch(/TEMP B-TREE/);
+    }
   });
 });
