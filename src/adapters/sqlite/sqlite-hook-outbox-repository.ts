@@ -30,7 +30,7 @@ const REDRIVE = 'UPDATE hook_outbox SET dead_at = NULL, attempt_count = 0, next_
 const REDRIVE_IDS = `${REDRIVE} AND id IN (SELECT value FROM json_each(?))`;
 /** Index of the claim_token after the columns of a claimed row. */
 const TOKEN = ALL.split(', ').length;
-const CLAIM = outboxClaimStatements('hook_outbox', 'idx_hook_outbox_claim_order', 'delivered_at IS NULL', 'dead_at IS NULL', ALL);
+const CLAIM = outboxClaimStatements('hook_outbox', 'idx_hook_outbox_claim_order', 'delivered_at IS NULL AND dead_at IS NULL', ALL);
 const DELIVER = `UPDATE hook_outbox SET last_error = CASE WHEN delivered_at IS NULL THEN ? ELSE last_error END,
    delivered_at = COALESCE(delivered_at, ?), locked_at = NULL, lock_expires_at = NULL WHERE id = ? AND claim_token = ?`;
 

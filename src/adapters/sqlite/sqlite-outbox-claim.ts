@@ -18,12 +18,11 @@ export interface OutboxClaimStatements {
 
 /**
  * The claim of an outbox whose claim-order index `index` is on (created_at, id) over its
- * `open` rows (the index's own WHERE), where a row is claimable when it is open, `extra`
- * holds, it is due (next_attempt_at <= @now) and no live lock holds it.
+ * `open` rows (the index's own WHERE), where a row is claimable when it is open, due
+ * (next_attempt_at <= @now) and no live lock holds it.
  */
-export function outboxClaimStatements(table: string, index: string, open: string, extra: string, columns: string): OutboxClaimStatements {
-  const claimable = `${extra ? `${extra} AND ` : ''}next_attempt_at <= @now
-    AND (locked_at IS NULL OR locked_at < @cutoff AND (lock_expires_at IS NULL OR lock_expires_at < @now))`;
+export function outboxClaimStatements(table: string, index: string, open: string, columns: string): OutboxClaimStatements {
+  const claimable = `next_attempt_at <= @now AND (locked_at IS NULL OR locked_at < @cutoff AND (lock_expires_at IS NULL OR lock_expires_at < @now))`;
   return {
     head: `SELECT id, ${claimable} FROM ${table} INDEXED BY ${index} WHERE ${open} ORDER BY created_at, id LIMIT @scan`,
     due: `SELECT id FROM ${table} WHERE ${open} AND ${claimable} ORDER BY created_at, id LIMIT @limit`,
@@ -39,7 +38,7 @@ export function outboxClaimStatements(table: string, index: string, open: string
  * The oldest rows are read in claim order first, through the claim-order index, which
  * stops after the batch when rows are due: SQLite's own choice for the single statement
  * (the index on next_attempt_at, then a sort of every due row) cost about 5 ms per claim
- * with 20,000 rows due, against 30 µs this way. Rows that wait for a retry or are dead
+ * with 20,000 rows due, against 30 µs this way. Rows that wait for a retry or are held
  * stay in that index, so when the first `limit + CLAIM_HEAD_SCAN` entries do not hold
  * a full batch the due rows are looked up the other way, which is quick when few are due.
  */

@@ -44,7 +44,7 @@ const FAIL = transition(`attempt_count = attempt_count + 1, last_error = ?, next
 const REJECT = transition("status = 'rejected', last_error = ?, locked_at = NULL, lock_expires_at = NULL");
 const EXTEND = transition('locked_at = ?, lock_expires_at = ?');
 const RELEASE = transition('locked_at = NULL, lock_expires_at = NULL, claim_token = NULL');
-const CLAIM = outboxClaimStatements('webhook_outbox', 'idx_webhook_outbox_claim_order', "status = 'pending'", '', deliveries.columnList);
+const CLAIM = outboxClaimStatements('webhook_outbox', 'idx_webhook_outbox_claim_order', "status = 'pending'", deliveries.columnList);
 
 export class SqliteWebhookRepository implements WebhookRepository {
   constructor(

@@ -5,6 +5,7 @@ import { migration as m003 } from './003_domain_rest.js';
 import { migration as m004 } from './004_legacy_facts.js';
 import { migration as m005 } from './005_daemon_parity.js';
 import { migration as m007 } from './007_queue_claims.js';
+import { migration as m008 } from './008_claim_indexes.js';
 
 /** The SQLite migration set, in order. Every name has a twin in ../postgres. */
 export const sqliteMigrations: SqliteMigration[] = [
@@ -14,4 +15,5 @@ export const sqliteMigrations: SqliteMigration[] = [
   { name: '004_legacy_facts', ...m004 },
   { name: '005_daemon_parity', ...m005 },
   { name: '007_queue_claims', ...m007 },
+  { name: '008_claim_indexes', ...m008 },
 ];

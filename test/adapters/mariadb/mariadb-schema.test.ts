@@ -47,7 +47,7 @@ describe('MariaDB schema and repositories', () => {
     await expect(store.migrator.down({ to: '004_legacy_facts' })).rejects.toThrow(/004_legacy_facts.*source_identity/s);
     const state = await store.migrator.state();
     expect(state.applied.map((a) => a.name)).toContain('004_legacy_facts');
-    expect(state.pending).toEqual(['005_daemon_parity', '007_queue_claims']);
+    expect(state.pending).toEqual(['005_daemon_parity', '007_queue_claims', '008_claim_indexes']);
 
     await sql('DELETE FROM mirrors WHERE source_identity IS NULL');
     expect(await store.migrator.down({ to: '004_legacy_facts' })).toEqual(['004_legacy_facts']);

@@ -28,6 +28,11 @@ beforeAll(async () => {
       INSERT INTO hook_outbox (session_id, event_type, payload, created_at, next_attempt_at) SELECT 's', 'stop', '{}', i, i FROM n`);
     db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
       INSERT INTO webhook_outbox (contract_id, event, target_url, created_at, next_attempt_at) SELECT 'c1', '{}', 'https://example.com/h', i, i FROM n`);
+    // 2 000 delivered inbound messages of 20 sessions, then one pending message.
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO inbound_queue (session_id, origin, message_type, status, created_at, processed_at)
+      SELECT 's' || (i % 20), 'telegram', 'text', 'delivered', i, i FROM n`);
+    db.exec(`INSERT INTO inbound_queue (session_id, origin, message_type, created_at) VALUES ('s1', 'telegram', 'text', 3000)`);
   });
 });
 
@@ -124,5 +129,15 @@ describe('SQLite: the restored indexes serve the port queries', () => {
       expect(plans[1]).toMatch(new RegExp(`^SEARCH ${table} USING INTEGER PRIMARY KEY \\(rowid=\\?\\)`));
       expect(plans.join('\n')).not.toMatch(/TEMP B-TREE/);
     }
+  });
+
+  it('inbound claimNext reads the open messages through idx_inbound_queue_open, not the delivered history', async () => {
+    let claimed: number | undefined;
+    const plans = await plansOf(async () => {
+      claimed = (await store.repositories.inboundQueue.claimNext())?.id;
+    });
+    expect(claimed).toBe(2001);
+    expect(plans[0]).toMatch(/^SCAN q USING INDEX idx_inbound_queue_open\b/);
+    expect(plans.join('\n')).not.toMatch(/SCAN (q|o|inbound_queue)$/m);
   });
 });
