@@ -33,7 +33,7 @@ export interface BenchEngine {
 const DELIVERED = 'SELECT count(*) AS n FROM hook_outbox WHERE delivered_at IS NOT NULL';
 
 const CLAIM = `UPDATE hook_outbox SET locked_at = $1
-  WHERE id IN (SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_at IS NULL
+  WHERE id IN (SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 AND locked_at IS NULL
                ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING id`;
 
