@@ -178,7 +178,7 @@ export const BENCH_ENGINES: Readonly<Record<EngineName, BenchEngine>> = {
               const now = Date.now();
               await connection.query('BEGIN');
               const [rows] = await connection.query<mysql.RowDataPacket[]>(
-                `SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? AND locked_at IS NULL
+                `SELECT id FROM hook_outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND locked_at IS NULL
                  ORDER BY created_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
                 [now, batch],
               );
