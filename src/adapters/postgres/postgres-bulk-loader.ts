@@ -1,7 +1,7 @@
 import { ForeignKeyError, ValidationError } from '../../domain/errors.js';
 import { COPY_JOURNAL_TABLE, COPY_REJECT_FILE_TABLE, COPY_SUSPENDED_KEYS_TABLE, type BulkLoader, type InterruptedCopy, type LoadOptions, type Refusal } from '../../ports/bulk-loader.js';
-import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, encodeBinaryBatch, encodeBinaryRows, type BinaryEncode } from './postgres-copy-binary.js';
-import { copyText, timestampText } from './postgres-copy-in.js';
+import { BINARY_HEADER, BINARY_TRAILER, binaryEncoder, BinaryWriter, CopyDataWriter, encodeBinaryBatch, encodeBinaryRows, type BinaryEncode } from './postgres-copy-binary.js';
+import { copyText, timestampText, type CopyData } from './postgres-copy-in.js';
 import { SEARCH_VECTORS, tsVectorText } from './postgres-fts.js';
 import { quoteIdent, type PostgresDatabase, type PostgresExecutor, type PostgresTransaction } from './postgres-database.js';
 
@@ -138,8 +138,8 @@ export class PostgresBulkLoader implements BulkLoader {
     const textEncoders = types.map(encoder);
     if (options.journal) await (this.journalReady ??= this.createJournal());
     let written = 0;
-    async function* chunks(): AsyncIterable<string | Buffer> {
-      const out = encoders ? new BinaryWriter(64 * 1024) : null;
+    async function* chunks(): AsyncIterable<string | Buffer | CopyData> {
+      const out = encoders ? new CopyDataWriter() : null;
       if (out) yield BINARY_HEADER;
       for await (const batch of batches) {
         if (batch.length === 0) continue;

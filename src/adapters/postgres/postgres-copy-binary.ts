@@ -1,6 +1,6 @@
 import { ValidationError } from '../../domain/errors.js';
 import { JsonText } from '../../ports/bulk-loader.js';
-import { plainText } from './postgres-copy-in.js';
+import { CopyData, plainText } from './postgres-copy-in.js';
 
 /**
  * COPY's binary format (https://www.postgresql.org/docs/current/sql-copy.html): the
@@ -86,6 +86,45 @@ export class BinaryWriter {
     this.buffer = Buffer.allocUnsafe(Math.min(this.buffer.length, Math.max(FLUSH_BYTES, 1024)));
     this.position = 0;
     return out;
+  }
+}
+
+/** Bytes of a CopyData message before its data: the type byte 'd' and a 4-byte length. */
+const MESSAGE_HEADER = 5;
+/** A message buffer: FLUSH_BYTES of rows and room for the row that crosses it (a longer row grows a buffer of its own). */
+const MESSAGE_BUFFER = MESSAGE_HEADER + 1024 * 1024 + 64 * 1024;
+/**
+ * A BinaryWriter whose pieces are whole CopyData messages: each is written to the socket
+ * as it is, not copied again into a message of the driver's own, and its buffer is
+ * written into again once the socket has taken all of it (see CopyData.taken).
+ */
+export class CopyDataWriter extends BinaryWriter {
+  /** A buffer the socket has taken in full, to write the next message into. */
+  private free: Buffer | null = null;
+
+  constructor() {
+    super(MESSAGE_BUFFER);
+    this.position = MESSAGE_HEADER;
+  }
+
+  /** The rows written so far as one CopyData message; writing goes on in a free buffer or a new one. */
+  message(): CopyData {
+    const buffer = this.buffer;
+    buffer[0] = 0x64; // 'd'
+    buffer.writeInt32BE(this.position - 1, 1);
+    const message = new CopyData(buffer.subarray(0, this.position), () => {
+      // A buffer grown for one long row is left to the garbage collector.
+      if (buffer.length === MESSAGE_BUFFER) this.free = buffer;
+    });
+    this.buffer = this.free ?? Buffer.allocUnsafe(MESSAGE_BUFFER);
+    this.free = null;
+    this.position = MESSAGE_HEADER;
+    return message;
+  }
+
+  /** Whether any row was written since the last message. */
+  get pending(): boolean {
+    return this.position > MESSAGE_HEADER;
   }
 }
 
@@ -187,15 +226,15 @@ export function binaryEncoder(sql: string, field: string): BinaryEncode | null {
  */
 export const FLUSH_BYTES = 1024 * 1024;
 
-/** The rows of `batch` in the binary format, in pieces of about FLUSH_BYTES (the last one smaller). */
-export function* encodeBinaryRows(batch: unknown[][], encoders: BinaryEncode[], out: BinaryWriter): Generator<Buffer> {
+/** The rows of `batch` in the binary format, in CopyData messages of about FLUSH_BYTES (the last one smaller). */
+export function* encodeBinaryRows(batch: unknown[][], encoders: BinaryEncode[], out: CopyDataWriter): Generator<CopyData> {
   const width = encoders.length;
   for (const row of batch) {
     out.int16(width);
     for (let i = 0; i < width; i++) encoders[i]!(row[i], out);
-    if (out.position >= FLUSH_BYTES) yield out.take();
+    if (out.position >= FLUSH_BYTES) yield out.message();
   }
-  if (out.position > 0) yield out.take();
+  if (out.pending) yield out.message();
 }
 
 /** One batch in the binary format: per row a field count, then each field. */

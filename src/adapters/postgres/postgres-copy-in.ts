@@ -7,7 +7,7 @@ interface CopyConnection {
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
   sendCopyFail(message: string): void;
-  stream: NodeJS.WritableStream & { writableNeedDrain?: boolean };
+  stream: NodeJS.WritableStream & { writableNeedDrain?: boolean; writableLength: number };
 }
 
 const SPECIAL = /[\\\t\n\r]/;
@@ -66,6 +66,18 @@ export function copyText(value: unknown, json: boolean): string {
 }
 
 /**
+ * A whole CopyData message of the wire protocol ('d', its length, then the data), written
+ * to the connection's socket as it is. `taken` is called when the socket took all of it
+ * at once (nothing of it is queued), so that its buffer may be written into again.
+ */
+export class CopyData {
+  constructor(
+    readonly message: Buffer,
+    readonly taken: () => void,
+  ) {}
+}
+
+/**
  * `COPY ... FROM STDIN` fed from an async source of chunks (text, or Buffers in either format), as a pg
  * Submittable: `client.query(copy)` runs it on the client's connection in turn with its
  * other queries, and `copy.done` settles when the server has taken (or refused) every
@@ -80,7 +92,7 @@ export class CopyIn implements pg.Submittable {
 
   constructor(
     private readonly text: string,
-    private readonly chunks: AsyncIterable<string | Buffer>,
+    private readonly chunks: AsyncIterable<string | Buffer | CopyData>,
   ) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }
@@ -111,7 +123,15 @@ export class CopyIn implements pg.Submittable {
     try {
       for await (const chunk of this.chunks) {
         if (this.serverError) return;
-        connection.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+        if (chunk instanceof CopyData) {
+          // Already a whole message: written as the driver writes its own (Connection#_send).
+          const stream = connection.stream;
+          if (stream.writable) {
+            stream.write(chunk.message);
+            // Nothing left queued: the kernel has the bytes, and no write request holds the buffer.
+            if (stream.writableLength === 0) chunk.taken();
+          }
+        } else connection.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
         if (connection.stream.writableNeedDrain) await new Promise((resolve) => connection.stream.once('drain', resolve));
       }
       if (!this.serverError) connection.endCopyFrom();

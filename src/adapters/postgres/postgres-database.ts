@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { QueryObserver } from '../../observability.js';
-import { CopyIn } from './postgres-copy-in.js';
+import { CopyIn, type CopyData } from './postgres-copy-in.js';
 import { pgTypes, utcParams } from './postgres-types.js';
 import { ConfigError, ConflictError, ForeignKeyError, TeleclaudeError, UnavailableError, ValidationError } from '../../domain/errors.js';
 import { beginSql, SessionSettler, type SessionSettings, type Statement } from './postgres-session-settings.js';
@@ -136,7 +136,7 @@ export function createDatabase(options: PostgresOptions, observer?: QueryObserve
 /** One transaction's statements, on its own connection. */
 export interface PostgresTransaction extends PostgresExecutor {
   /** Runs `COPY ... FROM STDIN` (`statement`) fed by `chunks`; resolves with the rows the server took. */
-  copyFrom(statement: string, chunks: AsyncIterable<string | Buffer>): Promise<number>;
+  copyFrom(statement: string, chunks: AsyncIterable<string | Buffer | CopyData>): Promise<number>;
 }
 
 /**
