@@ -12,7 +12,7 @@ import type { Migrator } from '../../src/ports/migrator.js';
 import type { Store } from '../../src/ports/store.js';
 import { postgresMigrations } from '../../src/migrations/postgres/index.js';
 import { sqliteMigrations } from '../../src/migrations/sqlite/index.js';
-import { createPgDatabase, createSqlitePath } from '../support/databases.js';
+import { admin, createPgDatabase, createSqlitePath } from '../support/databases.js';
 import { cliArgs } from '../support/programs.js';
 
 type CustomSet = 'good-then-bad' | 'future' | 'good' | 'good-edited';
@@ -348,4 +348,23 @@ describe('loading Umzug', () => {
     // The same file, now current: state and an up with nothing to do load nothing.
     expect(await run()).toEqual({ opened: false, state: false, up: false, pending: 0 });
   }, 60_000);
+});
+
+describe('PostgreSQL migration runs', () => {
+  it('one `up` of every migration opens one connection, while a state asked meanwhile gets its own', async () => {
+    const db = await createPgDatabase('tc_migrate_sessions');
+    cleanups.push(db.drop);
+    // The server counts the sessions established to each database (pg_stat_database.sessions).
+    const sessions = () =>
+      admin(async (c) => Number((await c.query<{ n: string }>('SELECT sessions AS n FROM pg_stat_database WHERE datname = $1', [db.name])).rows[0]!.n));
+    const migrator = createPostgresMigrator({ url: db.url }, postgresMigrations);
+    const before = await sessions();
+    const [applied, state] = await Promise.all([migrator.up(), migrator.state()]);
+    expect(applied).toEqual(postgresMigrations.map((m) => m.name));
+    // The state ran beside the run: it saw some prefix of the migrations applied, and not from inside a step's transaction.
+    expect(postgresMigrations.map((m) => m.name).slice(0, state.applied.length)).toEqual(state.applied.map((a) => a.name));
+    // The run's connection and the state's own: not one per migration.
+    expect(await sessions()).toBe(before + 2);
+    expect((await migrator.state()).pending).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { AppliedMigration, Migrator } from '../../ports/migrator.js';
 import { createMigrator, type MigrationDriver } from '../../migrations/runner.js';
@@ -44,8 +45,23 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
   const lockTimeoutMs = options.migrationLockTimeoutMs ?? POSTGRES_DEFAULTS.migrationLockTimeoutMs;
 
   /** `fn` on a session of its own; migrations may run long, so no statement timeout. */
+  // One run (`up`, `reset`, ...) works on one connection: each of its steps still takes the
+  // migration lock on its own, in a transaction of its own (see `locked`), but does not pay
+  // for a new connection. Scoped to the run's async context, so that a `state()` the same
+  // process asks for meanwhile never lands inside a step's transaction.
+  const run = new AsyncLocalStorage<PostgresSession>();
+  const open = () => openSession({ ...options, statementTimeoutMs: 0 }, { application_name: 'teleclaude-migrate' });
+
   async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {
-    const session = await openSession({ ...options, statementTimeoutMs: 0 }, { application_name: 'teleclaude-migrate' });
+    const shared = run.getStore();
+    if (shared) {
+      try {
+        return await fn(shared);
+      } catch (error) {
+        throw translatePostgresError(error);
+      }
+    }
+    const session = await open();
     try {
       return await fn(session);
     } catch (error) {
@@ -148,7 +164,14 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
 
   const driver: MigrationDriver<PostgresMigration> = {
     // Each step locks on its own (see above): a session-long lock would mean nothing through a pooler.
-    withLock: (fn) => fn(),
+    withLock: async (fn) => {
+      const session = await open();
+      try {
+        return await run.run(session, fn);
+      } finally {
+        await session.end();
+      }
+    },
     recorded: () =>
       withSession(async (c) => {
         const exists = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
