@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
 import { migratedPgStoreForFile } from '../../support/databases.js';
 
 /**
@@ -62,5 +63,26 @@ describe('PostgreSQL bulk load: unique keys built after the rows', () => {
     await expect(q(`INSERT INTO dedup (id, code) VALUES (1, 'new')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
     await expect(q(`INSERT INTO dedup (id, code) VALUES (5000, 'c1')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
     await expect(q(`INSERT INTO dedup (id, code, origin, ref) VALUES (5001, 'new', 'o', 'r1')`)).rejects.toMatchObject({ code: 'TC_CONFLICT' });
+  });
+
+  it('indexes of a table under PARALLEL_BUILD_ROWS are built without parallel workers, a setting that ends with the load', async () => {
+    const sql: string[] = [];
+    const store = new PostgresStore(pg.store.options, 'x', undefined, { onQuery: (e) => sql.push(e.sql) });
+    try {
+      const rows = Array.from({ length: 500 }, (_, i) => row(i));
+      expect(await store.bulk.load('dedup', columns, [rows], { replace: true })).toBe(500);
+      const off = sql.indexOf('SET LOCAL max_parallel_maintenance_workers = 0');
+      const builds = sql.flatMap((s, i) => (/^(CREATE (UNIQUE )?INDEX|ALTER TABLE .* ADD CONSTRAINT)/.test(s) ? [i] : []));
+      expect(off, sql.join('\n')).toBeGreaterThan(-1);
+      expect(builds.length).toBeGreaterThan(0);
+      expect(builds.every((i) => i > off)).toBe(true);
+      expect(await shape()).toEqual(before);
+      // SET LOCAL: the pool's connections keep the server's setting.
+      const { rows: setting } = await store.database.query<{ v: string }>(`SELECT current_setting('max_parallel_maintenance_workers') AS v`);
+      const { rows: server } = await store.database.query<{ v: string }>(`SELECT reset_val AS v FROM pg_settings WHERE name = 'max_parallel_maintenance_workers'`);
+      expect(setting[0]!.v).toBe(server[0]!.v);
+    } finally {
+      await store.close();
+    }
   });
 });
