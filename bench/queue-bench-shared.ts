@@ -14,7 +14,13 @@ export interface BenchWorkerSpec {
 /** The pg-boss queue and graphile-worker task the bench uses. */
 export const PEER_QUEUE = 'bench';
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+/**
+ * Milliseconds of the system's monotonic clock (libuv's hrtime, CLOCK_MONOTONIC), with
+ * sub-millisecond precision and comparable across the processes of one machine. Not the
+ * wall clock: `performance.timeOrigin` is taken from it once, at a process's start, so a
+ * step of the wall clock (NTP, a virtual machine resumed from a snapshot) between the
+ * bench's start and its workers' shifted every latency by the step (seen: 3.5 s).
+ */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return Number(process.hrtime.bigint()) / 1e6;
 }
