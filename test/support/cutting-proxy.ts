@@ -15,7 +15,11 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-export async function startCuttingProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<CuttingProxy> {
+/**
+ * `readPauseMs`: after each chunk the client sends, stop reading from it for this long, so
+ * that its socket cannot hand over large writes at once and queues them (a slow network).
+ */
+export async function startCuttingProxy(targetPort: number, targetHost = '127.0.0.1', options: { readPauseMs?: number } = {}): Promise<CuttingProxy> {
   const sockets = new Set<Socket>();
   let trigger: { bytes: Buffer; left: number } | null = null;
   let cuts = 0;
@@ -34,6 +38,10 @@ export async function startCuttingProxy(targetPort: number, targetHost = '127.0.
         return;
       }
       upstream.write(chunk);
+      if (options.readPauseMs) {
+        client.pause();
+        setTimeout(() => client.resume(), options.readPauseMs);
+      }
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     for (const [a, b] of [

@@ -1,47 +1,11 @@
 import { createHash } from 'node:crypto';
-import { connect, createServer, Socket, type Server } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryEncoder, CopyDataWriter, encodeBinaryBatch, encodeBinaryRows, BinaryWriter, type BinaryEncode } from '../../../src/adapters/postgres/postgres-copy-binary.js';
 import { CopyIn } from '../../../src/adapters/postgres/postgres-copy-in.js';
 import { PostgresStore } from '../../../src/adapters/postgres/postgres-store.js';
+import { startCuttingProxy } from '../../support/cutting-proxy.js';
 import { createPgDatabase } from '../../support/databases.js';
-
-/**
- * A TCP proxy in front of the server that reads what the client sends slowly (one chunk,
- * then a pause), so that the client's socket cannot take a CopyData message at once and
- * queues it: the loader must then not write the next rows into that message's buffer.
- */
-async function startSlowProxy(targetPort: number): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
-      client.pause();
-      setTimeout(() => client.resume(), 2);
-    });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        sockets.delete(a);
-        b.destroy();
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Rows whose every byte depends on its id, about 3 KB each: a reused buffer would show as wrong text. */
 function rowsOf(count: number, batch: number): unknown[][][] {
@@ -71,7 +35,9 @@ describe('PostgreSQL bulk load: CopyData messages', () => {
     ['through a socket that takes them slowly', true],
   ] as const) {
     it(`30 MB in messages of about 1 MB, ${name}, arrive byte for byte`, async () => {
-      const proxy = slow ? await startSlowProxy(Number(new URL(db.url).port || 5432)) : null;
+      // The proxy reads what the client sends slowly (a chunk, then a pause), so the client's
+      // socket queues CopyData messages: the loader must not write into a queued one's buffer.
+      const proxy = slow ? await startCuttingProxy(Number(new URL(db.url).port || 5432), '127.0.0.1', { readPauseMs: 2 }) : null;
       const url = new URL(db.url);
       if (proxy) url.port = String(proxy.port);
       const store = new PostgresStore({ url: url.toString() }, 'x');
