@@ -44,7 +44,6 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
   const schema = options.schema ?? POSTGRES_DEFAULTS.schema;
   const lockTimeoutMs = options.migrationLockTimeoutMs ?? POSTGRES_DEFAULTS.migrationLockTimeoutMs;
 
-  /** `fn` on a session of its own; migrations may run long, so no statement timeout. */
   // One run (`up`, `reset`, ...) works on one connection: each of its steps still takes the
   // migration lock on its own, in a transaction of its own (see `locked`), but does not pay
   // for a new connection. Scoped to the run's async context, so that a `state()` the same
@@ -52,6 +51,7 @@ export function createPostgresMigrator(options: PostgresOptions, migrations: rea
   const run = new AsyncLocalStorage<PostgresSession>();
   const open = () => openSession({ ...options, statementTimeoutMs: 0 }, { application_name: 'teleclaude-migrate' });
 
+  /** `fn` on the run's session, or outside a run on a session of its own; migrations may run long, so no statement timeout. */
   async function withSession<T>(fn: (session: PostgresSession) => Promise<T>): Promise<T> {
     const shared = run.getStore();
     if (shared) {
