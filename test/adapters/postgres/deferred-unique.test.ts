@@ -66,8 +66,16 @@ describe('PostgreSQL bulk load: unique keys built after the rows', () => {
   });
 
   it('indexes of a table under PARALLEL_BUILD_ROWS are built without parallel workers, a setting that ends with the load', async () => {
+    // The server's own word, not only the statements this package sent: with DEBUG1 notices
+    // on, PostgreSQL says of every index it builds "serially" or "with request for N parallel
+    // workers" (index_build); with no minimum table size it would ask for workers even here.
+    const database = decodeURIComponent(new URL(pg.store.options.url!).pathname.slice(1));
+    await q(`ALTER DATABASE "${database}" SET client_min_messages = debug1`);
+    await q(`ALTER DATABASE "${database}" SET min_parallel_table_scan_size = 0`);
     const sql: string[] = [];
+    const notices: string[] = [];
     const store = new PostgresStore(pg.store.options, 'x', undefined, { onQuery: (e) => sql.push(e.sql) });
+    store.database.pool.on('connect', (client) => client.on('notice', (notice) => notices.push(notice.message ?? '')));
     try {
       const rows = Array.from({ length: 500 }, (_, i) => row(i));
       expect(await store.bulk.load('dedup', columns, [rows], { replace: true })).toBe(500);
@@ -76,6 +84,9 @@ describe('PostgreSQL bulk load: unique keys built after the rows', () => {
       expect(off, sql.join('\n')).toBeGreaterThan(-1);
       expect(builds.length).toBeGreaterThan(0);
       expect(builds.every((i) => i > off)).toBe(true);
+      const built = notices.filter((m) => /^building index "[^"]+" on table "dedup"/.test(m));
+      expect(built, notices.join('\n')).toHaveLength(before.length);
+      expect(built.every((m) => m.endsWith(' serially')), built.join('\n')).toBe(true);
       expect(await shape()).toEqual(before);
       // SET LOCAL: the pool's connections keep the server's setting.
       const { rows: setting } = await store.database.query<{ v: string }>(`SELECT current_setting('max_parallel_maintenance_workers') AS v`);
@@ -83,6 +94,8 @@ describe('PostgreSQL bulk load: unique keys built after the rows', () => {
       expect(setting[0]!.v).toBe(server[0]!.v);
     } finally {
       await store.close();
+      await q(`ALTER DATABASE "${database}" RESET client_min_messages`);
+      await q(`ALTER DATABASE "${database}" RESET min_parallel_table_scan_size`);
     }
   });
 });
